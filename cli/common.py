@@ -1,0 +1,86 @@
+"""What every `cae` command shares: `--db`, `--json`, `--config`, and how errors reach users.
+
+CONTRACT.md §3: exit 0 on success, 1 on a user error with one line on stderr
+(never a traceback), 2 on usage errors (click's own); `--json` prints exactly
+one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.config import ConfigError, Rules, load_rules
+from ledger.db import DatabaseError, open_ledger
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix: one line on stderr, exit 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"cae: {self.message}", err=True)
+
+
+def db_options(func: F) -> F:
+    """`--db URL` and `--config FILE`, on the command itself (`cae ingest F --db URL`)."""
+    func = click.option("--config", "config_path", metavar="FILE", default=None,
+                        help="Rates file (TOML); default $CAE_CONFIG or the packaged rates.")(func)
+    return click.option("--db", "db_url", metavar="URL", default=None,
+                        help="Database URL; default $CAE_DATABASE_URL or sqlite:///cae.db.")(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(func)
+
+
+def open_db(db_url: str | None) -> Engine:
+    try:
+        return open_ledger(db_url)
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from None
+
+
+def rules_from(config_path: str | None) -> Rules:
+    try:
+        return load_rules(config_path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False))
+
+
+def user_errors(func: F) -> F:
+    """Turn known failures into one-line errors; anything else too, unless CAE_DEBUG is set."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (ConfigError, DatabaseError, LookupError, ValueError, OSError) as exc:
+            raise UserError(str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise UserError(f"database error: {str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
+        except Exception as exc:  # the last net: no traceback reaches a user
+            if os.environ.get("CAE_DEBUG"):
+                raise
+            raise UserError(f"internal error ({type(exc).__name__}: {exc}); "
+                            "set CAE_DEBUG=1 for the traceback") from None
+    return wrapper  # type: ignore[return-value]
+
+

@@ -1,0 +1,43 @@
+"""`cae ingest FILE.jsonl`: the embedded runner, from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
+from streams.embedded import ingest, read_events
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+@click.command("ingest")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_options
+@json_option
+@user_errors
+def ingest_command(path: Path, db_url: str | None, config_path: str | None, as_json: bool) -> None:
+    """Process the events of a .jsonl file, in order (same code as the Kafka workers)."""
+    engine, rules = open_db(db_url), rules_from(config_path)
+    if as_json:
+        outcome = ingest(engine, read_events(path), rules)
+    else:
+        with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("ingest", total=_count_lines(path))
+            outcome = ingest(engine, read_events(path), rules,
+                             progress=lambda n: bar.advance(task, n))
+    summary = {"processed": outcome.processed, "duplicates": outcome.duplicates,
+               "dead_letters": len(outcome.dead_letters)}
+    if as_json:
+        emit_json(summary)
+        return
+    console.print(f"{summary['processed']} processed, {summary['duplicates']} duplicates, "
+                  f"{summary['dead_letters']} dead letters")
+    for letter in outcome.dead_letters:
+        console.print(f"  [red]dead letter[/] {letter.source}: {letter.reason}", highlight=False)

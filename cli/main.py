@@ -1,0 +1,24 @@
+"""`cae`: the command line of the engine (CONTRACT.md §3)."""
+
+from __future__ import annotations
+
+import click
+
+from cli.deadletters import deadletter_group
+from cli.ingest import ingest_command
+from cli.payroll import close_command, payroll_group
+from cli.reports import statement_command, trial_balance_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cae() -> None:
+    """Mutualisation, ledger, payroll and governance for a CAE."""
+
+
+for command in (ingest_command, statement_command, trial_balance_command, payroll_group,
+                close_command, deadletter_group):
+    cae.add_command(command)
+
+
+def main() -> None:
+    cae(prog_name="cae")

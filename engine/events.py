@@ -1,0 +1,291 @@
+"""The events of CONTRACT.md §1, validated strictly at the door.
+
+Strict means: amounts are strings with at most 2 decimals (a float is refused,
+it has already lost the cent), dates are ISO dates, timestamps carry their
+offset, unknown fields are refused (a misspelt `amount_HT` must not pass as a
+missing optional), and only EUR is accepted in v1. A validation failure is a
+value (`EventError`) with a one-line reason, so the edges can dead-letter it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+from engine.money import CURRENCY, MoneyError, parse_amount, parse_rate
+
+
+class EventError(ValueError):
+    """Why an event cannot be taken: one line, fit for a dead letter and a user."""
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, float):
+        raise MoneyError(f"{value!r} is a float: amounts are strings such as \"{value:.2f}\"")
+    if not isinstance(value, str):
+        raise MoneyError(f"{value!r} is not an amount string such as \"12.50\"")
+    return parse_amount(value)
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise MoneyError(f"{value} is not a positive amount")
+    return value
+
+
+def _vat_rate(value: Any) -> Decimal:
+    if isinstance(value, float):
+        raise MoneyError(f"{value!r} is a float: rates are strings such as \"0.20\"")
+    if not isinstance(value, str):
+        raise MoneyError(f"{value!r} is not a rate string such as \"0.20\"")
+    rate = parse_rate(value)
+    if rate >= 1:
+        raise MoneyError(f"VAT rate {value} is not below 1 (write 20 % as \"0.20\")")
+    return rate
+
+
+def _month(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
+        raise ValueError(f"{value!r} is not a month YYYY-MM")
+    return value
+
+
+def _currency(value: str) -> str:
+    if value != CURRENCY:
+        raise ValueError(f"currency {value!r} is not supported: v1 takes EUR documents only")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+PositiveAmount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_positive)]
+VatRate = Annotated[Decimal, BeforeValidator(_vat_rate)]
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]+$")]
+Month = Annotated[str, AfterValidator(_month)]
+Currency = Annotated[str, AfterValidator(_currency)]
+Status = Literal["cape", "salarie"]
+
+
+class AnyEvent(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    event_id: Id
+    occurred_at: AwareDatetime
+
+    @property
+    def partition_key(self) -> str | None:
+        """The Kafka key: the member the event belongs to (CONTRACT.md §2)."""
+        return getattr(self, "member_id", None)
+
+
+class MemberJoined(AnyEvent):
+    type: Literal["member.joined"]
+    member_id: Id
+    name: Text
+    joined_on: date
+    status: Status
+
+
+class MemberStatusChanged(AnyEvent):
+    type: Literal["member.status_changed"]
+    member_id: Id
+    on: date
+    status: Status
+
+
+class MemberBecameAssociate(AnyEvent):
+    type: Literal["member.became_associate"]
+    member_id: Id
+    on: date
+
+
+class MemberLeft(AnyEvent):
+    type: Literal["member.left"]
+    member_id: Id
+    on: date
+
+
+class DocumentLine(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    label: Text
+    amount_ht: PositiveAmount
+    vat_rate: VatRate
+
+
+Lines = Annotated[tuple[DocumentLine, ...], Field(min_length=1, max_length=500)]
+
+
+class InvoiceIssued(AnyEvent):
+    type: Literal["invoice.issued"]
+    invoice_id: Id
+    member_id: Id
+    issued_on: date
+    client: Text
+    lines: Lines
+    currency: Currency = CURRENCY
+
+
+class CreditNoteIssued(AnyEvent):
+    type: Literal["credit_note.issued"]
+    credit_note_id: Id
+    invoice_id: Id
+    member_id: Id
+    issued_on: date
+    lines: Lines
+    currency: Currency = CURRENCY
+
+
+class PaymentReceived(AnyEvent):
+    type: Literal["payment.received"]
+    payment_id: Id
+    invoice_id: Id
+    member_id: Id
+    received_on: date
+    amount: PositiveAmount
+    currency: Currency = CURRENCY
+
+
+class ExpenseRecorded(AnyEvent):
+    type: Literal["expense.recorded"]
+    expense_id: Id
+    member_id: Id
+    spent_on: date
+    supplier: Text
+    amount_ht: PositiveAmount
+    vat: Amount
+    direct_cost: bool
+    currency: Currency = CURRENCY
+
+
+class SalarySet(AnyEvent):
+    """A requested gross; zero is allowed: it is how a member pauses their salary."""
+
+    type: Literal["salary.set"]
+    member_id: Id
+    from_month: Month
+    gross: Amount
+
+
+class AssemblyConvened(AnyEvent):
+    type: Literal["assembly.convened"]
+    assembly_id: Id
+    kind: Literal["AGO", "AGE"]
+    held_on: date
+    convocation: Literal[1, 2]
+
+
+class ResolutionProposed(AnyEvent):
+    type: Literal["resolution.proposed"]
+    resolution_id: Id
+    assembly_id: Id
+    title: Text
+
+
+class RitualHeld(AnyEvent):
+    type: Literal["ritual.held"]
+    meeting_id: Id
+    kind: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+    held_on: date
+    title: Text
+
+
+class AttendanceRecorded(AnyEvent):
+    type: Literal["attendance.recorded"]
+    meeting_id: Id
+    member_id: Id
+    mode: Literal["present", "remote", "excused", "absent"]
+
+
+class ProxyGiven(AnyEvent):
+    type: Literal["proxy.given"]
+    assembly_id: Id
+    from_member: Id
+    to_member: Id
+
+
+class VoteCast(AnyEvent):
+    type: Literal["vote.cast"]
+    resolution_id: Id
+    member_id: Id
+    choice: Literal["for", "against", "abstain", "blank"]
+    cast_by: Id | None = None
+
+
+MemberEvent = Union[
+    MemberJoined, MemberStatusChanged, MemberBecameAssociate, MemberLeft,
+    InvoiceIssued, CreditNoteIssued, PaymentReceived, ExpenseRecorded, SalarySet,
+]
+GovernanceEvent = Union[
+    AssemblyConvened, ResolutionProposed, RitualHeld, AttendanceRecorded, ProxyGiven, VoteCast,
+]
+Event = Annotated[Union[MemberEvent, GovernanceEvent], Field(discriminator="type")]
+
+GOVERNANCE_TYPES = frozenset(
+    m.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+    for m in GovernanceEvent.__args__  # type: ignore[attr-defined]
+)
+
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+MAX_EVENT_BYTES = 64 * 1024
+
+
+def decode(raw: bytes) -> AnyEvent:
+    """Bytes of one event to a validated event, or `EventError` saying why not."""
+    if len(raw) > MAX_EVENT_BYTES:
+        raise EventError(f"event of {len(raw)} bytes is over the {MAX_EVENT_BYTES} bytes limit")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EventError(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
+    try:
+        event: AnyEvent = _ADAPTER.validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise EventError(_reason(exc)) from None
+    return event
+
+
+def fingerprint(event: AnyEvent) -> str:
+    """What makes two events with one id "the same": their validated content."""
+    return hashlib.sha256(event.model_dump_json().encode()).hexdigest()
+
+
+def _reason(exc: ValidationError) -> str:
+    """A pydantic error as one line a member of staff can act on."""
+    first = exc.errors(include_url=False)[0]
+    kind = first["type"]
+    if kind == "json_invalid":
+        return f"not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')})"
+    if kind in ("model_type", "model_attributes_type", "dict_type") and not first["loc"]:
+        return "not a JSON object"
+    if kind == "union_tag_not_found":
+        return "missing field 'type'"
+    if kind == "union_tag_invalid":
+        return f"unknown event type {first['input'].get('type')!r}" if isinstance(
+            first["input"], dict) else "unknown event type"
+    loc = ".".join(str(p) for p in first["loc"][1:]) or "event"
+    msg = first["msg"].removeprefix("Value error, ")
+    if kind == "missing":
+        return f"missing field {loc!r}"
+    if kind == "extra_forbidden":
+        return f"unknown field {loc!r}"
+    return f"{loc}: {msg}"
+
+
+def is_governance(event: AnyEvent) -> bool:
+    return getattr(event, "type") in GOVERNANCE_TYPES
+

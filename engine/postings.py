@@ -1,0 +1,69 @@
+"""Journal entries as immutable values: what the rules produce and the ledger stores.
+
+A line's amount is signed, debit positive and credit negative (as in
+django-hordak): an entry balances when its amounts sum to zero, which is one
+check here and one SQL `SUM` in the database's own trigger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from engine.money import ZERO
+
+
+class UnbalancedEntry(ValueError):
+    """An entry whose debits and credits differ, or with fewer than two lines."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    account: str
+    amount: Decimal
+    member_id: str | None = None
+    aux_id: str | None = None
+    aux_label: str | None = None
+
+    @property
+    def debit(self) -> Decimal:
+        return self.amount if self.amount > 0 else ZERO
+
+    @property
+    def credit(self) -> Decimal:
+        return -self.amount if self.amount < 0 else ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One journal entry; `piece_date` is the document's own date, `date` where it is posted."""
+
+    journal: str
+    date: date
+    piece_ref: str
+    piece_date: date
+    label: str
+    lines: tuple[Line, ...]
+    event_id: str
+
+    def __post_init__(self) -> None:
+        if len(self.lines) < 2:
+            raise UnbalancedEntry(f"entry {self.piece_ref} has {len(self.lines)} line(s), needs 2")
+        total = sum((line.amount for line in self.lines), ZERO)
+        if total != 0:
+            raise UnbalancedEntry(f"entry {self.piece_ref} is off balance by {total}")
+        if any(line.amount == 0 for line in self.lines):
+            raise UnbalancedEntry(f"entry {self.piece_ref} has a zero line")
+
+    @property
+    def late(self) -> bool:
+        """Posted in a later month than its document's, because that month was closed."""
+        return (self.date.year, self.date.month) != (self.piece_date.year, self.piece_date.month)
+
+
+def pair(debit_account: str, credit_account: str, amount: Decimal, *, member_id: str,
+         credit_member: str | None = None) -> tuple[Line, Line]:
+    """Two lines moving `amount` (which may be negative: the reverse movement)."""
+    return (Line(debit_account, amount, member_id),
+            Line(credit_account, -amount, credit_member if credit_member is not None else member_id))

@@ -1,0 +1,87 @@
+"""Opening the ledger database: the URL, the connection settings, the migrations.
+
+SQLite is the embedded default (one file, no server); PostgreSQL is the store
+at scale. On SQLite every transaction starts with `BEGIN IMMEDIATE`: a batch
+reads the state it needs and then writes, and taking the write lock first
+means two processes never both read and then fight over the upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from engine.chart import ACCOUNTS, JOURNALS
+from ledger import schema
+
+DEFAULT_URL = "sqlite:///cae.db"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or used; the message says which and why."""
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("CAE_DATABASE_URL") or DEFAULT_URL
+
+
+def _sqlite_settings(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module docstring)
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url)
+            event.listen(engine, "connect", _sqlite_settings)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision, then make sure the chart is there."""
+    try:
+        command.upgrade(alembic_config(engine), "head")
+        with engine.begin() as conn:
+            for table, rows, key in ((schema.accounts, ACCOUNTS, "number"),
+                                     (schema.journals, JOURNALS, "code")):
+                known = set(conn.scalars(select(table.c[key])))
+                missing = [{key: k, "label": v} for k, v in rows.items() if k not in known]
+                if missing:
+                    conn.execute(insert(table), missing)
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+
+
+def open_ledger(url: str | None = None) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine

@@ -1,0 +1,119 @@
+"""DOMAIN.md's ledger invariants, as the database's own triggers.
+
+Python checks these too, but only the database sees every writer (a script, a
+second worker, a hand-typed SQL fix), so the database has the last word:
+
+- an entry balances and has at least two lines: its lines are inserted first,
+  then the entry, whose insert trigger sums them; lines cannot be added to an
+  entry already there, and the lines' deferred foreign key refuses at commit
+  any line left without its entry;
+- nothing posted is updated or deleted (a correction is a reversing entry);
+- one event id posts at most one set of entries: `processed_events` says how
+  many entries the event has, each entry takes a distinct `part` below that;
+- nothing is posted into a closed month;
+- definitive entry numbers (given when a month is closed) are continuous per
+  journal and follow the entries' dates.
+
+The same rules are written twice, once per dialect; the shared contract tests
+(tests/test_invariants.py) run against both.
+"""
+
+from __future__ import annotations
+
+APPEND_ONLY = ("entries", "lines", "processed_events", "entry_numbers", "month_locks", "payslips",
+               "governance_events", "member_statuses", "salaries", "documents")
+
+_SQLITE_CHECKS = [
+    """CREATE TRIGGER lines_entry_not_posted BEFORE INSERT ON lines
+       WHEN EXISTS (SELECT 1 FROM entries WHERE id = NEW.entry_id)
+       BEGIN SELECT RAISE(ABORT, 'entry already posted: a line cannot be added to it'); END""",
+    """CREATE TRIGGER entries_balanced BEFORE INSERT ON entries
+       WHEN (SELECT count(*) FROM lines WHERE entry_id = NEW.id) < 2
+         OR (SELECT coalesce(sum(amount), 0) FROM lines WHERE entry_id = NEW.id) <> 0
+       BEGIN SELECT RAISE(ABORT, 'unbalanced entry: debits and credits differ or fewer than 2 lines'); END""",
+    """CREATE TRIGGER entries_one_set BEFORE INSERT ON entries
+       WHEN NEW.part >= coalesce((SELECT entry_count FROM processed_events
+                                  WHERE event_id = NEW.event_id), 0)
+       BEGIN SELECT RAISE(ABORT, 'event already posted its entries'); END""",
+    """CREATE TRIGGER entries_open_month BEFORE INSERT ON entries
+       WHEN EXISTS (SELECT 1 FROM month_locks WHERE month >= strftime('%Y-%m', NEW.entry_date))
+       BEGIN SELECT RAISE(ABORT, 'month closed: nothing can be posted into it'); END""",
+    """CREATE TRIGGER entry_numbers_continuous BEFORE INSERT ON entry_numbers
+       WHEN NEW.number <> coalesce((SELECT max(number) FROM entry_numbers
+                                    WHERE journal = NEW.journal), 0) + 1
+         OR NEW.journal <> (SELECT journal FROM entries WHERE id = NEW.entry_id)
+         OR (SELECT entry_date FROM entries WHERE id = NEW.entry_id) <
+            coalesce((SELECT e.entry_date FROM entry_numbers n JOIN entries e ON e.id = n.entry_id
+                      WHERE n.journal = NEW.journal AND n.number = NEW.number - 1), '0000-00-00')
+       BEGIN SELECT RAISE(ABORT, 'entry numbers must be continuous and chronological per journal'); END""",
+]
+
+_PG_FUNCTIONS = [
+    """CREATE FUNCTION cae_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION '% is append-only: post a reversing entry instead', TG_TABLE_NAME; END $$""",
+    """CREATE FUNCTION cae_line_entry_not_posted() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF EXISTS (SELECT 1 FROM entries WHERE id = NEW.entry_id) THEN
+           RAISE EXCEPTION 'entry already posted: a line cannot be added to it';
+         END IF;
+         RETURN NEW;
+       END $$""",
+    """CREATE FUNCTION cae_entry_checks() RETURNS trigger LANGUAGE plpgsql AS $$
+       DECLARE n integer; total bigint;
+       BEGIN
+         SELECT count(*), coalesce(sum(amount), 0) INTO n, total FROM lines WHERE entry_id = NEW.id;
+         IF n < 2 OR total <> 0 THEN
+           RAISE EXCEPTION 'unbalanced entry: debits and credits differ or fewer than 2 lines';
+         END IF;
+         IF NEW.part >= coalesce((SELECT entry_count FROM processed_events
+                                  WHERE event_id = NEW.event_id), 0) THEN
+           RAISE EXCEPTION 'event already posted its entries';
+         END IF;
+         IF EXISTS (SELECT 1 FROM month_locks WHERE month >= to_char(NEW.entry_date, 'YYYY-MM')) THEN
+           RAISE EXCEPTION 'month closed: nothing can be posted into it';
+         END IF;
+         RETURN NEW;
+       END $$""",
+    """CREATE FUNCTION cae_entry_number_checks() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         PERFORM pg_advisory_xact_lock(hashtext('entry_numbers:' || NEW.journal));
+         IF NEW.number <> coalesce((SELECT max(number) FROM entry_numbers
+                                    WHERE journal = NEW.journal), 0) + 1
+            OR NEW.journal <> (SELECT journal FROM entries WHERE id = NEW.entry_id)
+            OR (SELECT entry_date FROM entries WHERE id = NEW.entry_id) <
+               coalesce((SELECT e.entry_date FROM entry_numbers n JOIN entries e ON e.id = n.entry_id
+                         WHERE n.journal = NEW.journal AND n.number = NEW.number - 1), DATE '0001-01-01')
+         THEN
+           RAISE EXCEPTION 'entry numbers must be continuous and chronological per journal';
+         END IF;
+         RETURN NEW;
+       END $$""",
+]
+
+_PG_CHECKS = [
+    "CREATE TRIGGER lines_entry_not_posted BEFORE INSERT ON lines "
+    "FOR EACH ROW EXECUTE FUNCTION cae_line_entry_not_posted()",
+    "CREATE TRIGGER entries_checks BEFORE INSERT ON entries "
+    "FOR EACH ROW EXECUTE FUNCTION cae_entry_checks()",
+    "CREATE TRIGGER entry_numbers_checks BEFORE INSERT ON entry_numbers "
+    "FOR EACH ROW EXECUTE FUNCTION cae_entry_number_checks()",
+]
+
+
+def statements(dialect: str) -> list[str]:
+    """The DDL that installs every invariant on a database of this dialect."""
+    if dialect == "sqlite":
+        guards = [
+            f"CREATE TRIGGER {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a reversing entry instead'); END"
+            for table in APPEND_ONLY for verb in ("update", "delete")
+        ]
+        return guards + _SQLITE_CHECKS
+    if dialect == "postgresql":
+        guards = [
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()"
+            for table in APPEND_ONLY
+        ]
+        return _PG_FUNCTIONS + guards + _PG_CHECKS
+    raise ValueError(f"no ledger invariants written for the {dialect} dialect")
