@@ -118,10 +118,10 @@ check_java() { # Kafka 4 brokers need Java 17+; say so instead of an Unsupported
   [[ -n "$v" && "$v" -ge 17 ]] || die "Kafka 4 needs Java 17+, found: $(java -version 2>&1 | head -n 1)"
 }
 
-java_cmd() { # common JVM flags for the broker and the storage tool
-  java -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$DATA" \
-    -Djava.awt.headless=true -cp "$LIBS/*" "$@"
-}
+# JVM flags shared by the broker and the storage tool (as bin/kafka-run-class.sh sets them).
+JVM_COMMON=(-Dlog4j2.configurationFile="$HERE/log4j2.properties" -Djava.awt.headless=true
+  -cp "$LIBS/*")
+java_cmd() { java "${JVM_COMMON[@]}" "$@"; }
 
 # --- config and storage ------------------------------------------------------------------------
 
@@ -184,11 +184,10 @@ cmd_start() {
   [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
   local started=$SECONDS
   # shellcheck disable=SC2086 # HEAP_OPTS is a list of flags
+  # nohup: the broker outlives this script and its terminal; GC flags as kafka-run-class.sh.
   nohup java $HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
-    -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$DATA" \
-    -Djava.awt.headless=true -cp "$LIBS/*" kafka.Kafka "$CONFIG" \
-    >"$LOG_FILE" 2>&1 </dev/null &
+    "${JVM_COMMON[@]}" kafka.Kafka "$CONFIG" >"$LOG_FILE" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$PID_FILE"
   say "starting broker (pid $pid), log: $LOG_FILE"
