@@ -236,11 +236,11 @@ GovernanceEvent = Union[
 Event = Annotated[Union[MemberEvent, GovernanceEvent], Field(discriminator="type")]
 
 GOVERNANCE_TYPES = frozenset(
-    m.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+    m.model_fields["type"].annotation.__args__[0]
     for m in GovernanceEvent.__args__  # type: ignore[attr-defined]
 )
 
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)  # type: ignore[arg-type]  # an Annotated union
 MAX_EVENT_BYTES = 64 * 1024
 
 

@@ -63,9 +63,10 @@ def round_cents(value: Decimal) -> Decimal:
 def to_cents(value: Decimal) -> int:
     """Integer cents for storage; refuses sub-cent amounts instead of rounding silently."""
     cents = value * 100
-    if cents != cents.to_integral_value():
+    whole = int(cents)
+    if whole != cents:
         raise MoneyError(f"{value} has more than 2 decimals")
-    return int(cents)
+    return whole
 
 
 def from_cents(cents: int) -> Decimal:

@@ -8,7 +8,7 @@ check here and one SQL `SUM` in the database's own trigger.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+import datetime as dt
 from decimal import Decimal
 
 from engine.money import ZERO
@@ -40,9 +40,9 @@ class Entry:
     """One journal entry; `piece_date` is the document's own date, `date` where it is posted."""
 
     journal: str
-    date: date
+    date: dt.date
     piece_ref: str
-    piece_date: date
+    piece_date: dt.date
     label: str
     lines: tuple[Line, ...]
     event_id: str
@@ -50,16 +50,13 @@ class Entry:
     def __post_init__(self) -> None:
         if len(self.lines) < 2:
             raise UnbalancedEntry(f"entry {self.piece_ref} has {len(self.lines)} line(s), needs 2")
-        total = sum((line.amount for line in self.lines), ZERO)
-        if total != 0:
+        total = ZERO
+        for line in self.lines:
+            if not line.amount:
+                raise UnbalancedEntry(f"entry {self.piece_ref} has a zero line")
+            total += line.amount
+        if total:
             raise UnbalancedEntry(f"entry {self.piece_ref} is off balance by {total}")
-        if any(line.amount == 0 for line in self.lines):
-            raise UnbalancedEntry(f"entry {self.piece_ref} has a zero line")
-
-    @property
-    def late(self) -> bool:
-        """Posted in a later month than its document's, because that month was closed."""
-        return (self.date.year, self.date.month) != (self.piece_date.year, self.piece_date.month)
 
 
 def pair(debit_account: str, credit_account: str, amount: Decimal, *, member_id: str,

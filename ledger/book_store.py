@@ -17,7 +17,10 @@ from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
 from engine.money import from_cents, to_cents
 from engine.state import Bases, Book, Invoice, Member
 from ledger import schema
+from ledger.bulk import day_format, insert_rows
 
+_INVOICE_COLUMNS = ("invoice_id", "member_id", "client", "issued_on", "ht", "ttc", "credited_ht",
+                    "credited_ttc", "paid")
 _CHUNK = 500  # SQLite allows 999 bound parameters, (member, month) pairs take two
 
 
@@ -106,16 +109,14 @@ def save_book(conn: Connection, book: Book, loaded: Loaded) -> None:
 
 def _save_invoices(conn: Connection, book: Book, loaded: Loaded) -> None:
     i = schema.invoices
-    rows = [{"invoice_id": x.invoice_id, "member_id": x.member_id, "client": x.client,
-             "issued_on": x.issued_on, "ht": to_cents(x.ht), "ttc": to_cents(x.ttc),
-             "credited_ht": to_cents(x.credited_ht), "credited_ttc": to_cents(x.credited_ttc),
-             "paid": to_cents(x.paid)}
-            for x in (book.invoices[k] for k in book.new_invoices | book.changed_invoices)]
-    new = [r for r in rows if r["invoice_id"] not in loaded.invoices]
-    old = [{"key": r["invoice_id"], "ch": r["credited_ht"], "ct": r["credited_ttc"], "p": r["paid"]}
-           for r in rows if r["invoice_id"] in loaded.invoices]
-    if new:
-        conn.execute(insert(i), new)
+    day = day_format(conn)
+    touched = [book.invoices[k] for k in book.new_invoices | book.changed_invoices]
+    insert_rows(conn, i, _INVOICE_COLUMNS, [
+        (x.invoice_id, x.member_id, x.client, day(x.issued_on), to_cents(x.ht), to_cents(x.ttc),
+         to_cents(x.credited_ht), to_cents(x.credited_ttc), to_cents(x.paid))
+        for x in touched if x.invoice_id not in loaded.invoices])
+    old = [{"key": x.invoice_id, "ch": to_cents(x.credited_ht), "ct": to_cents(x.credited_ttc),
+            "p": to_cents(x.paid)} for x in touched if x.invoice_id in loaded.invoices]
     if old:
         conn.execute(update(i).where(i.c.invoice_id == bindparam("key"))
                      .values(credited_ht=bindparam("ch"), credited_ttc=bindparam("ct"),
@@ -124,14 +125,11 @@ def _save_invoices(conn: Connection, book: Book, loaded: Loaded) -> None:
 
 def _save_bases(conn: Connection, book: Book, loaded: Loaded) -> None:
     b = schema.member_bases
-    rows = [{"member_id": mid, "month": month, "contribution": to_cents(book.bases[(mid, month)].contribution),
-             "societariat": to_cents(book.bases[(mid, month)].societariat)}
-            for mid, month in book.changed_bases]
-    new = [r for r in rows if (r["member_id"], r["month"]) not in loaded.bases]
-    old = [{"k1": r["member_id"], "k2": r["month"], "c": r["contribution"], "s": r["societariat"]}
-           for r in rows if (r["member_id"], r["month"]) in loaded.bases]
-    if new:
-        conn.execute(insert(b), new)
+    rows = [(mid, month, to_cents(book.bases[(mid, month)].contribution),
+             to_cents(book.bases[(mid, month)].societariat)) for mid, month in book.changed_bases]
+    insert_rows(conn, b, ("member_id", "month", "contribution", "societariat"),
+                [r for r in rows if (r[0], r[1]) not in loaded.bases])
+    old = [{"k1": r[0], "k2": r[1], "c": r[2], "s": r[3]} for r in rows if (r[0], r[1]) in loaded.bases]
     if old:
         conn.execute(update(b).where(b.c.member_id == bindparam("k1"), b.c.month == bindparam("k2"))
                      .values(contribution=bindparam("c"), societariat=bindparam("s")), old)

@@ -28,8 +28,7 @@ _SQLITE_CHECKS = [
        WHEN EXISTS (SELECT 1 FROM entries WHERE id = NEW.entry_id)
        BEGIN SELECT RAISE(ABORT, 'entry already posted: a line cannot be added to it'); END""",
     """CREATE TRIGGER entries_balanced BEFORE INSERT ON entries
-       WHEN (SELECT count(*) FROM lines WHERE entry_id = NEW.id) < 2
-         OR (SELECT coalesce(sum(amount), 0) FROM lines WHERE entry_id = NEW.id) <> 0
+       WHEN (SELECT count(*) < 2 OR sum(amount) <> 0 FROM lines WHERE entry_id = NEW.id)
        BEGIN SELECT RAISE(ABORT, 'unbalanced entry: debits and credits differ or fewer than 2 lines'); END""",
     """CREATE TRIGGER entries_one_set BEFORE INSERT ON entries
        WHEN NEW.part >= coalesce((SELECT entry_count FROM processed_events

@@ -11,12 +11,17 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.sql.functions import max as sql_max
 
 from engine.money import to_cents
 from engine.postings import Entry
 from ledger import schema
+from ledger.bulk import day_format, insert_rows, time_format
+
+_LINE_COLUMNS = ("entry_id", "account", "amount", "member_id", "aux_id", "aux_label")
+_ENTRY_COLUMNS = ("id", "journal", "entry_date", "piece_ref", "piece_date", "label", "event_id",
+                  "part", "posted_at")
 
 
 def reserve_entry_ids(conn: Connection, count: int) -> list[int]:
@@ -34,18 +39,15 @@ def post(conn: Connection, entries: Sequence[tuple[Entry, int]],
          now: datetime | None = None) -> list[int]:
     """Insert `(entry, part)` pairs; the events they belong to must already be recorded."""
     ids = reserve_entry_ids(conn, len(entries))
-    posted_at = now or datetime.now(timezone.utc)
-    line_rows: list[dict[str, Any]] = []
-    entry_rows: list[dict[str, Any]] = []
+    day, moment = day_format(conn), time_format(conn)
+    posted_at = moment(now or datetime.now(timezone.utc))
+    line_rows: list[tuple[Any, ...]] = []
+    entry_rows: list[tuple[Any, ...]] = []
     for entry_id, (entry, part) in zip(ids, entries):
-        line_rows.extend({"entry_id": entry_id, "account": line.account, "amount": to_cents(line.amount),
-                          "member_id": line.member_id, "aux_id": line.aux_id, "aux_label": line.aux_label}
-                         for line in entry.lines)
-        entry_rows.append({"id": entry_id, "journal": entry.journal, "entry_date": entry.date,
-                           "piece_ref": entry.piece_ref, "piece_date": entry.piece_date,
-                           "label": entry.label, "event_id": entry.event_id, "part": part,
-                           "posted_at": posted_at, "reverses": None})
-    if line_rows:
-        conn.execute(insert(schema.lines), line_rows)
-        conn.execute(insert(schema.entries), entry_rows)
+        line_rows.extend((entry_id, line.account, to_cents(line.amount), line.member_id, line.aux_id,
+                          line.aux_label) for line in entry.lines)
+        entry_rows.append((entry_id, entry.journal, day(entry.date), entry.piece_ref, day(entry.piece_date),
+                           entry.label, entry.event_id, part, posted_at))
+    insert_rows(conn, schema.lines, _LINE_COLUMNS, line_rows)
+    insert_rows(conn, schema.entries, _ENTRY_COLUMNS, entry_rows)
     return ids

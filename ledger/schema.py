@@ -90,7 +90,7 @@ lines = Table(
     Column("aux_id", String(20), nullable=True),
     Column("aux_label", String(200), nullable=True),
     CheckConstraint("amount <> 0", name="amount_not_zero"),
-    Index("ix_lines_entry", "entry_id"),
+    Index("ix_lines_entry", "entry_id", "amount"),  # covers the balance trigger's SUM
     Index("ix_lines_member_account", "member_id", "account"),
 )
 

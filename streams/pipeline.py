@@ -29,9 +29,13 @@ from engine.config import ConfigError, Rules
 from engine.events import AnyEvent, EventError, decode, fingerprint, is_governance
 from engine.postings import Entry
 from ledger import deadletters, schema
-from ledger.book_store import load_book, locked_through, save_book
+from engine.state import Book
+from ledger.book_store import Loaded, load_book, locked_through, save_book
 from ledger.deadletters import DeadLetter
+from ledger.bulk import insert_rows, time_format
 from ledger.posting import post
+
+_PROCESSED_COLUMNS = ("event_id", "fingerprint", "type", "entry_count", "source", "processed_at")
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +105,11 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
     seen = _known_fingerprints(conn, {e.event_id for e in events})
     lock = locked_through(conn)
     book, loaded = _load(conn, events, lock)
-    processed: list[dict[str, Any]] = []
+    processed: list[tuple[Any, ...]] = []
     governance: list[dict[str, Any]] = []
     postings: list[tuple[Entry, int]] = []
     now = datetime.now(timezone.utc)
+    processed_at = time_format(conn)(now)
     for raw, event, error in decoded:
         if event is None:
             outcome.dead_letters.append(DeadLetter(raw.data, error or "invalid event", raw.source))
@@ -130,14 +135,12 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
                 outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
                 continue
         seen[event.event_id] = print_
-        processed.append({"event_id": event.event_id, "fingerprint": print_,
-                          "type": getattr(event, "type"), "entry_count": len(entries),
-                          "source": raw.source[:300], "processed_at": now})
+        processed.append((event.event_id, print_, getattr(event, "type"), len(entries),
+                          raw.source[:300], processed_at))
         postings.extend((entry, part) for part, entry in enumerate(entries))
         outcome.entries.extend(entries)
         outcome.processed += 1
-    if processed:
-        conn.execute(insert(schema.processed_events), processed)
+    insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, processed)
     save_book(conn, book, loaded)
     if governance:
         conn.execute(insert(schema.governance_events), governance)
@@ -156,7 +159,7 @@ def _known_fingerprints(conn: Connection, event_ids: set[str]) -> dict[str, str]
     return found
 
 
-def _load(conn: Connection, events: list[AnyEvent], lock: str | None):  # type: ignore[no-untyped-def]
+def _load(conn: Connection, events: list[AnyEvent], lock: str | None) -> tuple[Book, Loaded]:
     members: set[str] = set()
     invoices: set[str] = set()
     bases: set[tuple[str, str]] = set()

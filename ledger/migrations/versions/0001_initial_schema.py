@@ -192,7 +192,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lines'))
     )
     with op.batch_alter_table('lines', schema=None) as batch_op:
-        batch_op.create_index('ix_lines_entry', ['entry_id'], unique=False)
+        batch_op.create_index('ix_lines_entry', ['entry_id', 'amount'], unique=False)
         batch_op.create_index('ix_lines_member_account', ['member_id', 'account'], unique=False)
 
     # ### end Alembic commands ###

@@ -1,0 +1,41 @@
+"""Bulk inserts straight to the driver, for the hot path of posting.
+
+SQLAlchemy's `insert()` with a list of dicts spends more time converting each
+row than SQLite spends storing it; `exec_driver_sql` with tuples hands the
+rows to the driver's `executemany` as they are. The price is that values must
+already be in the driver's format: on SQLite, dates and timestamps as the
+strings SQLAlchemy itself writes, so that reading back through SQLAlchemy
+(`Date`, `DateTime`) sees the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+           f"VALUES ({', '.join(mark for _ in columns)})")
+    conn.exec_driver_sql(sql, rows)
+
+
+def day_format(conn: Connection) -> Callable[[date], Any]:
+    """How the driver wants a date: SQLite stores ISO text, PostgreSQL takes the object."""
+    return date.isoformat if conn.dialect.name == "sqlite" else _same
+
+
+def time_format(conn: Connection) -> Callable[[datetime], Any]:
+    if conn.dialect.name == "sqlite":
+        return lambda moment: moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
