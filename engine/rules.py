@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -47,6 +48,7 @@ def ht_of(lines: tuple[DocumentLine, ...]) -> Decimal:
     return sum((line.amount_ht for line in lines), ZERO)
 
 
+@lru_cache(maxsize=4096)
 def aux_code(prefix: str, name: str) -> str:
     """A stable auxiliary account code (CompAuxNum) from a client or supplier name."""
     slug = re.sub(r"[^A-Z0-9]", "", name.upper().translate(_ACCENTS))
@@ -228,9 +230,9 @@ _HANDLERS: dict[str, Callable[[Book, Any, Rules], list[Entry]]] = {
 
 def apply(book: Book, event: AnyEvent, rules: Rules) -> list[Entry]:
     """The entries one member event posts; `RuleError` (and no change to `book`) if refused."""
-    handler = _HANDLERS.get(getattr(event, "type"))
+    handler = _HANDLERS.get(event.type)
     if handler is None:
-        raise RuleError(f"{getattr(event, 'type')} is not a member event")
+        raise RuleError(f"{event.type} is not a member event")
     doc_date = _document_date(event)
     if doc_date is not None:
         try:
@@ -241,13 +243,13 @@ def apply(book: Book, event: AnyEvent, rules: Rules) -> list[Entry]:
 
 
 def _document_date(event: AnyEvent) -> date | None:
-    return getattr(event, "issued_on", None) or getattr(event, "spent_on", None)
+    day: date | None = event.get("issued_on") or event.get("spent_on")
+    return day
 
 
 def needs(event: AnyEvent, locked_through: str | None) -> tuple[str | None, str | None, str | None]:
     """What `apply` will read: (member id, invoice id, month of the bases), for preloading."""
-    member_id = getattr(event, "member_id", None)
-    invoice_id = getattr(event, "invoice_id", None)
+    member_id, invoice_id = event.get("member_id"), event.get("invoice_id")
     doc_date = _document_date(event)
     month = month_of(posting_date(doc_date, locked_through)) if doc_date else None
     return member_id, invoice_id, month

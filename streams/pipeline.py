@@ -126,7 +126,7 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
             continue
         entries: list[Entry] = []
         if is_governance(event):
-            governance.append({"event_id": event.event_id, "type": getattr(event, "type"),
+            governance.append({"event_id": event.event_id, "type": event.type,
                                "payload": event.model_dump_json()})
         else:
             try:
@@ -135,7 +135,7 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
                 outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
                 continue
         seen[event.event_id] = print_
-        processed.append((event.event_id, print_, getattr(event, "type"), len(entries),
+        processed.append((event.event_id, print_, event.type, len(entries),
                           raw.source[:300], processed_at))
         postings.extend((entry, part) for part, entry in enumerate(entries))
         outcome.entries.extend(entries)
@@ -175,7 +175,7 @@ def _load(conn: Connection, events: list[AnyEvent], lock: str | None) -> tuple[B
         if invoice_id:
             invoices.add(invoice_id)
         for kind in ("credit_note", "payment", "expense"):
-            doc_id = getattr(event, f"{kind}_id", None)
+            doc_id = event.get(f"{kind}_id")
             if doc_id:
                 documents.add((kind, doc_id))
     return load_book(conn, members, invoices, bases, documents, lock)
