@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,7 +25,8 @@ from ledger.db import DatabaseError, open_ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
+# Piped or redirected output gets room for the reconciliation's columns instead of rich's 80.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 class UserError(click.ClickException):

@@ -75,7 +75,8 @@ def from_cents(cents: int) -> Decimal:
 
 def fmt(value: Decimal) -> str:
     """The contract's text form: exactly 2 decimals ("0.00", "1333.33")."""
-    return str(value.quantize(CENT))
+    cents = value.quantize(CENT)
+    return str(cents if cents else ZERO)  # never "-0.00"
 
 
 def eur(value: Decimal) -> Money:

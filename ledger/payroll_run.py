@@ -32,14 +32,14 @@ class PayrollError(RuntimeError):
 def run_payroll(conn: Connection, month: str, rules: Rules) -> list[Payslip]:
     lock = locked_through(conn)
     if lock is not None and month <= lock:
-        existing = _payslips(conn, month)
+        existing = payslips(conn, month)
         if existing:
             return existing
         raise PayrollError(f"month {month} is closed: its payroll can no longer run")
     done = {row for row in conn.scalars(select(schema.payslips.c.member_id)
                                         .where(schema.payslips.c.month == month))}
-    candidates = [m for m in _members(conn, month) if m.member_id not in done]
-    salaries = _salaries(conn)
+    candidates = [m for m in members_on(conn, month) if m.member_id not in done]
+    salaries = salaries_by_member(conn)
     due = {m.member_id: (m, gross) for m in candidates
            if (gross := requested_gross(m, month, salaries.get(m.member_id, []))) is not None}
     if due:
@@ -55,10 +55,11 @@ def run_payroll(conn: Connection, month: str, rules: Rules) -> list[Payslip]:
              "source": "cae payroll run", "processed_at": now} for s in slips])
         conn.execute(insert(schema.payslips), [_row(s) for s in slips])
         post(conn, [(e, 0) for e in entries.values() if e is not None], now)
-    return _payslips(conn, month)
+    return payslips(conn, month)
 
 
-def _members(conn: Connection, month: str) -> list[Member]:
+def members_on(conn: Connection, month: str) -> list[Member]:
+    """Every member who had joined by the month's end, with their status history."""
     m, s = schema.members, schema.member_statuses
     members = {r.member_id: Member(r.member_id, r.name, r.joined_on, [], r.associate_on, r.left_on)
                for r in conn.execute(select(m).where(m.c.joined_on <= last_day(month)))}
@@ -68,7 +69,7 @@ def _members(conn: Connection, month: str) -> list[Member]:
     return list(members.values())
 
 
-def _salaries(conn: Connection) -> dict[str, list[Salary]]:
+def salaries_by_member(conn: Connection) -> dict[str, list[Salary]]:
     t = schema.salaries
     found: dict[str, list[Salary]] = defaultdict(list)
     for r in conn.execute(select(t).order_by(t.c.id)):
@@ -84,7 +85,7 @@ def _row(s: Payslip) -> dict[str, object]:
             "event_id": f"payroll:{s.month}:{s.member_id}"}
 
 
-def _payslips(conn: Connection, month: str) -> list[Payslip]:
+def payslips(conn: Connection, month: str) -> list[Payslip]:
     p = schema.payslips
     return [Payslip(r.member_id, r.month, from_cents(r.requested_gross), from_cents(r.gross),
                     from_cents(r.employer_contributions), from_cents(r.employee_contributions),

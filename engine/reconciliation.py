@@ -1,0 +1,148 @@
+"""The staff's monthly reconciliation: figures per member, totals, and checks they can sign off.
+
+Pure: the caller reads the month's statements, payslips and ledger movements;
+here they are put side by side, and every check says ok or not, with what is
+wrong in words a member of staff can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from engine import chart
+from engine.money import ZERO, fmt
+from engine.payroll import Payslip
+from engine.statement import Statement
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLine:
+    statement: Statement
+    payslip: Payslip | None
+
+    def to_json(self) -> dict[str, Any]:
+        row = self.statement.to_json()
+        slip = self.payslip
+        row["requested_gross"] = fmt(slip.requested_gross) if slip else None
+        row["budget_before"] = fmt(slip.budget_before) if slip else None
+        return row
+
+    def amounts(self) -> dict[str, Decimal]:
+        s, p = self.statement, self.statement.payroll
+        return {"revenue_ht": s.revenue_ht, "vat_collected": s.vat_collected,
+                "direct_costs_ht": s.direct_costs_ht, "other_expenses_ht": s.other_expenses_ht,
+                "contribution": s.contribution, "societariat": s.societariat,
+                "requested_gross": self.payslip.requested_gross if self.payslip else ZERO,
+                "gross": p.gross if p else ZERO,
+                "employer_contributions": p.employer_contributions if p else ZERO,
+                "employee_contributions": p.employee_contributions if p else ZERO,
+                "net": p.net if p else ZERO, "employer_cost": p.employer_cost if p else ZERO,
+                "budget_closing": s.budget_closing, "capital_total": s.capital_total}
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    month: str
+    members: tuple[MemberLine, ...]
+    totals: dict[str, Decimal]
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"month": self.month, "members": [m.to_json() for m in self.members],
+                "totals": {k: fmt(v) for k, v in self.totals.items()},
+                "checks": [c.to_json() for c in self.checks], "ok": self.ok}
+
+
+@dataclass(frozen=True, slots=True)
+class UnpaidInvoice:
+    invoice_id: str
+    member_id: str
+    issued_on: date
+    due: Decimal
+
+
+def reconcile(month: str, members: Sequence[MemberLine], movements: Mapping[str, Decimal],
+              balanced: tuple[Decimal, Decimal], unpaid_members: Sequence[str],
+              unpaid_invoices: Sequence[UnpaidInvoice], late_pieces: Sequence[str],
+              pending_dead_letters: int) -> Reconciliation:
+    """`movements`: the whole ledger's debit-positive movement per account in the month.
+
+    `unpaid_members`: members the payroll should have paid this month and has not.
+    """
+    totals: dict[str, Decimal] = {}
+    for line in members:
+        for key, value in line.amounts().items():
+            totals[key] = totals.get(key, ZERO) + value
+    checks = [_balanced(*balanced), *_ledger_agrees(totals, movements),
+              Check("payroll run for every eligible member", not unpaid_members,
+                    "all paid" if not unpaid_members else "not paid: " + ", ".join(unpaid_members)),
+              _negative_budgets(members), _unpaid(unpaid_invoices),
+              Check("late events posted from a closed month", True,
+                    "none" if not late_pieces else f"{len(late_pieces)} posted here: "
+                    + ", ".join(late_pieces)),
+              Check("dead letters pending", pending_dead_letters == 0,
+                    "none" if not pending_dead_letters else
+                    f"{pending_dead_letters} pending: see `cae deadletter list`")]
+    return Reconciliation(month, tuple(members), totals, tuple(checks))
+
+
+def _balanced(debit: Decimal, credit: Decimal) -> Check:
+    return Check("trial balance balanced", debit == credit,
+                 f"debit {fmt(debit)} = credit {fmt(credit)}" if debit == credit
+                 else f"debit {fmt(debit)} != credit {fmt(credit)}")
+
+
+# Each statement total against the ledger account it comes from (sign: debit positive).
+_AGREEMENT = (("revenue_ht", chart.REVENUE, -1), ("vat_collected", chart.VAT_COLLECTED, -1),
+              ("direct_costs_ht", chart.DIRECT_COSTS, 1), ("other_expenses_ht", chart.OTHER_EXPENSES, 1),
+              ("contribution", chart.CONTRIBUTION, 1), ("contribution", chart.CONTRIBUTIONS_RECEIVED, -1),
+              ("societariat", chart.CAPITAL, -1), ("gross", chart.GROSS_PAY, 1),
+              ("employer_contributions", chart.EMPLOYER_CONTRIBUTIONS, 1), ("net", chart.NET_PAY_DUE, -1))
+
+
+def _ledger_agrees(totals: Mapping[str, Decimal], movements: Mapping[str, Decimal]) -> list[Check]:
+    checks = []
+    for key, account, sign in _AGREEMENT:
+        ledger = sign * movements.get(account, ZERO)
+        ours = totals.get(key, ZERO)
+        checks.append(Check(f"statements' {key} = account {account}", ours == ledger,
+                            f"{fmt(ours)} = {fmt(ledger)}" if ours == ledger
+                            else f"statements {fmt(ours)}, ledger {fmt(ledger)}"))
+    social = totals.get("employee_contributions", ZERO) + totals.get("employer_contributions", ZERO)
+    ledger = -movements.get(chart.SOCIAL_BODIES, ZERO)
+    checks.append(Check(f"statements' social contributions = account {chart.SOCIAL_BODIES}",
+                        social == ledger, f"{fmt(social)} = {fmt(ledger)}" if social == ledger
+                        else f"statements {fmt(social)}, ledger {fmt(ledger)}"))
+    return checks
+
+
+def _negative_budgets(members: Sequence[MemberLine]) -> Check:
+    short = [f"{m.statement.member_id} ({fmt(m.statement.budget_closing)})" for m in members
+             if m.statement.budget_closing < 0]
+    return Check("no member with a negative budget", not short,
+                 "none" if not short else "negative: " + ", ".join(short))
+
+
+def _unpaid(invoices: Sequence[UnpaidInvoice]) -> Check:
+    return Check("no invoice unpaid after 60 days", not invoices,
+                 "none" if not invoices else f"{len(invoices)} unpaid: " + ", ".join(
+                     f"{i.invoice_id} ({i.member_id}, {i.issued_on}, {fmt(i.due)} due)"
+                     for i in invoices[:20]) + (" …" if len(invoices) > 20 else ""))
