@@ -1,8 +1,7 @@
 """Bulk inserts straight to the driver, for the hot path of posting.
 
 SQLAlchemy's `insert()` with a list of dicts spends more time converting each
-row than SQLite spends storing it; `exec_driver_sql` with tuples hands the
-rows to the driver's `executemany` as they are. The price is that values must
+row than SQLite spends storing it; tuples go to the driver as they are. The price is that values must
 already be in the driver's format: on SQLite, dates and timestamps as the
 strings SQLAlchemy itself writes, so that reading back through SQLAlchemy
 (`Date`, `DateTime`) sees the same thing.
@@ -18,11 +17,23 @@ from sqlalchemy import Connection, Table
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert in the caller's transaction: `executemany` on SQLite, `COPY` on PostgreSQL.
+
+    COPY streams the rows in one command instead of a statement per row; row
+    triggers still fire for each, so the invariants hold just the same.
+    """
     if not rows:
         return
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-           f"VALUES ({', '.join(mark for _ in columns)})")
+           f"VALUES ({', '.join('?' for _ in columns)})")
     conn.exec_driver_sql(sql, rows)
 
 

@@ -50,28 +50,30 @@ _SQLITE_CHECKS = [
 _PG_FUNCTIONS = [
     """CREATE FUNCTION cae_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN RAISE EXCEPTION '% is append-only: post a reversing entry instead', TG_TABLE_NAME; END $$""",
-    """CREATE FUNCTION cae_line_entry_not_posted() RETURNS trigger LANGUAGE plpgsql AS $$
+    # On PostgreSQL the posting checks run once per statement over its transition
+    # table: a batch of thousands of entries is checked by one query, not one each.
+    """CREATE FUNCTION cae_lines_entry_not_posted() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         IF EXISTS (SELECT 1 FROM entries WHERE id = NEW.entry_id) THEN
+         IF EXISTS (SELECT 1 FROM new_lines n JOIN entries e ON e.id = n.entry_id) THEN
            RAISE EXCEPTION 'entry already posted: a line cannot be added to it';
          END IF;
-         RETURN NEW;
+         RETURN NULL;
        END $$""",
-    """CREATE FUNCTION cae_entry_checks() RETURNS trigger LANGUAGE plpgsql AS $$
-       DECLARE n integer; total bigint;
+    """CREATE FUNCTION cae_entries_checks() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         SELECT count(*), coalesce(sum(amount), 0) INTO n, total FROM lines WHERE entry_id = NEW.id;
-         IF n < 2 OR total <> 0 THEN
+         IF EXISTS (SELECT 1 FROM new_entries n LEFT JOIN lines l ON l.entry_id = n.id
+                    GROUP BY n.id HAVING count(l.id) < 2 OR coalesce(sum(l.amount), 0) <> 0) THEN
            RAISE EXCEPTION 'unbalanced entry: debits and credits differ or fewer than 2 lines';
          END IF;
-         IF NEW.part >= coalesce((SELECT entry_count FROM processed_events
-                                  WHERE event_id = NEW.event_id), 0) THEN
+         IF EXISTS (SELECT 1 FROM new_entries n LEFT JOIN processed_events p ON p.event_id = n.event_id
+                    WHERE n.part >= coalesce(p.entry_count, 0)) THEN
            RAISE EXCEPTION 'event already posted its entries';
          END IF;
-         IF EXISTS (SELECT 1 FROM month_locks WHERE month >= to_char(NEW.entry_date, 'YYYY-MM')) THEN
+         IF EXISTS (SELECT 1 FROM new_entries n JOIN month_locks m
+                    ON m.month >= to_char(n.entry_date, 'YYYY-MM')) THEN
            RAISE EXCEPTION 'month closed: nothing can be posted into it';
          END IF;
-         RETURN NEW;
+         RETURN NULL;
        END $$""",
     """CREATE FUNCTION cae_entry_number_checks() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
@@ -90,10 +92,10 @@ _PG_FUNCTIONS = [
 ]
 
 _PG_CHECKS = [
-    "CREATE TRIGGER lines_entry_not_posted BEFORE INSERT ON lines "
-    "FOR EACH ROW EXECUTE FUNCTION cae_line_entry_not_posted()",
-    "CREATE TRIGGER entries_checks BEFORE INSERT ON entries "
-    "FOR EACH ROW EXECUTE FUNCTION cae_entry_checks()",
+    "CREATE TRIGGER lines_entry_not_posted AFTER INSERT ON lines REFERENCING NEW TABLE AS new_lines "
+    "FOR EACH STATEMENT EXECUTE FUNCTION cae_lines_entry_not_posted()",
+    "CREATE TRIGGER entries_checks AFTER INSERT ON entries REFERENCING NEW TABLE AS new_entries "
+    "FOR EACH STATEMENT EXECUTE FUNCTION cae_entries_checks()",
     "CREATE TRIGGER entry_numbers_checks BEFORE INSERT ON entry_numbers "
     "FOR EACH ROW EXECUTE FUNCTION cae_entry_number_checks()",
 ]
