@@ -18,6 +18,11 @@ from engine.postings import Entry, pair
 from engine.state import Bases
 
 
+def percent(rate: Decimal) -> str:
+    """A rate as French labels write it: "11,5 %", "3 %"."""
+    return f"{(rate * 100).normalize():f}".replace(".", ",") + " %"
+
+
 def owed(rate: Decimal, base: Decimal) -> Decimal:
     return round_cents(rate * max(base, ZERO))
 
@@ -33,7 +38,7 @@ def mutualise(bases: Bases, rates: Rates, *, margin: Decimal, associate_revenue:
     if delta:
         entries.append(Entry(
             "OD", on, piece_ref, piece_date,
-            f"Contribution coopérative {rates.contribution * 100:g} % {piece_ref}",
+            f"Contribution coopérative {percent(rates.contribution)} {piece_ref}",
             pair(chart.CONTRIBUTION, chart.CONTRIBUTIONS_RECEIVED, delta, member_id=member_id),
             event_id))
     before = owed(rates.societariat, bases.societariat)
@@ -42,7 +47,7 @@ def mutualise(bases: Bases, rates: Rates, *, margin: Decimal, associate_revenue:
     if delta:
         entries.append(Entry(
             "OD", on, piece_ref, piece_date,
-            f"Part de sociétariat {rates.societariat * 100:g} % {piece_ref}",
+            f"Part de sociétariat {percent(rates.societariat)} {piece_ref}",
             pair(chart.CAPITAL_DUE, chart.CAPITAL, delta, member_id=member_id),
             event_id))
     return entries

@@ -70,7 +70,7 @@ entries = Table(
     Column("entry_date", Date, nullable=False),
     Column("piece_ref", Id, nullable=False),
     Column("piece_date", Date, nullable=False),
-    Column("label", String(300), nullable=False),
+    Column("label", Text, nullable=False),  # "Facture <id> <client>": ids and names are long
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
     Column("part", Integer, nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=False),
@@ -87,8 +87,8 @@ lines = Table(
     Column("account", ForeignKey("accounts.number"), nullable=False),
     Column("amount", Cents, nullable=False),
     Column("member_id", Id, nullable=True),
-    Column("aux_id", String(20), nullable=True),
-    Column("aux_label", String(200), nullable=True),
+    Column("aux_id", Id, nullable=True),  # a client or supplier code, or a member id
+    Column("aux_label", Text, nullable=True),
     CheckConstraint("amount <> 0", name="amount_not_zero"),
     Index("ix_lines_entry", "entry_id", "amount"),  # covers the balance trigger's SUM
     Index("ix_lines_member_account", "member_id", "account"),
