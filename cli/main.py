@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from cli.deadletters import deadletter_group
+from cli.demo import demo_command
+from cli.fec import fec_command
 from cli.ingest import ingest_command
 from cli.payroll import close_command, payroll_group
+from cli.reconcile import reconcile_command
 from cli.reports import statement_command, trial_balance_command
 
 
@@ -16,7 +19,7 @@ def cae() -> None:
 
 
 for command in (ingest_command, statement_command, trial_balance_command, payroll_group,
-                close_command, deadletter_group):
+                close_command, deadletter_group, fec_command, reconcile_command, demo_command):
     cae.add_command(command)
 
 

@@ -10,6 +10,7 @@ value (`EventError`) with a one-line reason, so the edges can dead-letter it.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from datetime import date
 from decimal import Decimal
@@ -35,7 +36,8 @@ class EventError(ValueError):
 
 def _amount(value: Any) -> Decimal:
     if isinstance(value, float):
-        raise MoneyError(f"{value!r} is a float: amounts are strings such as \"{value:.2f}\"")
+        example = f"{value:.2f}" if math.isfinite(value) and abs(value) < 1e12 else "12.50"
+        raise MoneyError(f"{value!r} is a float: amounts are strings such as \"{example}\"")
     if not isinstance(value, str):
         raise MoneyError(f"{value!r} is not an amount string such as \"12.50\"")
     return parse_amount(value)

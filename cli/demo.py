@@ -1,0 +1,193 @@
+"""`cae demo`: a sample cooperative from its events to its statements, on the embedded default.
+
+No Kafka, no server: the events of `engine.sample` go through the embedded
+runner (the same `process` as the Kafka workers) into a SQLite file, each
+month's payroll runs, and the last month's statements, the dead letters and
+the trial balance are printed from the ledger.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+
+from cli.common import UserError, console, emit_json, json_option, open_db, rules_from, user_errors
+from engine.money import ZERO, fmt
+from engine.periods import next_month, parse_month
+from engine.sample import DEFAULT_MONTHS, cooperative
+from engine.statement import Statement
+from ledger import schema
+from ledger.balances import trial_balance
+from ledger.payroll_run import run_payroll
+from ledger.statements import statements
+from streams.embedded import ingest
+from streams.pipeline import Outcome, Raw
+
+DEMO_FILE = "cae-demo.db"
+MAX_MONTHS = 120
+
+
+def parse_months(text: str) -> list[str]:
+    """`2026-07..2026-10`, one month `2026-10`, or a count `4` (the months up to 2026-10)."""
+    text = text.strip()
+    try:
+        if text.isdigit():
+            count = int(text)
+            if not 1 <= count <= MAX_MONTHS:
+                raise click.BadParameter(f"a count of months is 1 to {MAX_MONTHS}, not {count}")
+            last = parse_month(DEFAULT_MONTHS[-1])
+            index = last.year * 12 + last.month - 1 - (count - 1)
+            return _month_range(f"{index // 12:04d}-{index % 12 + 1:02d}", DEFAULT_MONTHS[-1])
+        start, _, end = text.partition("..")
+        return _month_range(start, end or start)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r}: {exc} (expected such as 2026-07..2026-10, 2026-10 or 4)") from None
+
+
+def _month_range(start: str, end: str) -> list[str]:
+    parse_month(start), parse_month(end)
+    if end < start:
+        raise ValueError(f"{end} is before {start}")
+    months = [start]
+    while months[-1] < end:
+        months.append(next_month(months[-1]))
+        if len(months) > MAX_MONTHS:
+            raise ValueError(f"at most {MAX_MONTHS} months")
+    return months
+
+
+@click.command("demo")
+@click.option("--members", type=click.IntRange(1, 100_000), default=40, show_default=True,
+              help="Members of the sample cooperative.")
+@click.option("--months", metavar="FIRST..LAST|COUNT", default=f"{DEFAULT_MONTHS[0]}..{DEFAULT_MONTHS[-1]}",
+              show_default=True, callback=lambda ctx, param, value: parse_months(value),
+              help=f"The months to simulate: a range, one month, or a count of months up to "
+                   f"{DEFAULT_MONTHS[-1]}.")
+@click.option("--seed", type=int, default=2026, show_default=True,
+              help="Seed of the generator: the same seed gives the same cooperative.")
+@click.option("--db", "db_url", metavar="URL", default=None,
+              help=f"Database URL. Default: a fresh SQLite file {DEMO_FILE} in the working "
+                   "directory, deleted and recreated on each run ($CAE_DATABASE_URL is not used: "
+                   "the demo never writes into your ledger). Any other database must be empty.")
+@json_option
+@user_errors
+def demo_command(members: int, months: list[str], seed: int, db_url: str | None, as_json: bool) -> None:
+    """Generate a sample cooperative, process its events, run payroll, print the results."""
+    started = time.perf_counter()
+    engine, url = _fresh_database(db_url)
+    rules = rules_from(None)
+    opened = time.perf_counter()
+    raws = (Raw(data, f"sample:{n}") for n, data in enumerate(cooperative(members, months, seed), 1))
+    if as_json:
+        outcome = ingest(engine, raws, rules)
+    else:
+        total = sum(1 for _ in cooperative(members, months, seed))
+        with Progress(TextColumn("processing events"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("ingest", total=total)
+            outcome = ingest(engine, raws, rules, progress=lambda n: bar.advance(task, n))
+    ingested = time.perf_counter()
+    payroll = []
+    for month in months:
+        with engine.begin() as conn:
+            slips = run_payroll(conn, month, rules)
+        payroll.append({"month": month, "payslips": len(slips),
+                        "capped": sum(1 for s in slips if s.capped),
+                        "gross": fmt(sum((s.gross for s in slips), ZERO))})
+    paid = time.perf_counter()
+    with engine.connect() as conn:
+        found = statements(conn, months[-1])
+        names = dict(conn.execute(select(schema.members.c.member_id, schema.members.c.name)).tuples().all())
+        balances = trial_balance(conn)
+    engine.dispose()
+    debit, credit = sum((r.debit for r in balances), ZERO), sum((r.credit for r in balances), ZERO)
+    done = time.perf_counter()
+    report = {
+        "cooperative": {"members": members, "months": months, "seed": seed},
+        "database": url,
+        "events": {"total": outcome.processed + outcome.duplicates + len(outcome.dead_letters),
+                   "processed": outcome.processed, "duplicates": outcome.duplicates,
+                   "dead_letters": len(outcome.dead_letters)},
+        "payroll": payroll,
+        "month": months[-1],
+        "statements": [s.to_json() for s in found],
+        "totals": _totals(found),
+        "dead_letters": [{"source": d.source, "event_id": d.event_id, "reason": d.reason}
+                         for d in outcome.dead_letters],
+        "trial_balance": {"total_debit": fmt(debit), "total_credit": fmt(credit),
+                          "balanced": debit == credit},
+        "seconds": {"database": round(opened - started, 3), "ingest": round(ingested - opened, 3),
+                    "payroll": round(paid - ingested, 3), "reports": round(done - paid, 3),
+                    "total": round(done - started, 3)},
+    }
+    if as_json:
+        emit_json(report)
+    else:
+        _print(report, found, names, outcome)
+
+
+def _fresh_database(db_url: str | None) -> tuple[Engine, str]:
+    """The default demo file, recreated; or the user's database, which must hold no event yet."""
+    if db_url is None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(DEMO_FILE + suffix).unlink(missing_ok=True)
+        db_url = f"sqlite:///{DEMO_FILE}"
+    engine = open_db(db_url)
+    with engine.connect() as conn:
+        if conn.scalar(select(func.count()).select_from(schema.processed_events)):
+            engine.dispose()
+            raise UserError(f"{db_url} already holds events: the demo needs an empty database "
+                            f"(or no --db, for a fresh {DEMO_FILE})")
+    return engine, db_url
+
+
+def _totals(found: list[Statement]) -> dict[str, str]:
+    def total(pick: Any) -> str:
+        return fmt(sum((pick(s) for s in found), ZERO))
+    return {"revenue_ht": total(lambda s: s.revenue_ht), "vat_collected": total(lambda s: s.vat_collected),
+            "contribution": total(lambda s: s.contribution), "societariat": total(lambda s: s.societariat),
+            "gross": total(lambda s: s.payroll.gross if s.payroll else ZERO),
+            "net": total(lambda s: s.payroll.net if s.payroll else ZERO),
+            "budget_closing": total(lambda s: s.budget_closing)}
+
+
+def _print(report: dict[str, Any], found: list[Statement], names: dict[str, str], outcome: Outcome) -> None:
+    coop, events = report["cooperative"], report["events"]
+    console.print(f"[bold]Sample cooperative[/]: {coop['members']} members, {coop['months'][0]} to "
+                  f"{coop['months'][-1]} (seed {coop['seed']}), in {report['database']}", highlight=False)
+    console.print(f"{events['total']} events: {events['processed']} processed, "
+                  f"{events['duplicates']} duplicates, {events['dead_letters']} dead letters")
+    for run in report["payroll"]:
+        console.print(f"payroll {run['month']}: {run['payslips']} payslips, {run['gross']} gross"
+                      + (f", {run['capped']} capped by their budget" if run["capped"] else ""))
+    table = Table(title=f"Statements {report['month']}")
+    for name in ("Member", "Name", "Revenue HT", "Contribution", "Sociétariat", "Gross", "Net", "Budget"):
+        table.add_column(name, justify="left" if name in ("Member", "Name") else "right")
+    for s in found:
+        p = s.payroll
+        table.add_row(s.member_id, names.get(s.member_id, ""), fmt(s.revenue_ht), fmt(s.contribution),
+                      fmt(s.societariat), (fmt(p.gross) + (" capped" if p.capped else "")) if p else "—",
+                      fmt(p.net) if p else "—", fmt(s.budget_closing))
+    t = report["totals"]
+    table.add_row("Total", "", t["revenue_ht"], t["contribution"], t["societariat"], t["gross"], t["net"],
+                  t["budget_closing"], style="bold")
+    console.print(table)
+    if outcome.dead_letters:
+        letters = Table(title=f"{len(outcome.dead_letters)} dead letters")
+        for name in ("Source", "Event", "Reason"):
+            letters.add_column(name)
+        for d in outcome.dead_letters:
+            letters.add_row(d.source, d.event_id or "", d.reason)
+        console.print(letters)
+    tb = report["trial_balance"]
+    console.print(f"Trial balance: debit {tb['total_debit']}, credit {tb['total_credit']}: "
+                  + ("[green]balanced[/]" if tb["balanced"] else "[red]NOT balanced[/]"), highlight=False)
+    sec = report["seconds"]
+    console.print(f"Done in {sec['total']:.2f} s (new database {sec['database']:.2f} s, events "
+                  f"{sec['ingest']:.2f} s, payroll {sec['payroll']:.2f} s, reports {sec['reports']:.2f} s)")
