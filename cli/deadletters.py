@@ -7,6 +7,7 @@ from rich.table import Table
 
 from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
 from ledger import deadletters
+from ledger.db import reading
 from streams.pipeline import Raw, process
 
 
@@ -23,7 +24,7 @@ def deadletter_group() -> None:
 def list_command(include_replayed: bool, db_url: str | None, config_path: str | None,
                  as_json: bool) -> None:
     """List the dead letters still pending (or all of them)."""
-    with open_db(db_url).connect() as conn:
+    with reading(open_db(db_url)) as conn:
         letters = deadletters.pending(conn, include_replayed)
     if as_json:
         emit_json({"dead_letters": [

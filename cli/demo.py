@@ -18,13 +18,18 @@ from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 from cli.common import UserError, console, emit_json, json_option, open_db, rules_from, user_errors
+from cli.governance import tally_table
 from engine.money import ZERO, fmt
 from engine.periods import next_month, parse_month
 from engine.sample import DEFAULT_MONTHS, cooperative
 from engine.statement import Statement
+from governance.config import load_governance
+from governance.results import record_of_assembly
+from governance.store import load_meetings
 from ledger import schema
 from ledger.balances import trial_balance
 from ledger.payroll_run import run_payroll
+from ledger.reconciliation import month_reconciliation
 from ledger.statements import statements
 from streams.embedded import ingest
 from streams.pipeline import Outcome, Raw
@@ -105,6 +110,11 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
         found = statements(conn, months[-1])
         names = dict(conn.execute(select(schema.members.c.member_id, schema.members.c.name)).tuples().all())
         balances = trial_balance(conn)
+        reconciliation = month_reconciliation(conn, months[-1])
+        assemblies, _ = load_meetings(conn)
+        governance = load_governance()
+        tallies = [t for a in assemblies
+                   for t in record_of_assembly(conn, a.assembly_id, governance).tallies]
     engine.dispose()
     debit, credit = sum((r.debit for r in balances), ZERO), sum((r.credit for r in balances), ZERO)
     done = time.perf_counter()
@@ -122,6 +132,9 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
                          for d in outcome.dead_letters],
         "trial_balance": {"total_debit": fmt(debit), "total_credit": fmt(credit),
                           "balanced": debit == credit},
+        "reconciliation": {"month": reconciliation.month,
+                           "checks": [c.to_json() for c in reconciliation.checks]},
+        "tallies": [t.to_json() for t in tallies],
         "seconds": {"database": round(opened - started, 3), "ingest": round(ingested - opened, 3),
                     "payroll": round(paid - ingested, 3), "reports": round(done - paid, 3),
                     "total": round(done - started, 3)},
@@ -130,6 +143,12 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
         emit_json(report)
     else:
         _print(report, found, names, outcome)
+        for check in reconciliation.checks:
+            mark = "[green]ok[/]" if check.ok else "[yellow]to look at[/]"
+            console.print(f"reconciliation {reconciliation.month}: {mark} {check.name}: {check.detail}",
+                          highlight=False)
+        for t in tallies:
+            console.print(tally_table(t))
 
 
 def _fresh_database(db_url: str | None) -> tuple[Engine, str]:

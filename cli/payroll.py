@@ -9,8 +9,9 @@ from cli.common import UserError, console, db_options, emit_json, json_option, o
 from cli.reports import month_option
 from engine.money import fmt
 from engine.payroll import Payslip
-from ledger.closing import close_month
-from ledger.payroll_run import PayrollError, run_payroll
+from ledger import monthly
+from ledger.payroll_run import PayrollError
+from ledger.runs import MANUAL, by_hand, operator
 
 
 def payslip_json(s: Payslip) -> dict[str, object]:
@@ -34,9 +35,8 @@ def payroll_group() -> None:
 def payroll_run_command(month: str, db_url: str | None, config_path: str | None, as_json: bool) -> None:
     """Run a month's payroll (again: changes nothing) and print its lines."""
     engine, rules = open_db(db_url), rules_from(config_path)
-    try:
-        with engine.begin() as conn:
-            slips = run_payroll(conn, month, rules)
+    try:  # recorded in `cae runs`, like the scheduler's runs
+        _, slips = by_hand(monthly.payroll(engine, month, rules, origin=MANUAL, started_by=operator()))
     except PayrollError as exc:
         raise UserError(str(exc)) from None
     if as_json:
@@ -58,8 +58,8 @@ def payroll_run_command(month: str, db_url: str | None, config_path: str | None,
 @user_errors
 def close_command(month: str, db_url: str | None, config_path: str | None, as_json: bool) -> None:
     """Lock a month (and the months before it): later events dated in it go to the next open month."""
-    with open_db(db_url).begin() as conn:
-        numbered = close_month(conn, month)
+    _, numbered = by_hand(monthly.close(open_db(db_url), month, rules_from(config_path), origin=MANUAL,
+                                        started_by=operator()))
     if as_json:
         emit_json({"month": month, "closed": True, "entries_numbered": numbered})
     else:

@@ -8,18 +8,20 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from cli.common import console, db_options, emit_json, json_option, open_db, user_errors
+from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
 from cli.reports import month_option
 from engine.money import fmt
 from engine.reconciliation import Reconciliation
-from ledger.reconciliation import month_reconciliation
+from ledger import monthly
+from ledger.runs import MANUAL, by_hand, operator
 
 _COLUMNS = ("revenue_ht", "vat_collected", "direct_costs_ht", "other_expenses_ht", "contribution",
             "societariat", "requested_gross", "gross", "net", "employer_cost")
 
 
-_HEADERS = ("Revenue HT", "VAT", "Direct", "Other", "Contrib.", "Sociét.", "Req. gross", "Gross",
-            "Net", "Empl. cost", "Budget")
+_ROW = ("budget_before",) + _COLUMNS + ("budget_closing",)
+_HEADERS = ("Budget before", "Revenue HT", "VAT", "Direct", "Other", "Contrib.", "Sociét.", "Req. gross",
+            "Gross", "Net", "Empl. cost", "Budget after")
 
 
 @click.command("reconcile")
@@ -31,9 +33,9 @@ _HEADERS = ("Revenue HT", "VAT", "Direct", "Other", "Contrib.", "Sociét.", "Req
 @user_errors
 def reconcile_command(month: str, csv_path: Path | None, db_url: str | None, config_path: str | None,
                       as_json: bool) -> None:
-    """The staff's monthly reconciliation: per member, totals, and checks."""
-    with open_db(db_url).connect() as conn:
-        report = month_reconciliation(conn, month)
+    """The staff's monthly reconciliation: per member, totals, and checks (recorded in `cae runs`)."""
+    _, report = by_hand(monthly.reconciliation(open_db(db_url), month, rules_from(config_path),
+                                               origin=MANUAL, started_by=operator()))
     if csv_path is not None:
         write_csv(report, csv_path)
     if as_json:
@@ -41,22 +43,19 @@ def reconcile_command(month: str, csv_path: Path | None, db_url: str | None, con
         return
     console.print(_table(report))
     for check in report.checks:
-        mark = "[green]ok[/]" if check.ok else "[red]NOT OK[/]"
+        mark = "[red]NOT OK[/]" if not check.ok else "[yellow]look[/]" if check.attention else "[green]ok[/]"
         console.print(f"{mark}  {check.name}: {check.detail}", highlight=False)
 
 
 def write_csv(report: Reconciliation, path: Path) -> None:
-    keys = ("budget_before",) + _COLUMNS + ("capped", "budget_closing")
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(("member_id",) + keys)
+        out.writerow(("member_id",) + _ROW + ("capped",))
         for line in report.members:
-            amounts, slip = line.amounts(), line.payslip
-            out.writerow((line.statement.member_id, fmt(slip.budget_before) if slip else "",
-                          *(fmt(amounts[k]) for k in _COLUMNS),
-                          "yes" if slip and slip.capped else "", fmt(amounts["budget_closing"])))
-        out.writerow(("TOTAL", "", *(fmt(report.totals[k]) for k in _COLUMNS), "",
-                      fmt(report.totals["budget_closing"])))
+            amounts = line.amounts()
+            out.writerow((line.statement.member_id, *(fmt(amounts[k]) for k in _ROW),
+                          "yes" if line.payslip and line.payslip.capped else ""))
+        out.writerow(("TOTAL", *(fmt(report.totals[k]) for k in _ROW), ""))
 
 
 def _table(report: Reconciliation) -> Table:
@@ -67,8 +66,7 @@ def _table(report: Reconciliation) -> Table:
     table.add_column("Capped")
     for line in report.members:
         amounts = line.amounts()
-        table.add_row(line.statement.member_id, *(fmt(amounts[k]) for k in _COLUMNS + ("budget_closing",)),
+        table.add_row(line.statement.member_id, *(fmt(amounts[k]) for k in _ROW),
                       "yes" if line.payslip and line.payslip.capped else "")
-    table.add_row("Total", *(fmt(report.totals[k]) for k in _COLUMNS + ("budget_closing",)), "",
-                  style="bold")
+    table.add_row("Total", *(fmt(report.totals[k]) for k in _ROW), "", style="bold")
     return table

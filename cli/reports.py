@@ -10,6 +10,7 @@ from engine.money import ZERO, fmt
 from engine.periods import last_day
 from engine.statement import Statement
 from ledger.balances import trial_balance
+from ledger.db import reading
 from ledger.statements import statements
 
 
@@ -35,7 +36,7 @@ month_option = click.option("--month", required=True, metavar="YYYY-MM",
 def statement_command(member_id: str, month: str, db_url: str | None, config_path: str | None,
                       as_json: bool) -> None:
     """A member's statement for a month (état des comptes)."""
-    with open_db(db_url).connect() as conn:
+    with reading(open_db(db_url)) as conn:
         (found,) = statements(conn, month, [member_id])
     if as_json:
         emit_json(found.to_json())
@@ -74,7 +75,7 @@ def statement_table(s: Statement) -> Table:
 def trial_balance_command(month: str | None, db_url: str | None, config_path: str | None,
                           as_json: bool) -> None:
     """Balances of every account."""
-    with open_db(db_url).connect() as conn:
+    with reading(open_db(db_url)) as conn:
         rows = trial_balance(conn, last_day(month) if month else None)
     total_debit = sum((r.debit for r in rows), ZERO)
     total_credit = sum((r.credit for r in rows), ZERO)

@@ -68,15 +68,16 @@ def _month(value: str) -> str:
 
 def _currency(value: str) -> str:
     if value != CURRENCY:
-        raise ValueError(f"currency {value!r} is not supported: v1 takes EUR documents only")
+        raise ValueError(f"{value!r} is not supported: v1 takes EUR documents only")
     return value
 
 
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
 PositiveAmount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_positive)]
 VatRate = Annotated[Decimal, BeforeValidator(_vat_rate)]
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
-Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]+$")]
+_NO_CONTROL = r"^[^\x00-\x1f]+$"
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_CONTROL)]
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=_NO_CONTROL)]
 Month = Annotated[str, AfterValidator(_month)]
 Currency = Annotated[str, AfterValidator(_currency)]
 Status = Literal["cape", "salarie"]
@@ -253,7 +254,7 @@ GOVERNANCE_TYPES = frozenset(
     for m in GovernanceEvent.__args__  # type: ignore[attr-defined]
 )
 
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)  # type: ignore[arg-type]  # an Annotated union
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 MAX_EVENT_BYTES = 64 * 1024
 
 
@@ -296,6 +297,8 @@ def _reason(exc: ValidationError) -> str:
         return f"missing field {loc!r}"
     if kind == "extra_forbidden":
         return f"unknown field {loc!r}"
+    if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == _NO_CONTROL:
+        return f"{loc}: control characters (tab, newline, NUL…) are not allowed"
     return f"{loc}: {msg}"
 
 

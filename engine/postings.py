@@ -37,7 +37,11 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One journal entry; `piece_date` is the document's own date, `date` where it is posted."""
+    """One journal entry; `piece_date` is the document's own date, `date` where it is posted.
+
+    `reverses`: the id of the posted entry this one cancels (a correction is a
+    reversing entry, never an update), None for any other entry.
+    """
 
     journal: str
     date: dt.date
@@ -46,6 +50,7 @@ class Entry:
     label: str
     lines: tuple[Line, ...]
     event_id: str
+    reverses: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.lines) < 2:

@@ -21,12 +21,23 @@ from engine.statement import Statement
 
 @dataclass(frozen=True, slots=True)
 class Check:
+    """One line the staff signs off. `attention`: ok, but there are items to look at (a listing).
+
+    The books' own checks (balance, statements against accounts, everyone paid,
+    budgets, unpaid invoices) fail when something is wrong. Late events and
+    dead letters are listings instead: a late event is the normal path for a
+    document of a closed month (rule 7), and a dead letter is an event that
+    never reached the books (its sender's to fix, `cae deadletter replay` after),
+    so neither makes the month's figures wrong; they are shown, not failed.
+    """
+
     name: str
     ok: bool
     detail: str
+    attention: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "attention": self.attention}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +45,24 @@ class MemberLine:
     statement: Statement
     payslip: Payslip | None
 
+    @property
+    def budget_before(self) -> Decimal:
+        """The budget at the month's end before its payroll, as the ledger shows it: after + cost."""
+        p = self.statement.payroll
+        return self.statement.budget_closing + (p.employer_cost if p else ZERO)
+
     def to_json(self) -> dict[str, Any]:
         row = self.statement.to_json()
         slip = self.payslip
         row["requested_gross"] = fmt(slip.requested_gross) if slip else None
-        row["budget_before"] = fmt(slip.budget_before) if slip else None
+        row["capped"] = bool(slip and slip.capped)
+        row["budget_before"] = fmt(self.budget_before)
         return row
 
     def amounts(self) -> dict[str, Decimal]:
         s, p = self.statement, self.statement.payroll
-        return {"revenue_ht": s.revenue_ht, "vat_collected": s.vat_collected,
+        return {"budget_before": self.budget_before,
+                "revenue_ht": s.revenue_ht, "vat_collected": s.vat_collected,
                 "direct_costs_ht": s.direct_costs_ht, "other_expenses_ht": s.other_expenses_ht,
                 "contribution": s.contribution, "societariat": s.societariat,
                 "requested_gross": self.payslip.requested_gross if self.payslip else ZERO,
@@ -82,10 +101,11 @@ class UnpaidInvoice:
 def reconcile(month: str, members: Sequence[MemberLine], movements: Mapping[str, Decimal],
               balanced: tuple[Decimal, Decimal], unpaid_members: Sequence[str],
               unpaid_invoices: Sequence[UnpaidInvoice], late_pieces: Sequence[str],
-              pending_dead_letters: int) -> Reconciliation:
+              pending_dead_letters: int, unpaid_count: int | None = None) -> Reconciliation:
     """`movements`: the whole ledger's debit-positive movement per account in the month.
 
     `unpaid_members`: members the payroll should have paid this month and has not.
+    `unpaid_count`: how many invoices are unpaid when `unpaid_invoices` names only the first.
     """
     totals: dict[str, Decimal] = {}
     for line in members:
@@ -94,13 +114,16 @@ def reconcile(month: str, members: Sequence[MemberLine], movements: Mapping[str,
     checks = [_balanced(*balanced), *_ledger_agrees(totals, movements),
               Check("payroll run for every eligible member", not unpaid_members,
                     "all paid" if not unpaid_members else "not paid: " + ", ".join(unpaid_members)),
-              _negative_budgets(members), _unpaid(unpaid_invoices),
+              _negative_budgets(members),
+              _unpaid(unpaid_invoices, len(unpaid_invoices) if unpaid_count is None else unpaid_count),
               Check("late events posted from a closed month", True,
                     "none" if not late_pieces else f"{len(late_pieces)} posted here: "
-                    + ", ".join(late_pieces)),
-              Check("dead letters pending", pending_dead_letters == 0,
+                    + ", ".join(late_pieces[:20]) + (" …" if len(late_pieces) > 20 else ""),
+                    attention=bool(late_pieces)),
+              Check("dead letters pending", True,
                     "none" if not pending_dead_letters else
-                    f"{pending_dead_letters} pending: see `cae deadletter list`")]
+                    f"{pending_dead_letters} pending, not in the books: see `cae deadletter list`",
+                    attention=bool(pending_dead_letters))]
     return Reconciliation(month, tuple(members), totals, tuple(checks))
 
 
@@ -138,11 +161,12 @@ def _negative_budgets(members: Sequence[MemberLine]) -> Check:
     short = [f"{m.statement.member_id} ({fmt(m.statement.budget_closing)})" for m in members
              if m.statement.budget_closing < 0]
     return Check("no member with a negative budget", not short,
-                 "none" if not short else "negative: " + ", ".join(short))
+                 "none" if not short else "negative: " + ", ".join(short[:20])
+                 + (f" … ({len(short)} in all)" if len(short) > 20 else ""))
 
 
-def _unpaid(invoices: Sequence[UnpaidInvoice]) -> Check:
-    return Check("no invoice unpaid after 60 days", not invoices,
-                 "none" if not invoices else f"{len(invoices)} unpaid: " + ", ".join(
+def _unpaid(invoices: Sequence[UnpaidInvoice], count: int) -> Check:
+    return Check("no invoice unpaid after 60 days", not count,
+                 "none" if not count else f"{count} unpaid: " + ", ".join(
                      f"{i.invoice_id} ({i.member_id}, {i.issued_on}, {fmt(i.due)} due)"
-                     for i in invoices[:20]) + (" …" if len(invoices) > 20 else ""))
+                     for i in invoices[:20]) + (" …" if count > 20 else ""))

@@ -136,10 +136,17 @@ def _sale(book: Book, e: InvoiceIssued | CreditNoteIssued, rules: Rules, member:
     kind = "Facture" if sign > 0 else "Avoir"
     entries = [Entry("VT", on, piece, e.issued_on, f"{kind} {piece} {client}", tuple(lines), e.event_id)]
     associate_revenue = sign * ht if member.associate_on_day(e.issued_on) else ZERO
-    entries += mutualise(book.base(e.member_id, month_of(on)), rules.at(on), margin=sign * ht,
-                         associate_revenue=associate_revenue, member_id=e.member_id,
-                         event_id=e.event_id, on=on, piece_ref=piece, piece_date=e.issued_on)
+    entries += _mutualise(book, rules, e.member_id, on, margin=sign * ht,
+                          associate_revenue=associate_revenue, event_id=e.event_id, piece_ref=piece,
+                          piece_date=e.issued_on)
     return entries
+
+
+def _mutualise(book: Book, rules: Rules, member_id: str, on: date, **posting: Any) -> list[Entry]:
+    """Rules 3 and 4 for a document posted `on`, with the rates of that day (a flat or tiered scale)."""
+    rates, bases = rules.at(on), book.base(member_id, month_of(on))
+    year_base = book.year_base(member_id, on.year) if rates.contribution_tiers else ZERO
+    return mutualise(bases, rates, member_id=member_id, on=on, year_base=year_base, **posting)
 
 
 def _invoice(book: Book, e: InvoiceIssued, rules: Rules) -> list[Entry]:
@@ -203,9 +210,9 @@ def _expense(book: Book, e: ExpenseRecorded, rules: Rules) -> list[Entry]:
     entries = [Entry("AC", on, e.expense_id, e.spent_on, f"Dépense {e.expense_id} {e.supplier}",
                      tuple(lines), e.event_id)]
     if e.direct_cost:
-        entries += mutualise(book.base(e.member_id, month_of(on)), rules.at(on),
-                             margin=-e.amount_ht, associate_revenue=ZERO, member_id=e.member_id,
-                             event_id=e.event_id, on=on, piece_ref=e.expense_id, piece_date=e.spent_on)
+        entries += _mutualise(book, rules, e.member_id, on, margin=-e.amount_ht,
+                              associate_revenue=ZERO, event_id=e.event_id, piece_ref=e.expense_id,
+                              piece_date=e.spent_on)
     return entries
 
 

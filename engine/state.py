@@ -84,6 +84,10 @@ class Book:
     changed_bases: set[tuple[str, str]] = field(default_factory=set)
     new_documents: list[tuple[str, str, str]] = field(default_factory=list)
     new_salaries: list[Salary] = field(default_factory=list)
+    # Set by a loader that read every month of the batch's member-years, which a
+    # tiered contribution needs (its base is the year's, not the month's).
+    whole_years: bool = False
+    months_by_year: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def base(self, member_id: str, month: str) -> Bases:
         """The member-month's bases, about to move (preloaded by the caller, else zero)."""
@@ -91,5 +95,18 @@ class Book:
         self.changed_bases.add(key)
         found = self.bases.get(key)
         if found is None:
-            found = self.bases[key] = Bases()
+            found = self.known_base(member_id, month, Bases())
         return found
+
+    def known_base(self, member_id: str, month: str, bases: Bases) -> Bases:
+        """Record a member-month's bases as they stand (loading), without marking them changed."""
+        self.bases[(member_id, month)] = bases
+        self.months_by_year.setdefault((member_id, month[:4]), set()).add(month)
+        return bases
+
+    def year_base(self, member_id: str, year: int) -> Decimal:
+        """The member's contribution base of the fiscal year so far, every month of it posted."""
+        if not self.whole_years:
+            raise RuntimeError("the book was loaded without whole years: a tiered contribution needs them")
+        months = self.months_by_year.get((member_id, f"{year:04d}"), ())
+        return sum((self.bases[(member_id, m)].contribution for m in months), ZERO)

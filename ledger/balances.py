@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, Row, Select, case, func, select
 
 from engine.money import from_cents
 from engine.periods import last_day, parse_month
@@ -19,22 +20,40 @@ MemberSums = dict[str, dict[str, Decimal]]
 
 def member_sums(conn: Connection, month: str,
                 member_ids: Iterable[str] | None = None) -> tuple[MemberSums, MemberSums]:
-    """(movements in the month, movements up to its end) per member and account, debit positive."""
-    lines, entries = schema.lines, schema.entries
+    """(movements in the month, movements up to its end) per member and account, debit positive.
+
+    Read without joining every line to its entry: up to the month's end is
+    everything, less the lines of the entries dated after it, and the month is
+    the lines of the entries dated in it; both of those go through the index
+    on entry dates. On a year of a large cooperative that is one scan of the
+    lines instead of a lookup of each line's entry (seconds less, issue 4).
+    """
+    entries = schema.entries
     start, end = parse_month(month), last_day(month)
-    in_month = func.sum(case((entries.c.entry_date >= start, lines.c.amount), else_=0))
-    query = (select(lines.c.member_id, lines.c.account, in_month, func.sum(lines.c.amount))
-             .join(entries, entries.c.id == lines.c.entry_id)
-             .where(entries.c.entry_date <= end, lines.c.member_id.is_not(None))
-             .group_by(lines.c.member_id, lines.c.account))
-    if member_ids is not None:
-        query = query.where(lines.c.member_id.in_(list(member_ids)))
+    wanted = list(member_ids) if member_ids is not None else None
     month_sums: MemberSums = defaultdict(dict)
     to_date: MemberSums = defaultdict(dict)
-    for member_id, account, month_cents, total_cents in conn.execute(query):
-        month_sums[member_id][account] = from_cents(int(month_cents))
-        to_date[member_id][account] = from_cents(int(total_cents))
+    for member_id, account, cents in _by_member(conn, wanted):
+        to_date[member_id][account] = from_cents(int(cents))
+    for member_id, account, cents in _by_member(conn, wanted, select(entries.c.id)
+                                                .where(entries.c.entry_date > end)):
+        to_date[member_id][account] -= from_cents(int(cents))
+    for member_id, account, cents in _by_member(conn, wanted, select(entries.c.id)
+                                                .where(entries.c.entry_date.between(start, end))):
+        month_sums[member_id][account] = from_cents(int(cents))
     return month_sums, to_date
+
+
+def _by_member(conn: Connection, member_ids: list[str] | None,
+               of_entries: Select[tuple[int]] | None = None) -> list[Row[Any]]:
+    lines = schema.lines
+    query = (select(lines.c.member_id, lines.c.account, func.sum(lines.c.amount))
+             .where(lines.c.member_id.is_not(None)).group_by(lines.c.member_id, lines.c.account))
+    if of_entries is not None:
+        query = query.where(lines.c.entry_id.in_(of_entries))
+    if member_ids is not None:
+        query = query.where(lines.c.member_id.in_(member_ids))
+    return list(conn.execute(query).all())  # fetchall: a row at a time costs twice as much here
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +69,20 @@ class AccountBalance:
 
 
 def trial_balance(conn: Connection, through: date | None = None) -> list[AccountBalance]:
-    """Every account that has moved, with its total debits and credits up to `through`."""
-    lines, entries, accounts = schema.lines, schema.entries, schema.accounts
+    """Every account that has moved, with its total debits and credits up to `through`.
+
+    Like `member_sums`: everything, less the lines of entries dated after `through`.
+    """
+    lines, entries = schema.lines, schema.entries
     debit = func.sum(case((lines.c.amount > 0, lines.c.amount), else_=0))
     credit = func.sum(case((lines.c.amount < 0, -lines.c.amount), else_=0))
-    query = (select(lines.c.account, accounts.c.label, debit, credit)
-             .join(entries, entries.c.id == lines.c.entry_id)
-             .join(accounts, accounts.c.number == lines.c.account)
-             .group_by(lines.c.account, accounts.c.label).order_by(lines.c.account))
+    query = select(lines.c.account, debit, credit).group_by(lines.c.account)
+    totals = {a: [int(d), int(c)] for a, d, c in conn.execute(query)}
     if through is not None:
-        query = query.where(entries.c.entry_date <= through)
-    return [AccountBalance(a, label, from_cents(int(d)), from_cents(int(c)))
-            for a, label, d, c in conn.execute(query)]
+        later = query.where(lines.c.entry_id.in_(select(entries.c.id).where(entries.c.entry_date > through)))
+        for account, d, c in conn.execute(later):
+            totals[account][0] -= int(d)
+            totals[account][1] -= int(c)
+    labels = dict(conn.execute(select(schema.accounts.c.number, schema.accounts.c.label)).tuples().all())
+    return [AccountBalance(a, labels[a], from_cents(d), from_cents(c))
+            for a, (d, c) in sorted(totals.items()) if d or c]

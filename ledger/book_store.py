@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, tuple_, update
 
 from engine.money import from_cents, to_cents
 from engine.state import Bases, Book, Invoice, Member
@@ -45,10 +46,10 @@ def locked_through(conn: Connection) -> str | None:
 
 def load_book(conn: Connection, member_ids: set[str], invoice_ids: set[str],
               base_keys: set[tuple[str, str]], doc_keys: set[tuple[str, str]],
-              lock: str | None) -> tuple[Book, Loaded]:
-    book, loaded = Book(locked_through=lock), Loaded()
-    m, s, i, b, d = (schema.members, schema.member_statuses, schema.invoices, schema.member_bases,
-                     schema.documents)
+              lock: str | None, whole_years: bool = False) -> tuple[Book, Loaded]:
+    """`whole_years`: load every month of the bases' member-years, for a tiered contribution."""
+    book, loaded = Book(locked_through=lock, whole_years=whole_years), Loaded()
+    m, s, i, d = schema.members, schema.member_statuses, schema.invoices, schema.documents
     for chunk in _chunks(sorted(member_ids)):
         query = select(m).where(m.c.member_id.in_(chunk))
         if conn.dialect.name == "postgresql":
@@ -66,16 +67,35 @@ def load_book(conn: Connection, member_ids: set[str], invoice_ids: set[str],
                 from_cents(row.ttc), from_cents(row.credited_ht), from_cents(row.credited_ttc),
                 from_cents(row.paid))
             loaded.invoices.add(row.invoice_id)
-    for chunk in _chunks(sorted(base_keys)):
-        for row in conn.execute(select(b).where(tuple_(b.c.member_id, b.c.month).in_(chunk))):
-            key = (row.member_id, row.month)
-            book.bases[key] = Bases(from_cents(row.contribution), from_cents(row.societariat))
-            loaded.bases.add(key)
+    for row in (_year_bases(conn, base_keys) if whole_years else _month_bases(conn, base_keys)):
+        book.known_base(row.member_id, row.month, Bases(from_cents(row.contribution),
+                                                        from_cents(row.societariat)))
+        loaded.bases.add((row.member_id, row.month))
     for chunk in _chunks(sorted(doc_keys)):
         for row in conn.execute(select(d.c.kind, d.c.doc_id)
                                 .where(tuple_(d.c.kind, d.c.doc_id).in_(chunk))):
             book.documents.add((row.kind, row.doc_id))
     return book, loaded
+
+
+def _month_bases(conn: Connection, keys: set[tuple[str, str]]) -> Iterable[Row[Any]]:
+    b = schema.member_bases
+    for chunk in _chunks(sorted(keys)):
+        yield from conn.execute(select(b).where(tuple_(b.c.member_id, b.c.month).in_(chunk)))
+
+
+def _year_bases(conn: Connection, keys: set[tuple[str, str]]) -> Iterable[Row[Any]]:
+    """Every month of each (member, year) the keys name: one query per chunk of members."""
+    b = schema.member_bases
+    years = {(member_id, month[:4]) for member_id, month in keys}
+    if not years:
+        return
+    first, last = min(y for _, y in years), max(y for _, y in years)
+    for chunk in _chunks(sorted({member_id for member_id, _ in years})):
+        for row in conn.execute(select(b).where(b.c.member_id.in_(chunk), b.c.month >= f"{first}-01",
+                                                b.c.month <= f"{last}-12")):
+            if (row.member_id, row.month[:4]) in years:
+                yield row
 
 
 def save_book(conn: Connection, book: Book, loaded: Loaded) -> None:

@@ -9,12 +9,14 @@ means two processes never both read and then fight over the upgrade.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from engine.chart import ACCOUNTS, JOURNALS
@@ -49,7 +51,17 @@ def _sqlite_settings(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = conn.get_execution_options().get("cae_read_only", False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reports: on SQLite its transaction is deferred, so a long read
+    (a FEC, a reconciliation) sees one snapshot (WAL) without holding writers back."""
+    with engine.connect() as conn:
+        conn.execution_options(cae_read_only=True)
+        yield conn
 
 
 def make_engine(url: str | None = None) -> Engine:

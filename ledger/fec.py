@@ -48,6 +48,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from engine.money import fmt, from_cents
 from ledger import schema
+from ledger.db import reading
 
 FIELDS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
           "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit",
@@ -285,11 +286,11 @@ def export_fec(engine: Engine, year: int, siren: str, directory: Path) -> FecSum
     """`write_fec` on one snapshot of the ledger.
 
     PostgreSQL: a read-only REPEATABLE READ transaction, so postings and closes committed during
-    the export are not half seen. SQLite: our connections begin IMMEDIATE (`ledger.db`), which
-    already holds writers back for the duration.
+    the export are not half seen. SQLite: a deferred transaction in WAL mode reads one snapshot
+    and lets writers go on (`ledger.db.reading`).
     """
     check_siren(siren)  # before touching the database
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():

@@ -20,8 +20,11 @@ The same rules are written twice, once per dialect; the shared contract tests
 
 from __future__ import annotations
 
-APPEND_ONLY = ("entries", "lines", "processed_events", "entry_numbers", "month_locks", "payslips",
-               "governance_events", "member_statuses", "salaries", "documents")
+# The append-only tables that revision 0001 guards; a table added later gets its guards
+# from its own revision (`append_only_guards`), so that 0001 keeps building what it built.
+INITIAL_APPEND_ONLY = ("entries", "lines", "processed_events", "entry_numbers", "month_locks",
+                       "payslips", "governance_events", "member_statuses", "salaries", "documents")
+APPEND_ONLY = INITIAL_APPEND_ONLY + ("payslip_revisions", "runs")  # 0003: corrections, run records
 
 _SQLITE_CHECKS = [
     """CREATE TRIGGER lines_entry_not_posted BEFORE INSERT ON lines
@@ -101,20 +104,29 @@ _PG_CHECKS = [
 ]
 
 
-def statements(dialect: str) -> list[str]:
-    """The DDL that installs every invariant on a database of this dialect."""
+def append_only_guards(dialect: str, tables: tuple[str, ...]) -> list[str]:
+    """The triggers that refuse any update or delete of these tables' rows.
+
+    On PostgreSQL they call `cae_append_only()`, which revision 0001 creates.
+    """
     if dialect == "sqlite":
-        guards = [
+        return [
             f"CREATE TRIGGER {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a reversing entry instead'); END"
-            for table in APPEND_ONLY for verb in ("update", "delete")
+            for table in tables for verb in ("update", "delete")
         ]
-        return guards + _SQLITE_CHECKS
     if dialect == "postgresql":
-        guards = [
+        return [
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()"
-            for table in APPEND_ONLY
+            for table in tables
         ]
-        return _PG_FUNCTIONS + guards + _PG_CHECKS
     raise ValueError(f"no ledger invariants written for the {dialect} dialect")
+
+
+def statements(dialect: str) -> list[str]:
+    """The DDL that installs revision 0001's invariants on a database of this dialect."""
+    guards = append_only_guards(dialect, INITIAL_APPEND_ONLY)
+    if dialect == "sqlite":
+        return guards + _SQLITE_CHECKS
+    return _PG_FUNCTIONS + guards + _PG_CHECKS

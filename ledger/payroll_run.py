@@ -22,6 +22,7 @@ from engine.statement import budget
 from ledger import schema
 from ledger.balances import member_sums
 from ledger.book_store import locked_through
+from ledger.payslips import current as current_payslips
 from ledger.posting import post
 
 
@@ -86,8 +87,10 @@ def _row(s: Payslip) -> dict[str, object]:
 
 
 def payslips(conn: Connection, month: str) -> list[Payslip]:
-    p = schema.payslips
-    return [Payslip(r.member_id, r.month, from_cents(r.requested_gross), from_cents(r.gross),
-                    from_cents(r.employer_contributions), from_cents(r.employee_contributions),
-                    from_cents(r.net), from_cents(r.budget_before), r.capped)
-            for r in conn.execute(select(p).where(p.c.month == month).order_by(p.c.member_id))]
+    """The month's payslips as its books show them: corrected in the month, in their latest revision.
+
+    (A closed month's payslip corrected later is shown as corrected by `cae payslip` and the
+    payroll export, which read `ledger.payslips.current` without a date.)
+    """
+    shown = current_payslips(conn, month, as_of=last_day(month))
+    return [found.slip for _, found in sorted(shown.items())]

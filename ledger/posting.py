@@ -21,7 +21,7 @@ from ledger.bulk import day_format, insert_rows, time_format
 
 _LINE_COLUMNS = ("entry_id", "account", "amount", "member_id", "aux_id", "aux_label")
 _ENTRY_COLUMNS = ("id", "journal", "entry_date", "piece_ref", "piece_date", "label", "event_id",
-                  "part", "posted_at")
+                  "part", "posted_at", "reverses")
 
 
 def reserve_entry_ids(conn: Connection, count: int) -> list[int]:
@@ -47,7 +47,7 @@ def post(conn: Connection, entries: Sequence[tuple[Entry, int]],
         line_rows.extend((entry_id, line.account, to_cents(line.amount), line.member_id, line.aux_id,
                           line.aux_label) for line in entry.lines)
         entry_rows.append((entry_id, entry.journal, day(entry.date), entry.piece_ref, day(entry.piece_date),
-                           entry.label, entry.event_id, part, posted_at))
+                           entry.label, entry.event_id, part, posted_at, entry.reverses))
     insert_rows(conn, schema.lines, _LINE_COLUMNS, line_rows)
     insert_rows(conn, schema.entries, _ENTRY_COLUMNS, entry_rows)
     return ids

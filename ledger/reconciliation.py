@@ -17,6 +17,7 @@ from ledger.payroll_run import members_on, payslips, salaries_by_member
 from ledger.statements import statements
 
 UNPAID_AFTER = timedelta(days=60)
+SHOWN = 20  # unpaid invoices named in the report
 
 
 def month_reconciliation(conn: Connection, month: str) -> Reconciliation:
@@ -29,9 +30,9 @@ def month_reconciliation(conn: Connection, month: str) -> Reconciliation:
     unpaid_members = sorted(m.member_id for m in members_on(conn, month)
                             if m.member_id not in slips
                             and requested_gross(m, month, salaries.get(m.member_id, [])) is not None)
-    return reconcile(month, lines, _movements(conn, month), balanced, unpaid_members,
-                     _unpaid_invoices(conn, month), _late_pieces(conn, month),
-                     _pending_dead_letters(conn))
+    unpaid, unpaid_count = _unpaid_invoices(conn, month)
+    return reconcile(month, lines, _movements(conn, month), balanced, unpaid_members, unpaid,
+                     _late_pieces(conn, month), _pending_dead_letters(conn), unpaid_count)
 
 
 def _movements(conn: Connection, month: str) -> dict[str, Decimal]:
@@ -43,14 +44,19 @@ def _movements(conn: Connection, month: str) -> dict[str, Decimal]:
     return {account: from_cents(int(total)) for account, total in conn.execute(query)}
 
 
-def _unpaid_invoices(conn: Connection, month: str) -> list[UnpaidInvoice]:
-    """Invoices issued more than 60 days before the month's end with something still due."""
+def _unpaid_invoices(conn: Connection, month: str) -> tuple[list[UnpaidInvoice], int]:
+    """Invoices issued more than 60 days before the month's end with something still due.
+
+    The oldest `SHOWN` of them, and how many there are: a large cooperative has
+    thousands, and the report names the first ones.
+    """
     i = schema.invoices
     due = i.c.ttc - i.c.credited_ttc - i.c.paid
-    query = (select(i.c.invoice_id, i.c.member_id, i.c.issued_on, due)
-             .where(i.c.issued_on < last_day(month) - UNPAID_AFTER, due > 0)
-             .order_by(i.c.issued_on, i.c.invoice_id))
-    return [UnpaidInvoice(r[0], r[1], r[2], from_cents(int(r[3]))) for r in conn.execute(query)]
+    late = (i.c.issued_on < last_day(month) - UNPAID_AFTER, due > 0)
+    query = (select(i.c.invoice_id, i.c.member_id, i.c.issued_on, due).where(*late)
+             .order_by(i.c.issued_on, i.c.invoice_id).limit(SHOWN))
+    count = conn.scalar(select(func.count()).select_from(i).where(*late)) or 0
+    return [UnpaidInvoice(r[0], r[1], r[2], from_cents(int(r[3]))) for r in conn.execute(query)], count
 
 
 def _late_pieces(conn: Connection, month: str) -> list[str]:

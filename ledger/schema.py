@@ -11,6 +11,9 @@ live in `ledger.invariants`, as triggers and constraints of the database.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -18,7 +21,9 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -28,6 +33,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
@@ -193,6 +200,58 @@ payslips = Table(
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
 )
 
+payslip_revisions = Table(
+    # A payslip corrected after its run (`cae payroll rerun`): payslips rows are never
+    # rewritten, each correction is a new revision; the current payslip is the latest one.
+    "payslip_revisions", metadata,
+    Column("month", String(7), primary_key=True),
+    Column("member_id", Id, primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("requested_gross", Cents, nullable=False),
+    Column("gross", Cents, nullable=False),
+    Column("employer_contributions", Cents, nullable=False),
+    Column("employee_contributions", Cents, nullable=False),
+    Column("net", Cents, nullable=False),
+    Column("budget_before", Cents, nullable=False),
+    Column("capped", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("posted_on", Date, nullable=False),  # the correction's entries' date (rule 7)
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
+    ForeignKeyConstraint(["month", "member_id"], ["payslips.month", "payslips.member_id"],
+                         name="fk_payslip_revisions_payslips"),
+    CheckConstraint("revision > 0", name="revision"),
+)
+
+runs = Table(
+    # Every run of a monthly job (payroll, reconciliation, close, correction, export), by the
+    # scheduler or by hand: who, when, the outcome. `claim` ("payroll:2026-10") is set on
+    # scheduled runs only, and unique: two schedulers can never both run a job for a month.
+    "runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job", String(20), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("member_id", Id, nullable=True),
+    Column("origin", String(10), nullable=False),
+    Column("started_by", String(200), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(10), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("claim", String(60), nullable=True, unique=True),
+    CheckConstraint("origin IN ('scheduled', 'manual')", name="origin"),
+    CheckConstraint("outcome IN ('ok', 'warning', 'failed')", name="outcome"),
+    Index("ix_runs_month_job", "month", "job"),
+)
+
+scheduler_jobs = Table(
+    # APScheduler's SQLAlchemyJobStore table, declared here so that the migrations own
+    # it (the job store finds it and does not create its own): same columns and index.
+    "apscheduler_jobs", metadata,
+    Column("id", String(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+
 governance_events = Table(
     "governance_events", metadata,
     Column("seq", Integer, primary_key=True),
@@ -200,3 +259,47 @@ governance_events = Table(
     Column("type", String(40), nullable=False),
     Column("payload", Text, nullable=False),
 )
+
+
+class JsonField(FunctionElement[str]):
+    """A text field of a JSON column, in each dialect's syntax (`json_field(payload, "assembly_id")`).
+
+    The governance record is one table of JSON events; a tally finds one
+    assembly's or resolution's events through indexes on the ids inside the
+    JSON. A database uses an expression index only for a query written with
+    the same expression, so the indexes below and governance.store's queries
+    are both built from this one construct. The key is written into the SQL
+    (a bound parameter would not match the index), hence the check on it.
+    """
+
+    type = String()
+    name = "json_field"
+    inherit_cache = False  # `key` is not a clause: keep the compiled SQL out of the cache
+
+    def __init__(self, column: Any, key: str) -> None:
+        if not re.fullmatch(r"[a-z_]+", key):
+            raise ValueError(f"{key!r} is not a JSON field name")
+        self.key = key
+        super().__init__(column)
+
+
+@compiles(JsonField)
+def _json_field_default(element: JsonField, compiler: Any, **kw: Any) -> str:
+    return f"json_field({compiler.process(element.clauses, **kw)}, '{element.key}')"  # str() only
+
+
+@compiles(JsonField, "sqlite")
+def _json_field_sqlite(element: JsonField, compiler: Any, **kw: Any) -> str:
+    return f"json_extract({compiler.process(element.clauses, **kw)}, '$.{element.key}')"
+
+
+@compiles(JsonField, "postgresql")
+def _json_field_postgresql(element: JsonField, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)}::jsonb ->> '{element.key}')"
+
+
+GOVERNANCE_KEYS = ("assembly_id", "meeting_id", "resolution_id")
+for _key in GOVERNANCE_KEYS:
+    Index(f"ix_governance_events_{_key.removesuffix('_id')}", governance_events.c.type,
+          JsonField(governance_events.c.payload, _key))
+del _key

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
+from engine import chart
 from engine.periods import last_day
 from engine.statement import Statement, statement
 from ledger import schema
 from ledger.balances import member_sums
+from ledger.payslips import current as current_payslips
 
 
 class UnknownMember(LookupError):
@@ -31,7 +34,13 @@ def statements(conn: Connection, month: str, member_ids: Iterable[str] | None = 
     else:
         ids = list(conn.scalars(query))
     in_month, to_date = member_sums(conn, month, ids if member_ids is not None else None)
-    p = schema.payslips
-    capped = dict(conn.execute(select(p.c.member_id, p.c.capped).where(p.c.month == month)).tuples().all())
-    return [statement(mid, month, in_month.get(mid, {}), to_date.get(mid, {}), capped.get(mid))
-            for mid in ids]
+    shown = current_payslips(conn, month, ids if member_ids is not None else None, as_of=last_day(month))
+    capped = {mid: found.slip.capped for mid, found in shown.items()}
+    return [statement(mid, month, in_month.get(mid, {}), to_date.get(mid, {}),
+                      capped.get(mid, _corrected(in_month.get(mid, {})))) for mid in ids]
+
+
+def _corrected(in_month: dict[str, Decimal]) -> bool | None:
+    """A member with no payslip of the month whose pay moved in it: a closed month's correction
+    posted here (rule 7). Its figures are the month's payroll, like any other, not capped."""
+    return False if in_month.get(chart.GROSS_PAY) or in_month.get(chart.NET_PAY_DUE) else None

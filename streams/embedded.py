@@ -6,6 +6,7 @@ long the file; each batch is one transaction (see `streams.pipeline`).
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -23,6 +24,8 @@ def read_events(path: Path) -> Iterator[Raw]:
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             data = line.rstrip(b"\r\n")
+            if number == 1:
+                data = data.removeprefix(codecs.BOM_UTF8)  # files saved by some editors start with one
             if data.strip():
                 yield Raw(data, f"{path.name}:{number}")
 

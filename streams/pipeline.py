@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError, InternalError
 
@@ -28,6 +29,8 @@ from engine import rules as member_rules
 from engine.config import ConfigError, Rules
 from engine.events import AnyEvent, EventError, decode, fingerprint, is_governance
 from engine.postings import Entry
+from governance.gate import GovernanceRefused
+from governance.store import load_gate
 from ledger import deadletters, schema
 from engine.state import Book
 from ledger.book_store import Loaded, load_book, locked_through, save_book
@@ -40,8 +43,14 @@ _PROCESSED_COLUMNS = ("event_id", "fingerprint", "type", "entry_count", "source"
 log = logging.getLogger(__name__)
 
 # How each backend says "an invariant refused this": SQLite's RAISE(ABORT) is a
-# constraint error, PostgreSQL's RAISE EXCEPTION an internal one.
+# constraint error; PostgreSQL's RAISE EXCEPTION is psycopg's RaiseException (a
+# ProgrammingError), bare when it comes from COPY, wrapped by SQLAlchemy otherwise.
 REFUSED = (IntegrityError, InternalError)
+_PG_REFUSED = (psycopg.IntegrityError, psycopg.errors.RaiseException)
+
+
+def _refused(exc: Exception) -> bool:
+    return isinstance(exc, REFUSED) or isinstance(getattr(exc, "orig", exc), _PG_REFUSED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +86,9 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules) -> Outcome:
     try:
         with engine.begin() as conn:
             return _process(conn, decoded, rules)
-    except REFUSED as exc:
+    except Exception as exc:
+        if not _refused(exc):
+            raise
         log.warning("batch of %d refused by the database (%s); retrying event by event",
                     len(raws), str(getattr(exc, "orig", exc)).splitlines()[0])
     outcome = Outcome()
@@ -85,8 +96,10 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules) -> Outcome:
         try:
             with engine.begin() as conn:
                 outcome.add(_process(conn, [item], rules))
-        except REFUSED as exc:
-            reason = f"refused by the ledger: {str(exc.orig).splitlines()[0]}"
+        except Exception as exc:
+            if not _refused(exc):
+                raise
+            reason = f"refused by the ledger: {str(getattr(exc, 'orig', exc)).splitlines()[0]}"
             with engine.begin() as conn:
                 letter = DeadLetter(item[0].data, reason, item[0].source, _event_id(item[1]))
                 deadletters.record(conn, [letter])
@@ -104,7 +117,8 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
     events = [e for _, e, _ in decoded if e is not None]
     seen = _known_fingerprints(conn, {e.event_id for e in events})
     lock = locked_through(conn)
-    book, loaded = _load(conn, events, lock)
+    book, loaded = _load(conn, events, lock, rules.tiered)
+    gate = load_gate(conn, [e for e in events if is_governance(e)], book.members)
     processed: list[tuple[Any, ...]] = []
     governance: list[dict[str, Any]] = []
     postings: list[tuple[Entry, int]] = []
@@ -126,6 +140,11 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
             continue
         entries: list[Entry] = []
         if is_governance(event):
+            try:
+                gate.admit(event)
+            except GovernanceRefused as exc:
+                outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
+                continue
             governance.append({"event_id": event.event_id, "type": event.type,
                                "payload": event.model_dump_json()})
         else:
@@ -159,7 +178,8 @@ def _known_fingerprints(conn: Connection, event_ids: set[str]) -> dict[str, str]
     return found
 
 
-def _load(conn: Connection, events: list[AnyEvent], lock: str | None) -> tuple[Book, Loaded]:
+def _load(conn: Connection, events: list[AnyEvent], lock: str | None,
+          whole_years: bool) -> tuple[Book, Loaded]:
     members: set[str] = set()
     invoices: set[str] = set()
     bases: set[tuple[str, str]] = set()
@@ -178,7 +198,7 @@ def _load(conn: Connection, events: list[AnyEvent], lock: str | None) -> tuple[B
             doc_id = event.get(f"{kind}_id")
             if doc_id:
                 documents.add((kind, doc_id))
-    return load_book(conn, members, invoices, bases, documents, lock)
+    return load_book(conn, members, invoices, bases, documents, lock, whole_years)
 
 
 def to_json(entry: Entry) -> str:

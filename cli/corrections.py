@@ -1,0 +1,54 @@
+"""`cae payroll rerun MEMBER --month M --reason TEXT`: correct one member's payslip after the run.
+
+See `ledger.corrections`: a reversing entry and the payslip computed again,
+posted in the payslip's month, or in the first open month when that one is
+closed; recorded in `cae runs` with the reason.
+"""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import Connection
+
+from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
+from cli.payroll import payslip_json
+from cli.reports import month_option
+from engine.money import fmt
+from ledger.corrections import Correction, rerun_payslip
+from ledger.runs import MANUAL, Done, by_hand, operator, run_job
+
+JOB = "payroll-rerun"
+
+
+@click.command("rerun")
+@click.argument("member_id")
+@month_option
+@click.option("--reason", required=True, help="Why the payslip is corrected (kept with the correction).")
+@db_options
+@json_option
+@user_errors
+def rerun_command(member_id: str, month: str, reason: str, db_url: str | None, config_path: str | None,
+                  as_json: bool) -> None:
+    """Correct a member's payslip of a month: reversing entry, then the payslip computed again."""
+    rules = rules_from(config_path)
+
+    def work(conn: Connection) -> Done[Correction]:
+        fixed = rerun_payslip(conn, month, member_id, reason, rules)
+        return Done(f"{member_id} revision {fixed.revision}: gross {fmt(fixed.before.slip.gross)} -> "
+                    f"{fmt(fixed.after.gross)} ({' '.join(reason.split())})", fixed)
+
+    _, fixed = by_hand(run_job(open_db(db_url), JOB, month, work, origin=MANUAL, started_by=operator(),
+                               member_id=member_id))
+    posted_on = fixed.entries[0].date.isoformat() if fixed.entries else None
+    if as_json:
+        emit_json({"member_id": member_id, "month": month, "revision": fixed.revision,
+                   "reason": " ".join(reason.split()), "posted_on": posted_on,
+                   "before": payslip_json(fixed.before.slip), "after": payslip_json(fixed.after),
+                   "entries": [{"journal": e.journal, "date": e.date.isoformat(), "piece_ref": e.piece_ref,
+                                "label": e.label, "reverses": e.reverses} for e in fixed.entries]})
+        return
+    before, after = fixed.before.slip, fixed.after
+    console.print(f"{member_id} {month}: payslip corrected (revision {fixed.revision}), posted on {posted_on}.")
+    for label, old, new in (("Gross", before.gross, after.gross), ("Net", before.net, after.net),
+                            ("Employer cost", before.employer_cost, after.employer_cost)):
+        console.print(f"  {label:<14} {fmt(old):>12} -> {fmt(new):>12}", highlight=False)

@@ -1,0 +1,238 @@
+"""`cae tally`, `cae assembly`, `cae attendance`, `cae members`: governance, read from the record.
+
+Each command recomputes from the recorded events (nothing is stored beside
+them) with the governance rules of `--config` (its `[[governance]]` blocks
+over the packaged ones, DOMAIN.md, Governance). An unknown resolution or
+assembly is a user error: one line on stderr, exit 1 (CONTRACT.md §3).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from cli.common import console, db_options, emit_json, json_option, open_db, user_errors
+from engine.money import fmt
+from governance.chart import participation_chart
+from governance.config import load_governance
+from governance.membership import members_view
+from governance.participation import Participation, meetings_of, participation
+from governance.printable import assembly_html
+from governance.results import record_of_assembly, tally_resolution
+from governance.sheet import AssemblyRecord
+from governance.store import capital_held, load_attendance, load_meetings, load_members, load_statuses
+from governance.tally import Tally
+
+LABELS = {"for": "For", "against": "Against", "abstain": "Abstain", "blank": "Blank"}
+STATUSES = {"cape": "CAPE", "salarie": "CESA (salarié)", "left": "left"}
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def _yes(flag: bool) -> str:
+    return "[green]yes[/]" if flag else "[red]no[/]"
+
+
+def tally_table(t: Tally) -> Table:
+    table = Table(title=f"Tally of {t.resolution.resolution_id}: {t.resolution.title}",
+                  show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    rows = [("Assembly", f"{t.resolution.assembly_id} ({t.kind})"), ("Electorate", str(t.eligible)),
+            ("Present", str(t.present)), ("Represented", str(t.represented)),
+            ("Quorum required", str(t.quorum_required)), ("Quorum met", _yes(t.quorum_met))]
+    rows += [(LABELS[choice], str(n)) for choice, n in t.counts]
+    rows += [("Majority", ("more than " if t.majority.strict else "at least ") + str(t.majority)),
+             ("Adopted", _yes(t.adopted))]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def not_counted_table(t: Tally) -> Table:
+    table = Table(title=f"{len(t.not_counted)} vote(s) not counted")
+    for name in ("Event", "Member", "Cast by", "Choice", "Reason"):
+        table.add_column(name)
+    for n in t.not_counted:
+        table.add_row(n.vote.event_id, n.vote.member_id, n.vote.cast_by or "", n.vote.choice, n.detail)
+    return table
+
+
+@click.command("tally")
+@click.argument("resolution_id")
+@db_options
+@json_option
+@user_errors
+def tally_command(resolution_id: str, db_url: str | None, config_path: str | None,
+                  as_json: bool) -> None:
+    """A resolution's tally: electorate, quorum, votes, majority, and the votes not counted."""
+    config = load_governance(config_path)
+    with open_db(db_url).connect() as conn:
+        result = tally_resolution(conn, resolution_id, config)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    console.print(tally_table(result))
+    if result.not_counted:
+        console.print(not_counted_table(result))
+
+
+def sheet_table(record: AssemblyRecord) -> Table:
+    a = record.assembly
+    table = Table(title=f"Attendance sheet of {a.assembly_id} ({a.kind}, {a.held_on}, "
+                        f"convocation {a.convocation})")
+    for name in ("Member", "Name", "Attendance", "Holds proxies of"):
+        table.add_column(name)
+    for line in record.lines + record.others:
+        how = line.attendance + (f" by {line.represented_by}" if line.represented_by else "")
+        if line in record.others:
+            how += " (not in the electorate)"
+        table.add_row(line.member_id, line.name, how, ", ".join(line.holds_proxies_of))
+    return table
+
+
+def results_table(record: AssemblyRecord) -> Table:
+    table = Table(title=f"Resolutions (quorum {record.quorum_required} required, "
+                        f"{'met' if record.quorum_met else 'not met'})")
+    for name in ("Resolution", "Title", "For", "Against", "Abstain", "Blank", "Not counted", "Adopted"):
+        table.add_column(name, justify="right" if name not in ("Resolution", "Title") else "left")
+    for t in record.tallies:
+        table.add_row(t.resolution.resolution_id, t.resolution.title,
+                      *(str(n) for _, n in t.counts), str(len(t.not_counted)), _yes(t.adopted))
+    return table
+
+
+@click.command("assembly")
+@click.argument("assembly_id")
+@click.option("--html", "html_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the printable record (feuille de présence and results) to FILE.")
+@db_options
+@json_option
+@user_errors
+def assembly_command(assembly_id: str, html_path: Path | None, db_url: str | None,
+                     config_path: str | None, as_json: bool) -> None:
+    """An assembly's attendance sheet and the results of its resolutions."""
+    config = load_governance(config_path)
+    with open_db(db_url).connect() as conn:
+        record = record_of_assembly(conn, assembly_id, config)
+    if html_path is not None:
+        html_path.write_text(assembly_html(record, config.at(record.assembly.held_on)), encoding="utf-8")
+    if as_json:
+        emit_json(record.to_json())
+        return
+    s = record.sitting
+    console.print(sheet_table(record))
+    console.print(f"Electorate {len(s.electorate)}, present {len(s.present)} "
+                  f"(of whom remote {record.count('remote')}), represented {len(s.holder_of)}, "
+                  f"excused {record.count('excused')}, absent {record.count('absent')}; "
+                  f"at most {s.proxy_limit} {'proxy' if s.proxy_limit == 1 else 'proxies'} per holder.",
+                  highlight=False)
+    for o in s.proxies:
+        if not o.counts and o.refusal is not None:
+            console.print(f"  proxy {o.proxy.from_member} → {o.proxy.to_member} not counted: "
+                          f"{s.refusal_words(o.refusal)}", highlight=False)
+    console.print(results_table(record))
+    if html_path is not None:
+        console.print(f"printable record written to {html_path}")
+
+
+def participation_tables(report: Participation) -> list[Table]:
+    years = Table(title="Participation per kind of ritual and year")
+    for name in ("Kind", "Year", "Meetings", "Expected", "Came", "Excused", "Guests", "Rate"):
+        years.add_column(name, justify="left" if name == "Kind" else "right")
+    for kind, year, n, c in report.by_year:
+        years.add_row(kind, str(year), str(n), str(c.expected), str(c.came), str(c.excused),
+                      str(c.guests), _percent(c.rate))
+    members = Table(title="Per member: came / expected")
+    kinds = report.kinds()
+    members.add_column("Member")
+    members.add_column("Name")
+    for kind in kinds:
+        members.add_column(kind, justify="right")
+    rows: dict[str, dict[str, str]] = {}
+    names: dict[str, str] = {}
+    for member, kind, c in report.by_member:
+        names[member.member_id] = member.name
+        rows.setdefault(member.member_id, {})[kind] = f"{c.came}/{c.expected}"
+    for member_id, cells in rows.items():
+        members.add_row(member_id, names[member_id], *(cells.get(k, "") for k in kinds))
+    return [years, members]
+
+
+def _percent(value: object) -> str:
+    return "" if value is None else f"{float(str(value)) * 100:.1f} %"
+
+
+@click.command("attendance")
+@click.option("--from", "start", metavar="YYYY-MM-DD", callback=_day, help="First day of the period.")
+@click.option("--to", "end", metavar="YYYY-MM-DD", callback=_day, help="Last day of the period.")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Only these kinds (universite, groupe_metier, AGO…); repeatable.")
+@click.option("--chart", "chart_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the participation chart (.png, .svg or .pdf).")
+@db_options
+@json_option
+@user_errors
+def attendance_command(start: date | None, end: date | None, kinds: tuple[str, ...],
+                       chart_path: Path | None, db_url: str | None, config_path: str | None,
+                       as_json: bool) -> None:
+    """Participation in the rituals: per member and kind, and the rate per year."""
+    if start and end and start > end:
+        raise click.BadParameter("--from is after --to")
+    with open_db(db_url).connect() as conn:
+        assemblies, rituals = load_meetings(conn)
+        report = participation(meetings_of(assemblies, rituals), load_attendance(conn),
+                               load_members(conn), start, end, kinds)
+    if chart_path is not None:
+        participation_chart(report, chart_path)
+    if as_json:
+        emit_json(report.to_json())
+        return
+    for table in participation_tables(report):
+        console.print(table)
+    for kind in report.kinds():
+        trend = report.trend(kind)
+        if trend is not None:
+            console.print(f"{kind}: {'+' if trend >= 0 else ''}{float(trend) * 100:.1f} points "
+                          "from the year before", highlight=False)
+    if chart_path is not None:
+        console.print(f"chart written to {chart_path}")
+
+
+@click.command("members")
+@click.option("--on", "on", metavar="YYYY-MM-DD", callback=_day,
+              help="The day the view is taken on (default: today).")
+@db_options
+@json_option
+@user_errors
+def members_command(on: date | None, db_url: str | None, config_path: str | None,
+                    as_json: bool) -> None:
+    """Members with status, associate since, capital held, and the CESA associate deadline."""
+    day = on or date.today()
+    with open_db(db_url).connect() as conn:
+        views = members_view(load_members(conn).values(), load_statuses(conn), capital_held(conn), day)
+    if as_json:
+        emit_json({"on": day.isoformat(), "members": [v.to_json() for v in views]})
+        return
+    table = Table(title=f"Members on {day}")
+    for name in ("Member", "Name", "Status", "Associate since", "Capital", "CESA since",
+                 "Associate by", "Days left"):
+        table.add_column(name, justify="right" if name in ("Capital", "Days left") else "left")
+    for v in views:
+        status = STATUSES.get(v.status or "", "not yet joined") + (", associate" if v.associate else "")
+        late = v.days_left is not None and v.days_left < 0
+        table.add_row(v.member_id, v.name, status, str(v.associate_on or ""), fmt(v.capital),
+                      str(v.cesa_since or ""), str(v.associate_by or ""),
+                      "" if v.days_left is None else
+                      (f"[red]{v.days_left}[/]" if late else str(v.days_left)))
+    console.print(table)

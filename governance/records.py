@@ -1,0 +1,152 @@
+"""The governance facts a tally is computed from, as small immutable values.
+
+The pipeline keeps each governance event (CONTRACT.md §1) as JSON in the
+append-only `governance_events` table, in arrival order (`seq`). The domain
+functions of this package work on these records, not on rows or on pydantic
+models: a tally is a pure function of them (DOMAIN.md, Governance), so a test,
+a benchmark and the command line all compute it the same way.
+
+`seq` is the event's rank in the governance stream: "the first proxy", "the
+first vote" of DOMAIN.md mean the smallest `seq`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+Mode = Literal["present", "remote", "excused", "absent"]
+Choice = Literal["for", "against", "abstain", "blank"]
+CHOICES: tuple[Choice, ...] = ("for", "against", "abstain", "blank")
+ATTENDING: frozenset[str] = frozenset({"present", "remote"})
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What governance needs of a member (the `members` table, fed by member events)."""
+
+    member_id: str
+    name: str
+    joined_on: date
+    associate_on: date | None = None
+    left_on: date | None = None
+
+    def associate_at(self, day: date) -> bool:
+        """In the electorate of a meeting held on `day`: associate by then, not left before it."""
+        return (self.associate_on is not None and self.associate_on <= day
+                and (self.left_on is None or self.left_on >= day))
+
+    def member_at(self, day: date) -> bool:
+        """A member on `day` (joined by then, not left before): expected at the rituals."""
+        return self.joined_on <= day and (self.left_on is None or self.left_on >= day)
+
+
+@dataclass(frozen=True, slots=True)
+class Assembly:
+    """`assembly.convened`: an AGO or AGE, on first or second convocation."""
+
+    assembly_id: str
+    kind: str
+    held_on: date
+    convocation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    resolution_id: str
+    assembly_id: str
+    title: str
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ritual:
+    """`ritual.held`: a gathering whose attendance the cooperative follows (université, groupe métier…)."""
+
+    meeting_id: str
+    kind: str
+    held_on: date
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    seq: int
+    meeting_id: str
+    member_id: str
+    mode: Mode
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """`proxy.given` (pouvoir): `from_member` asks `to_member` (mandataire) to vote for them."""
+
+    seq: int
+    assembly_id: str
+    from_member: str
+    to_member: str
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """`vote.cast`: the vote of `member_id`, cast by themselves or by `cast_by`, their proxy holder."""
+
+    seq: int
+    resolution_id: str
+    member_id: str
+    choice: Choice
+    cast_by: str | None = None
+    event_id: str = ""
+
+    @property
+    def by_proxy(self) -> bool:
+        return self.cast_by is not None and self.cast_by != self.member_id
+
+
+GovernanceRecord = Assembly | Resolution | Ritual | Attendance | Proxy | Vote
+
+
+# The fields of each stored event a record is made of, in the order `from_fields` takes them.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "vote.cast": ("resolution_id", "member_id", "choice", "cast_by", "event_id"),
+    "attendance.recorded": ("meeting_id", "member_id", "mode"),
+    "proxy.given": ("assembly_id", "from_member", "to_member"),
+    "assembly.convened": ("assembly_id", "kind", "held_on", "convocation"),
+    "resolution.proposed": ("resolution_id", "assembly_id", "title"),
+    "ritual.held": ("meeting_id", "kind", "held_on", "title"),
+}
+
+
+# Records whose fields are (seq, *FIELDS[kind]) in this order: a stored row builds them as is,
+# which matters for the thousands of votes and attendances of one assembly.
+POSITIONAL: dict[str, type[Vote] | type[Attendance] | type[Proxy]] = {
+    "vote.cast": Vote, "attendance.recorded": Attendance, "proxy.given": Proxy,
+}
+
+
+def from_fields(kind: str, seq: int, v: Sequence[Any]) -> GovernanceRecord:
+    """A stored event as a record, from its `FIELDS` values (`seq`: its rank in the stream).
+
+    The event was validated by `engine.events` before it was stored, so this
+    only converts; an unknown type is a programming error, not a user's.
+    """
+    if kind == "vote.cast":
+        return Vote(seq, v[0], v[1], v[2], v[3], v[4])
+    if kind == "attendance.recorded":
+        return Attendance(seq, v[0], v[1], v[2])
+    if kind == "proxy.given":
+        return Proxy(seq, v[0], v[1], v[2])
+    if kind == "assembly.convened":
+        return Assembly(v[0], v[1], date.fromisoformat(v[2]), int(v[3]))
+    if kind == "resolution.proposed":
+        return Resolution(v[0], v[1], v[2], seq)
+    if kind == "ritual.held":
+        return Ritual(v[0], v[1], date.fromisoformat(v[2]), v[3])
+    raise ValueError(f"{kind!r} is not a governance event type")
+
+
+def from_payload(kind: str, payload: Mapping[str, Any], seq: int) -> GovernanceRecord:
+    """A stored event's JSON payload (a dict) as a record."""
+    return from_fields(kind, seq, [payload.get(f) for f in FIELDS[kind]])

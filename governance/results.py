@@ -1,0 +1,40 @@
+"""Tallies and assembly records from the database: load the record, then call the pure functions.
+
+Nothing is cached or stored: each call recomputes from `governance_events`
+and the members, so a tally printed today and next year are the same as
+long as the record is (DOMAIN.md: "a tally is a pure function of the
+recorded events"). The rules are those in force on the assembly's date.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from governance.config import GovernanceConfig
+from governance.sheet import AssemblyRecord, assembly_record
+from governance.sitting import sit
+from governance.store import UnknownAssembly, load_assembly, load_members, load_resolution, load_votes
+from governance.tally import Tally, tally
+
+
+def tally_resolution(conn: Connection, resolution_id: str, config: GovernanceConfig) -> Tally:
+    """`cae tally RESOLUTION`: LookupError when the resolution or its assembly is unknown."""
+    resolution = load_resolution(conn, resolution_id)
+    try:
+        recorded = load_assembly(conn, resolution.assembly_id)
+    except UnknownAssembly:
+        raise UnknownAssembly(f"resolution {resolution_id!r} names unknown assembly "
+                              f"{resolution.assembly_id!r}") from None
+    rules = config.at(recorded.assembly.held_on)
+    members = load_members(conn)
+    sitting = sit(recorded.assembly, members, recorded.attendance, recorded.proxies, rules)
+    return tally(sitting, resolution, load_votes(conn, [resolution_id]), members, rules)
+
+
+def record_of_assembly(conn: Connection, assembly_id: str, config: GovernanceConfig) -> AssemblyRecord:
+    """`cae assembly AG_ID`: the sheet and every resolution's tally."""
+    recorded = load_assembly(conn, assembly_id)
+    votes = load_votes(conn, [r.resolution_id for r in recorded.resolutions])
+    return assembly_record(recorded.assembly, recorded.resolutions, load_members(conn),
+                           recorded.attendance, recorded.proxies, votes,
+                           config.at(recorded.assembly.held_on))

@@ -1,0 +1,238 @@
+"""Reading the governance record: `governance_events` and the members, as domain records.
+
+The pipeline stores each governance event as its validated JSON, append-only
+(`ledger.invariants`), in stream order (`seq`); nothing about governance is
+kept beside it, so every tally, sheet and statistic is recomputed from the
+record. To find an assembly's or a resolution's events without reading the
+whole record, the database indexes the ids inside the JSON (expression
+indexes declared in `ledger.schema`, created by migration 0002): the queries
+below are written with the same `JsonField` construct, which is how each
+database's planner recognises them.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Container, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    Text,
+    cast,
+    column,
+    func,
+    select,
+    text,
+    true,
+    type_coerce,
+)
+
+from engine import chart
+from engine.events import AnyEvent
+from engine.money import from_cents
+from governance.gate import Gate, named_ids
+from governance.records import (
+    FIELDS,
+    POSITIONAL,
+    Assembly,
+    Attendance,
+    GovernanceRecord,
+    MemberFacts,
+    Proxy,
+    Resolution,
+    Ritual,
+    Vote,
+    from_fields,
+)
+from ledger import schema
+
+_CHUNK = 500
+_ge = schema.governance_events
+
+
+def _key(key: str) -> ColumnElement[Any]:
+    """A field of the stored JSON, written as the indexes are (`ledger.schema.JsonField`)."""
+    return schema.JsonField(_ge.c.payload, key)
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Build thousands of small records without the cyclic collector scanning the heap meanwhile.
+
+    Every few hundred allocations CPython's collector runs, and now and then it
+    walks every live object; while an assembly's records are built that is
+    most of the load time. The records hold no reference cycles, so pausing
+    it for the load frees nothing late.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _select_fields(conn: Connection, kind: str) -> Select[Any]:
+    """`seq` and the `FIELDS` of an event type, read out of the JSON in the database.
+
+    SQLite keeps the last JSON it parsed, so one `json_extract` per field is
+    cheap there; PostgreSQL would parse the document once per field, so it
+    gets `json_to_record`, one parse per row (four times less work for a vote).
+    """
+    fields = FIELDS[kind]
+    if conn.dialect.name != "postgresql":
+        return select(_ge.c.seq, *(_ge.c.event_id if f == "event_id" else _key(f) for f in fields))
+    in_json = [f for f in fields if f != "event_id"]
+    record = (func.json_to_record(cast(_ge.c.payload, JSON))
+              .table_valued(*(column(f, Text) for f in in_json))
+              .render_derived(name="r", with_types=True))
+    return (select(_ge.c.seq, *(_ge.c.event_id if f == "event_id" else record.c[f] for f in fields))
+            .select_from(_ge.join(record, true())))
+
+
+def _records(conn: Connection, kind: str, key: str | None = None,
+             values: Iterable[str] | None = None) -> list[GovernanceRecord]:
+    """The stored events of one type (whose `key` is one of `values`), in stream order.
+
+    The fields are read out of the JSON by the database, and the rows fetched
+    at once: for an assembly of thousands this is most of a tally's time.
+    """
+    query = _select_fields(conn, kind).where(_ge.c.type == kind).order_by(_ge.c.seq)
+    with _bulk():
+        if key is None or values is None:
+            rows = conn.execute(query).all()
+        else:
+            wanted = sorted(set(values))
+            rows = []
+            for i in range(0, len(wanted), _CHUNK):
+                rows += conn.execute(query.where(_key(key).in_(wanted[i:i + _CHUNK]))).all()
+            if len(wanted) > _CHUNK:
+                rows.sort(key=lambda row: row[0])
+        positional = POSITIONAL.get(kind)
+        if positional is not None:
+            return [positional(*row) for row in rows]
+        return [from_fields(kind, row[0], row[1:]) for row in rows]
+
+
+def _typed(records: list[GovernanceRecord], cls: type[Any]) -> list[Any]:
+    return [r for r in records if isinstance(r, cls)]
+
+
+def load_gate(conn: Connection, events: list[AnyEvent], joining: Container[str]) -> Gate:
+    """A `Gate` knowing what a batch of governance events names (pipeline hook)."""
+    members, meetings, resolutions = named_ids(events)
+    gate = Gate(joining=joining)
+    if events and conn.dialect.name == "postgresql":
+        # Check-then-insert must not interleave with another writer's (an assembly id recorded
+        # twice): governance batches take turns. SQLite's BEGIN IMMEDIATE already serialises.
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('cae.governance'))"))
+    m = schema.members
+    wanted = sorted(members)
+    for i in range(0, len(wanted), _CHUNK):
+        gate.members.update(conn.scalars(select(m.c.member_id)
+                                         .where(m.c.member_id.in_(wanted[i:i + _CHUNK]))))
+    if meetings:
+        gate.assemblies.update(a.assembly_id for a in
+                               _typed(_records(conn, "assembly.convened", "assembly_id", meetings),
+                                      Assembly))
+        gate.rituals.update(r.meeting_id for r in
+                            _typed(_records(conn, "ritual.held", "meeting_id", meetings), Ritual))
+    if resolutions:
+        gate.resolutions.update(
+            (r.resolution_id, r.assembly_id)
+            for r in _typed(_records(conn, "resolution.proposed", "resolution_id", resolutions),
+                            Resolution))
+    return gate
+
+
+class UnknownAssembly(LookupError):
+    pass
+
+
+class UnknownResolution(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AssemblyEvents:
+    """An assembly and what was recorded of it (its votes come per resolution)."""
+
+    assembly: Assembly
+    resolutions: tuple[Resolution, ...]
+    attendance: tuple[Attendance, ...]
+    proxies: tuple[Proxy, ...]
+
+
+def load_assembly(conn: Connection, assembly_id: str) -> AssemblyEvents:
+    found = _typed(_records(conn, "assembly.convened", "assembly_id", [assembly_id]), Assembly)
+    if not found:
+        raise UnknownAssembly(f"unknown assembly {assembly_id!r}")
+    return AssemblyEvents(
+        found[0],
+        tuple(_typed(_records(conn, "resolution.proposed", "assembly_id", [assembly_id]), Resolution)),
+        tuple(_typed(_records(conn, "attendance.recorded", "meeting_id", [assembly_id]), Attendance)),
+        tuple(_typed(_records(conn, "proxy.given", "assembly_id", [assembly_id]), Proxy)))
+
+
+def load_resolution(conn: Connection, resolution_id: str) -> Resolution:
+    found = _typed(_records(conn, "resolution.proposed", "resolution_id", [resolution_id]), Resolution)
+    if not found:
+        raise UnknownResolution(f"unknown resolution {resolution_id!r}")
+    return found[0]
+
+
+def load_votes(conn: Connection, resolution_ids: Iterable[str]) -> list[Vote]:
+    return _typed(_records(conn, "vote.cast", "resolution_id", resolution_ids), Vote)
+
+
+def load_meetings(conn: Connection) -> tuple[list[Assembly], list[Ritual]]:
+    return (_typed(_records(conn, "assembly.convened"), Assembly),
+            _typed(_records(conn, "ritual.held"), Ritual))
+
+
+def load_attendance(conn: Connection) -> list[Attendance]:
+    return _typed(_records(conn, "attendance.recorded"), Attendance)
+
+
+def _day(value: Any) -> date | None:
+    """A date column as read without SQLAlchemy's per-row processing (SQLite gives text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def load_members(conn: Connection) -> dict[str, MemberFacts]:
+    m = schema.members
+    raw = [type_coerce(c, String) for c in (m.c.joined_on, m.c.associate_on, m.c.left_on)]
+    with _bulk():
+        rows = conn.execute(select(m.c.member_id, m.c.name, *raw).order_by(m.c.member_id)).all()
+        return {mid: MemberFacts(mid, name, _day(joined) or date.min, _day(associate), _day(left))
+                for mid, name, joined, associate, left in rows}
+
+
+def load_statuses(conn: Connection) -> dict[str, list[tuple[Any, str]]]:
+    """Each member's status history (`cape` / `salarie`), in the order it was recorded."""
+    s = schema.member_statuses
+    found: dict[str, list[tuple[Any, str]]] = {}
+    for row in conn.execute(select(s.c.member_id, s.c.since, s.c.status).order_by(s.c.id)):
+        found.setdefault(row.member_id, []).append((row.since, row.status))
+    return found
+
+
+def capital_held(conn: Connection) -> dict[str, Decimal]:
+    """Each member's share capital: the credit balance of their 1013 lines (DOMAIN.md rule 4)."""
+    lines = schema.lines
+    query = (select(lines.c.member_id, func.sum(lines.c.amount))
+             .where(lines.c.account == chart.CAPITAL, lines.c.member_id.is_not(None))
+             .group_by(lines.c.member_id))
+    return {member_id: -from_cents(int(total)) for member_id, total in conn.execute(query)}

@@ -1,0 +1,118 @@
+"""`cae payroll rerun`: one member's payslip of a month computed again, and corrected in the ledger.
+
+In one transaction (the caller's): the payslip is computed again from the
+ledger as it stands (the member's requested gross, status and budget, with
+the rates of the payslip's month), and when it pays differently, the
+correction is posted under a new event id `payroll-rerun:<month>:<member>:<n>`:
+the reversal of the current payslip's entry (`entries.reverses` points at it)
+and the new payslip's entry; a `payslip_revisions` row records it with the
+reason. Nothing already posted or recorded changes (see `engine.corrections`).
+
+The budget the new payslip may spend is the member's activity budget at the
+end of the month, as the ledger now shows that month, before its payroll:
+every payroll entry of that payslip dated in the month is added back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import Connection, func, insert, select
+
+from engine import chart
+from engine.config import Rules
+from engine.corrections import corrected_entry, rerun_event_id, reversal, same_pay
+from engine.money import ZERO, from_cents, to_cents
+from engine.payroll import Payslip, payslip, requested_gross
+from engine.periods import last_day, posting_date
+from engine.postings import Entry, Line
+from engine.statement import budget
+from ledger import schema
+from ledger.balances import member_sums
+from ledger.book_store import locked_through
+from ledger.payroll_run import members_on, salaries_by_member
+from ledger.payslips import Recorded, history
+from ledger.posting import post
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be made, with what to do instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    before: Recorded
+    after: Payslip
+    revision: int
+    entries: tuple[Entry, ...]
+
+
+def rerun_payslip(conn: Connection, month: str, member_id: str, reason: str, rules: Rules) -> Correction:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise CorrectionError("a correction needs a reason (--reason)")
+    versions = history(conn, month, [member_id]).get(member_id)
+    if not versions:
+        raise CorrectionError(f"no payroll ran for {member_id} in {month}: there is no payslip to "
+                              f"correct (`cae payroll run --month {month}` pays whoever is due)")
+    now, end = versions[-1], last_day(month)
+    member = next((m for m in members_on(conn, month) if m.member_id == member_id), None)
+    if member is None:
+        raise CorrectionError(f"unknown member {member_id!r}")
+    requested = requested_gross(member, month, salaries_by_member(conn).get(member_id, [])) or ZERO
+    slip = payslip(member_id, month, requested, _budget_before(conn, month, member_id, versions),
+                   rules.at(end))
+    if same_pay(slip, now.slip):
+        raise CorrectionError(f"{member_id}'s payslip of {month} computed again pays the same "
+                              f"(gross {now.slip.gross}): nothing to correct")
+    revision = now.revision + 1
+    on = posting_date(end, locked_through(conn))
+    event_id = rerun_event_id(month, member_id, revision)
+    entries: list[Entry] = []
+    previous = _payslip_entry(conn, now.event_id)
+    if previous is not None:
+        entries.append(reversal(previous[1], previous[0], on, event_id))
+    new = corrected_entry(slip, member.name, revision, on)
+    if new is not None:
+        entries.append(new)
+    moment = datetime.now(timezone.utc)
+    conn.execute(insert(schema.processed_events), {
+        "event_id": event_id, "fingerprint": "-" * 64, "type": "payroll.rerun",
+        "entry_count": len(entries), "source": "cae payroll rerun", "processed_at": moment})
+    conn.execute(insert(schema.payslip_revisions), {
+        "month": month, "member_id": member_id, "revision": revision,
+        "requested_gross": to_cents(slip.requested_gross), "gross": to_cents(slip.gross),
+        "employer_contributions": to_cents(slip.employer_contributions),
+        "employee_contributions": to_cents(slip.employee_contributions), "net": to_cents(slip.net),
+        "budget_before": to_cents(slip.budget_before), "capped": slip.capped, "reason": reason,
+        "posted_on": on, "event_id": event_id})
+    post(conn, [(entry, part) for part, entry in enumerate(entries)], moment)
+    return Correction(now, slip, revision, tuple(entries))
+
+
+def _budget_before(conn: Connection, month: str, member_id: str, versions: list[Recorded]) -> Decimal:
+    """Rule 5 at the month's end, with this payslip's own entries dated in the month added back."""
+    _, to_date = member_sums(conn, month, [member_id])
+    lines, entries = schema.lines, schema.entries
+    own = conn.scalar(
+        select(func.coalesce(func.sum(lines.c.amount), 0))
+        .join(entries, entries.c.id == lines.c.entry_id)
+        .where(lines.c.member_id == member_id,
+               lines.c.account.in_([chart.GROSS_PAY, chart.EMPLOYER_CONTRIBUTIONS]),
+               entries.c.entry_date <= last_day(month),
+               entries.c.event_id.in_([v.event_id for v in versions])))
+    return budget(to_date.get(member_id, {})) + from_cents(int(own or 0))
+
+
+def _payslip_entry(conn: Connection, event_id: str) -> tuple[int, Entry] | None:
+    """The payslip entry an event posted (not a reversal), with its id; None for a zero salary."""
+    e, lines = schema.entries, schema.lines
+    row = conn.execute(select(e).where(e.c.event_id == event_id, e.c.reverses.is_(None))).first()
+    if row is None:
+        return None
+    found = tuple(Line(r.account, from_cents(r.amount), r.member_id, r.aux_id, r.aux_label)
+                  for r in conn.execute(select(lines).where(lines.c.entry_id == row.id).order_by(lines.c.id)))
+    return row.id, Entry(row.journal, row.entry_date, row.piece_ref, row.piece_date, row.label, found,
+                         row.event_id)

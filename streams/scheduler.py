@@ -1,0 +1,172 @@
+"""The monthly routine on a clock: APScheduler asks, `engine.schedule` decides, `ledger.monthly` runs.
+
+One persistent APScheduler job (id `cae-monthly-routine`, in a
+SQLAlchemyJobStore on the ledger's own database) calls `tick` every day at
+the schedule's hour, and once as soon as a scheduler starts. `tick` asks the
+pure `engine.schedule.due_jobs` what is due at that moment, given the run
+records, and runs it: the month's payroll on its day, the reconciliation
+after it, the close of the month before on its day. Missed runs therefore
+run once at the next start (coalesced: however many ticks were missed, the
+next one finds each job due once), and a job that failed is due again at
+the next tick.
+
+Nothing here makes a job run once: two schedulers (`cae scheduler` and a
+worker, or two workers) may both tick; the database makes the second one
+find the job done (`ledger.runs`). The job functions are module-level and
+take the database URL and the month, so the job store can keep them by
+reference, and a worker can start the routine with `start_background`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from engine.config import Rules, load_rules, read_config
+from engine.schedule import (CLOSE, PAYROLL, RECONCILE, Due, Schedule, due_jobs, months_in_view,
+                             parse_schedule)
+from ledger import monthly
+from ledger.book_store import locked_through
+from ledger.db import make_engine, open_ledger
+from ledger.runs import SCHEDULED, done_jobs, scheduler_name
+
+log = logging.getLogger("cae.scheduler")
+
+TICK_ID = "cae-monthly-routine"
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """What a tick did with one due job: `ok`, `warning`, `failed`, or `skipped` (done by another)."""
+
+    job: str
+    month: str
+    outcome: str
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"job": self.job, "month": self.month, "outcome": self.outcome, "detail": self.detail}
+
+
+def load_schedule(config_path: str | None = None) -> Schedule:
+    return parse_schedule(*read_config(config_path))
+
+
+def run_due(engine: Engine, rules: Rules, schedule: Schedule, now: datetime,
+            started_by: str | None = None) -> list[Ran]:
+    """Run what is due at `now`, in order; a failed job holds back the later jobs of its month."""
+    with engine.connect() as conn:
+        lock = locked_through(conn)
+        done = done_jobs(conn, months_in_view(now, schedule))
+    by = started_by or scheduler_name()
+    ran: list[Ran] = []
+    failed: set[str] = set()
+    for due in due_jobs(now, schedule, done, lock):
+        if due.month in failed:
+            ran.append(Ran(due.job, due.month, "skipped", "an earlier job of the month failed"))
+            continue
+        ran.append(_run(engine, rules, due, by))
+        if ran[-1].outcome == "failed":
+            failed.add(due.month)
+    return ran
+
+
+def _run(engine: Engine, rules: Rules, due: Due, by: str) -> Ran:
+    try:
+        result = monthly.JOBS[due.job](engine, due.month, rules, origin=SCHEDULED, started_by=by)
+    except Exception as exc:  # recorded as failed by run_job; the next tick tries again
+        log.error("%s of %s failed: %s", due.job, due.month, exc)
+        return Ran(due.job, due.month, "failed", str(exc).splitlines()[0] if str(exc) else repr(exc))
+    if result is None:
+        return Ran(due.job, due.month, "skipped", "already done by another scheduler")
+    run = result[0]
+    log.info("%s of %s: %s (%s)", due.job, due.month, run.outcome, run.detail)
+    return Ran(due.job, due.month, run.outcome, run.detail)
+
+
+# The job store pickles the job's arguments into the ledger's own database: it keeps the URL
+# with its password masked, and the process that started the scheduler knows the real one.
+_URLS: dict[str, str] = {}
+
+
+def _job_reference(db_url: str) -> str:
+    masked = make_url(db_url).render_as_string(hide_password=True)
+    _URLS[masked] = db_url
+    return masked
+
+
+def tick(db_url: str, config_path: str | None = None) -> list[Ran]:
+    """What APScheduler calls: run whatever is due now.
+
+    `db_url` is the job's stored reference (password masked) or a plain URL.
+    The database was migrated when the scheduler was made (`make_scheduler`):
+    alembic's migration context is not thread-safe, and ticks run in threads.
+    """
+    engine = make_engine(_URLS.get(db_url, db_url))
+    try:
+        return run_due(engine, load_rules(config_path), load_schedule(config_path),
+                       datetime.now(timezone.utc))
+    finally:
+        engine.dispose()
+
+
+def _one(job: str, db_url: str, month: str, config_path: str | None) -> Ran:
+    engine = make_engine(db_url)
+    try:
+        return _run(engine, load_rules(config_path), Due(job, month), scheduler_name())
+    finally:
+        engine.dispose()
+
+
+def payroll_job(db_url: str, month: str, config_path: str | None = None) -> Ran:
+    """A month's payroll as a scheduled job (once per month, whoever else tries), on a migrated database."""
+    return _one(PAYROLL, db_url, month, config_path)
+
+
+def reconcile_job(db_url: str, month: str, config_path: str | None = None) -> Ran:
+    return _one(RECONCILE, db_url, month, config_path)
+
+
+def close_job(db_url: str, month: str, config_path: str | None = None) -> Ran:
+    return _one(CLOSE, db_url, month, config_path)
+
+
+def make_scheduler(db_url: str, config_path: str | None = None, *, blocking: bool = False,
+                   every_seconds: float | None = None) -> BaseScheduler:
+    """A scheduler whose one job, kept in the database, ticks daily at the schedule's hour.
+
+    `every_seconds` ticks on an interval instead (tests, or a tighter watch).
+    The job is (re)written on each start with a first run right away: that
+    start-up tick is what runs the jobs missed while no scheduler was up.
+    """
+    schedule = load_schedule(config_path)
+    open_ledger(db_url).dispose()  # migrated here, once: the job store's table comes with it
+    store = SQLAlchemyJobStore(engine=make_engine(db_url))
+    kind = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler: BaseScheduler = kind(
+        jobstores={"default": store}, timezone=schedule.zone,
+        job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1})
+    trigger: Any = (IntervalTrigger(seconds=every_seconds, timezone=schedule.zone) if every_seconds
+                    else CronTrigger(hour=schedule.at.hour, minute=schedule.at.minute,
+                                     timezone=schedule.zone))
+    scheduler.add_job(tick, trigger, args=[_job_reference(db_url), config_path], id=TICK_ID, name="CAE monthly routine",
+                      replace_existing=True, next_run_time=datetime.now(schedule.zone))
+    return scheduler
+
+
+def start_background(db_url: str, config_path: str | None = None) -> BaseScheduler:
+    """For a worker: the routine in a background thread; call `.shutdown()` when the worker stops."""
+    scheduler = make_scheduler(db_url, config_path)
+    scheduler.start()
+    return scheduler
