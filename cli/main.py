@@ -11,6 +11,7 @@ from cli.export import export_command
 from cli.fec import fec_command
 from cli.governance import assembly_command, attendance_command, members_command, tally_command
 from cli.ingest import ingest_command
+from cli.kafka import publish_command, status_command, topics_command, worker_command
 from cli.payroll import close_command, payroll_group
 from cli.payslip import payslip_command
 from cli.reconcile import reconcile_command
@@ -26,6 +27,7 @@ def cae() -> None:
 for command in (ingest_command, statement_command, trial_balance_command, payroll_group,
                 close_command, deadletter_group, fec_command, reconcile_command, demo_command,
                 tally_command, assembly_command, attendance_command, members_command,
+                publish_command, worker_command, status_command, topics_command,
                 payslip_command, scheduler_command, runs_command):
     cae.add_command(command)
 for command in (rerun_command, export_command):  # `cae payroll rerun`, `cae payroll export`

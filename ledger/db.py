@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from engine.chart import ACCOUNTS, JOURNALS
@@ -88,16 +88,31 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision, then make sure the chart is there."""
     try:
-        command.upgrade(alembic_config(engine), "head")
-        with engine.begin() as conn:
-            for table, rows, key in ((schema.accounts, ACCOUNTS, "number"),
-                                     (schema.journals, JOURNALS, "code")):
-                known = set(conn.scalars(select(table.c[key])))
-                missing = [{key: k, "label": v} for k, v in rows.items() if k not in known]
-                if missing:
-                    conn.execute(insert(table), missing)
+        if engine.dialect.name == "postgresql":
+            # Workers started together on a fresh database would race to create it: one
+            # migrates, the others wait on this lock and then find everything in place.
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(20141231)"))
+                try:
+                    _upgrade(engine)
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(20141231)"))
+                    conn.commit()
+        else:
+            _upgrade(engine)  # BEGIN IMMEDIATE already makes SQLite's writers take turns
     except OperationalError as exc:
         raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+
+
+def _upgrade(engine: Engine) -> None:
+    command.upgrade(alembic_config(engine), "head")
+    with engine.begin() as conn:
+        for table, rows, key in ((schema.accounts, ACCOUNTS, "number"),
+                                 (schema.journals, JOURNALS, "code")):
+            known = set(conn.scalars(select(table.c[key])))
+            missing = [{key: k, "label": v} for k, v in rows.items() if k not in known]
+            if missing:
+                conn.execute(insert(table), missing)
 
 
 def open_ledger(url: str | None = None) -> Engine:

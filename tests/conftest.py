@@ -110,3 +110,8 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def rules() -> Rules:
     return load_rules()
+
+
+# The stream tests (tests/test_kafka_*.py) load their fixtures with `pytest_plugins` and import
+# helpers from the same module: registered here, it is assert-rewritten whichever comes first.
+pytest.register_assert_rewrite("tests.kafka_fixtures")

@@ -6,6 +6,9 @@
 # - a virtualenv in .venv with the project and its test extras;
 # - PostgreSQL from Debian's packages (apt-get, as root), started as a private
 #   cluster on 127.0.0.1 (deploy/postgres/pg.sh) and stopped at the end;
+# - Apache Kafka (deploy/kafka/kafka.sh: Java 17+ and Maven, from Debian's packages when
+#   missing), one node on free loopback ports with its data in a temporary folder, stopped
+#   at the end; the stream tests (tests/kafka_fixtures.py) use it;
 # - mypy on the packages, then pytest: every ledger test on SQLite and PostgreSQL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,7 +21,26 @@ started_pg=0
 if ! bash deploy/postgres/pg.sh status >/dev/null 2>&1; then started_pg=1; fi
 CAE_TEST_POSTGRES_URL="$(bash deploy/postgres/pg.sh start)"
 export CAE_TEST_POSTGRES_URL
-if [ "$started_pg" = 1 ]; then trap 'bash deploy/postgres/pg.sh stop' EXIT; fi
+CAE_KAFKA_DATA="$(mktemp -d)"
+cleanup() {
+  bash deploy/kafka/kafka.sh stop >/dev/null || true
+  rm -rf "$CAE_KAFKA_DATA"
+  if [ "$started_pg" = 1 ]; then bash deploy/postgres/pg.sh stop; fi
+}
+trap cleanup EXIT
+
+if [ "$(id -u)" = 0 ] && ! { command -v java && command -v mvn; } >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq default-jre-headless maven >/dev/null
+fi
+read -r CAE_KAFKA_PORT CAE_KAFKA_CONTROLLER_PORT < <(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+export CAE_KAFKA_DATA CAE_KAFKA_PORT CAE_KAFKA_CONTROLLER_PORT
+bash deploy/kafka/kafka.sh start
+CAE_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$CAE_KAFKA_PORT"
+export CAE_TEST_KAFKA_BOOTSTRAP
 
 .venv/bin/mypy
 .venv/bin/pytest -q "$@"

@@ -1,0 +1,165 @@
+"""Benchmark: events through Kafka into PostgreSQL, against the embedded runner on the same events.
+
+    python bench/stream.py --events 100000 --json
+
+1. generates the events (bench/events.py) and publishes them with `cae publish`;
+2. runs one `cae worker --stop-when-idle` into a fresh PostgreSQL database:
+   `events_per_s` is end to end, from the first batch taken off Kafka to the
+   commit of the last (the worker's own count), `p95_commit_latency_ms` the
+   95th percentile of a batch's time from taken to acknowledged (database
+   commit and output messages included), `peak_rss_mb` the worker's peak RSS;
+3. runs the embedded runner (`streams.embedded.ingest`, what `cae ingest`
+   does) on the same file into another fresh database of the same server:
+   `embedded_events_per_s`, and `ratio` = stream ÷ embedded;
+4. checks that both ledgers hold the same number of processed events and entries.
+
+Kafka: `$CAE_KAFKA_BOOTSTRAP` if set, else a private broker from
+deploy/kafka/kafka.sh on free ports, stopped at the end. PostgreSQL:
+`--postgres URL` or `$CAE_TEST_POSTGRES_URL` (a server URL; the benchmark
+creates and drops its own databases), else deploy/postgres/pg.sh start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bench.events import write  # noqa: E402
+from engine.config import load_rules  # noqa: E402
+from ledger.db import open_ledger  # noqa: E402
+from streams.embedded import ingest, read_events  # noqa: E402
+from tests.kafka_fixtures import CAE, LocalKafka  # noqa: E402
+
+
+def _postgres(url: str | None) -> str:
+    url = url or os.environ.get("CAE_TEST_POSTGRES_URL")
+    if url:
+        return url
+    done = subprocess.run(["bash", str(ROOT / "deploy/postgres/pg.sh"), "start"], capture_output=True,
+                          text=True, timeout=180, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _fresh_database(server: str, name: str) -> str:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = create_engine(server).url.set(database=name).render_as_string(hide_password=False)
+    open_ledger(url).dispose()  # migrated before the clock starts
+    return url
+
+
+def _drop(server: str, names: list[str]) -> None:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _counts(url: str) -> tuple[int, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        processed = int(conn.scalar(text("SELECT count(*) FROM processed_events")) or 0)
+        entries = int(conn.scalar(text("SELECT count(*) FROM entries")) or 0)
+    engine.dispose()
+    return processed, entries
+
+
+def _cae(args: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
+    done = subprocess.run([CAE, *args, "--json"], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **env})
+    if done.returncode != 0:
+        raise SystemExit(f"cae {args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def bench(events: int, batch: int, partitions: int, server: str, bootstrap: str, workdir: Path) -> dict[str, Any]:
+    path = workdir / "events.jsonl"
+    count = write(str(path), events)
+    tag = uuid.uuid4().hex[:8]
+    stream_db, embedded_db = f"bench_stream_{tag}", f"bench_embedded_{tag}"
+    env = {"CAE_KAFKA_BOOTSTRAP": bootstrap, "CAE_KAFKA_TOPIC_PREFIX": f"bench{tag}.",
+           "CAE_KAFKA_GROUP": f"bench-{tag}"}
+    try:
+        stream_url = _fresh_database(server, stream_db)
+        start = time.perf_counter()
+        published = _cae(["publish", str(path), "--partitions", str(partitions)], env, 1800)
+        publish_s = time.perf_counter() - start
+        worker = _cae(["worker", "--db", stream_url, "--batch", str(batch), "--stop-when-idle", "3",
+                       "--log-level", "warning"], env, 3600)
+
+        embedded_url = _fresh_database(server, embedded_db)
+        engine, rules = open_ledger(embedded_url), load_rules()
+        start = time.perf_counter()
+        outcome = ingest(engine, read_events(path), rules)
+        embedded_s = time.perf_counter() - start
+        engine.dispose()
+
+        same = _counts(stream_url) == _counts(embedded_url)
+    finally:
+        _drop(server, [stream_db, embedded_db])
+    embedded_rate = count / embedded_s
+    return {
+        "events": count, "published": published["published"],
+        "publish_events_per_s": round(published["published"] / publish_s, 1),
+        "events_per_s": worker["events_per_s"],
+        "p95_commit_latency_ms": worker["p95_commit_latency_ms"],
+        "peak_rss_mb": worker["peak_rss_mb"],
+        "embedded_events_per_s": round(embedded_rate, 1),
+        "ratio": round(worker["events_per_s"] / embedded_rate, 3),
+        "worker": {k: worker[k] for k in ("processed", "duplicates", "dead_letters", "batches", "seconds",
+                                          "database_s", "sending_s")},
+        "embedded": {"processed": outcome.processed, "duplicates": outcome.duplicates,
+                     "dead_letters": len(outcome.dead_letters), "seconds": round(embedded_s, 3)},
+        "same_ledger_counts": same, "batch": batch, "partitions": partitions,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--postgres", default=None, help="PostgreSQL server URL (its databases are created)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    args = parser.parse_args()
+    server = _postgres(args.postgres)
+    with tempfile.TemporaryDirectory(prefix="cae-bench-") as tmp:
+        broker = None
+        bootstrap = os.environ.get("CAE_KAFKA_BOOTSTRAP")
+        if not bootstrap:
+            broker = LocalKafka.private(Path(tmp) / "kafka")
+            broker.env["CAE_KAFKA_HEAP_OPTS"] = "-Xmx1g -Xms1g"
+            broker.start()
+            bootstrap = broker.bootstrap
+        try:
+            result = bench(args.events, args.batch, args.partitions, server, bootstrap, Path(tmp))
+        finally:
+            if broker is not None:
+                broker.stop()
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>24}: {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""`cae publish`: the events of a `.jsonl` file onto Kafka, keyed as CONTRACT.md §2 says.
+
+The producer is idempotent with `acks=all`: a retried send is written once,
+and a send counts only when every in-sync replica has it. Publishing the
+same file twice is harmless downstream (the event id is the idempotency
+key), so after an error the whole file can simply be published again.
+
+Only lines that cannot be routed are refused here, because nothing could key
+them: not a JSON object, no `type`, a member event without `member_id`, or
+over the pipeline's size limit. Everything else is sent, even when the
+workers will reject it (a float amount, an unknown member): rejects belong in
+the dead-letter store, with their reason, where staff look for them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from engine.events import GOVERNANCE_TYPES, MAX_EVENT_BYTES
+from streams.pipeline import Raw
+from streams.topics import PRODUCER_MAX_REQUEST, KafkaUnavailable, Topics
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    topic: str
+    key: bytes | None
+
+
+@dataclass
+class Published:
+    published: int = 0
+    bad: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+
+
+def route(data: bytes, topics: Topics) -> Route:
+    """Where one event goes; `ValueError` with the reason when it cannot go anywhere."""
+    if len(data) > MAX_EVENT_BYTES:
+        raise ValueError(f"{len(data)} bytes, over the {MAX_EVENT_BYTES} bytes limit of an event")
+    try:
+        event = json.loads(data)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise ValueError(f"not valid JSON ({exc})") from None
+    if not isinstance(event, dict):
+        raise ValueError("not a JSON object")
+    kind = event.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ValueError("no event 'type'")
+    if kind in GOVERNANCE_TYPES:
+        return Route(topics.governance, None)
+    member_id = event.get("member_id")
+    if not isinstance(member_id, str) or not member_id:
+        raise ValueError(f"a {kind} event needs a 'member_id' (the key of {topics.events})")
+    return Route(topics.events, member_id.encode())
+
+
+def producer(bootstrap: str, **overrides: object) -> KafkaProducer:
+    settings: dict[str, object] = dict(
+        bootstrap_servers=bootstrap, client_id="cae-publish", acks="all", enable_idempotence=True,
+        linger_ms=10, batch_size=256 * 1024, max_request_size=PRODUCER_MAX_REQUEST,
+        max_in_flight_requests_per_connection=5)
+    settings.update(overrides)
+    try:
+        return KafkaProducer(**settings)
+    except KafkaError as exc:
+        raise KafkaUnavailable(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+
+
+def publish(raws: Iterable[Raw], bootstrap: str, topics: Topics, timeout: float = 120.0,
+            progress: Callable[[int], None] | None = None) -> Published:
+    """Send every routable event, then wait until Kafka has confirmed them all."""
+    result = Published()
+    failures: list[str] = []
+    sender = producer(bootstrap)
+    try:
+        for raw in raws:
+            try:
+                where = route(raw.data, topics)
+            except ValueError as exc:
+                result.bad.append((raw.source, str(exc)))
+                continue
+            future = sender.send(where.topic, key=where.key, value=raw.data)
+            future.add_errback(lambda exc, source=raw.source: failures.append(f"{source}: {exc}"))
+            result.published += 1
+            if progress:
+                progress(1)
+        sender.flush(timeout=timeout)
+    except KafkaError as exc:
+        raise KafkaUnavailable(f"Kafka at {bootstrap} did not take the events: {exc}; "
+                               "publishing the file again is safe") from None
+    finally:
+        sender.close(timeout=10)
+    if failures:
+        raise KafkaUnavailable(f"{len(failures)} event(s) not confirmed by Kafka (first: {failures[0]}); "
+                               "publishing the file again is safe")
+    return result
