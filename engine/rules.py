@@ -31,7 +31,7 @@ from engine.events import (
 from engine.money import ZERO, round_cents
 from engine.mutualisation import mutualise
 from engine.periods import month_of, posting_date
-from engine.postings import Entry, Line, pair
+from engine.postings import Entry, Line
 from engine.state import Book, Invoice, Member, Salary
 
 

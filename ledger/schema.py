@@ -186,17 +186,18 @@ salaries = Table(
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
 )
 
+def _payslip_figures() -> list[Column[Any]]:
+    """A payslip's figures, the same in a payslip and in its corrected revisions."""
+    return [Column(name, Cents, nullable=False) for name in (
+        "requested_gross", "gross", "employer_contributions", "employee_contributions", "net",
+        "budget_before")] + [Column("capped", Boolean, nullable=False)]
+
+
 payslips = Table(
     "payslips", metadata,
     Column("month", String(7), primary_key=True),
     Column("member_id", ForeignKey("members.member_id"), primary_key=True),
-    Column("requested_gross", Cents, nullable=False),
-    Column("gross", Cents, nullable=False),
-    Column("employer_contributions", Cents, nullable=False),
-    Column("employee_contributions", Cents, nullable=False),
-    Column("net", Cents, nullable=False),
-    Column("budget_before", Cents, nullable=False),
-    Column("capped", Boolean, nullable=False),
+    *_payslip_figures(),
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
 )
 
@@ -207,13 +208,7 @@ payslip_revisions = Table(
     Column("month", String(7), primary_key=True),
     Column("member_id", Id, primary_key=True),
     Column("revision", Integer, primary_key=True),
-    Column("requested_gross", Cents, nullable=False),
-    Column("gross", Cents, nullable=False),
-    Column("employer_contributions", Cents, nullable=False),
-    Column("employee_contributions", Cents, nullable=False),
-    Column("net", Cents, nullable=False),
-    Column("budget_before", Cents, nullable=False),
-    Column("capped", Boolean, nullable=False),
+    *_payslip_figures(),
     Column("reason", Text, nullable=False),
     Column("posted_on", Date, nullable=False),  # the correction's entries' date (rule 7)
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),

@@ -7,11 +7,9 @@ members' statements. Expected amounts are worked out by hand in the comments.
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from decimal import Decimal
-from itertools import count
 from typing import Any
+from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -26,33 +24,8 @@ from ledger.balances import trial_balance
 from ledger.closing import close_month
 from ledger.payroll_run import PayrollError, run_payroll
 from ledger.statements import statements
-from streams.pipeline import Raw, process
-
-_ids = count(1)
-
-
-def event(type_: str, **fields: Any) -> Raw:
-    body = {"event_id": f"pay-{next(_ids)}", "type": type_, "occurred_at": "2026-09-01T09:00:00Z", **fields}
-    return Raw(json.dumps(body).encode(), "test_payroll_and_close")
-
-
-def joined(member_id: str, status: str = "salarie", on: str = "2026-01-05") -> Raw:
-    return event("member.joined", member_id=member_id, name=f"Member {member_id}", joined_on=on, status=status)
-
-
-def invoice(member_id: str, invoice_id: str, on: str, ht: str, vat_rate: str = "0.20") -> Raw:
-    return event("invoice.issued", invoice_id=invoice_id, member_id=member_id, issued_on=on,
-                 client="Atelier Nord", lines=[{"label": "Mission", "amount_ht": ht, "vat_rate": vat_rate}])
-
-
-def salary(member_id: str, from_month: str, gross: str) -> Raw:
-    return event("salary.set", member_id=member_id, from_month=from_month, gross=gross)
-
-
-def ingest(engine: Engine, rules: Rules, *raws: Raw) -> None:
-    outcome = process(engine, list(raws), rules)
-    assert outcome.dead_letters == [], [d.reason for d in outcome.dead_letters]
-    assert outcome.processed == len(raws)
+from streams.pipeline import process
+from tests.ops_support import event, ingest, invoice, joined, salary
 
 
 def payroll(engine: Engine, rules: Rules, month: str) -> dict[str, Payslip]:
