@@ -30,7 +30,7 @@ from engine.events import (
 )
 from engine.money import ZERO, round_cents
 from engine.mutualisation import mutualise
-from engine.periods import month_of, posting_date
+from engine.periods import month_of, parse_month, posting_date
 from engine.postings import Entry, Line
 from engine.state import Book, Invoice, Member, Salary
 
@@ -105,12 +105,34 @@ def _status_changed(book: Book, e: MemberStatusChanged, rules: Rules) -> list[En
 
 
 def _became_associate(book: Book, e: MemberBecameAssociate, rules: Rules) -> list[Entry]:
+    """Rule 4 counts every sale dated on or after the association, whenever the event comes.
+
+    A `became_associate` that arrives after such sales (a late record of an
+    assembly's decision) posts their sociétariat share now, month by month
+    where they were posted, so the result does not depend on arrival order.
+    """
     member = _member(book, e.member_id, e.on, "association")
     if member.associate_on is not None:
         raise RuleError(f"member {e.member_id} is already an associate since {member.associate_on}")
+    backlog: dict[str, Decimal] = {}
+    for doc_date, month, ht in book.sales.get(e.member_id, ()):
+        if doc_date >= e.on:
+            backlog[month] = backlog.get(month, ZERO) + ht
+    days = [(posting_date(max(e.on, parse_month(month)), book.locked_through), revenue)
+            for month, revenue in sorted(backlog.items()) if revenue]
+    for day, _ in days:  # checked before any change to the book
+        try:
+            rules.at(day)
+        except ConfigError as exc:
+            raise RuleError(str(exc)) from None
     member.associate_on = e.on
     book.changed_members.add(e.member_id)
-    return []
+    entries: list[Entry] = []
+    for day, revenue in days:
+        entries += _mutualise(book, rules, e.member_id, day, margin=ZERO, associate_revenue=revenue,
+                              event_id=e.event_id, piece_ref=f"SOCIETARIAT-{e.member_id}",
+                              piece_date=e.on)
+    return entries
 
 
 def _left(book: Book, e: MemberLeft, rules: Rules) -> list[Entry]:
@@ -136,6 +158,9 @@ def _sale(book: Book, e: InvoiceIssued | CreditNoteIssued, rules: Rules, member:
     kind = "Facture" if sign > 0 else "Avoir"
     entries = [Entry("VT", on, piece, e.issued_on, f"{kind} {piece} {client}", tuple(lines), e.event_id)]
     associate_revenue = sign * ht if member.associate_on_day(e.issued_on) else ZERO
+    history = book.sales.get(e.member_id)
+    if history is not None:
+        history.append((e.issued_on, month_of(on), sign * ht))
     entries += _mutualise(book, rules, e.member_id, on, margin=sign * ht,
                           associate_revenue=associate_revenue, event_id=e.event_id, piece_ref=piece,
                           piece_date=e.issued_on)

@@ -88,6 +88,9 @@ class Book:
     # tiered contribution needs (its base is the year's, not the month's).
     whole_years: bool = False
     months_by_year: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # The sales (document date, posting month, signed HT) of members who become associates in
+    # this batch: loaded from the ledger, then followed through the batch (rule 4, see rules).
+    sales: dict[str, list[tuple[date, str, Decimal]]] = field(default_factory=dict)
 
     def base(self, member_id: str, month: str) -> Bases:
         """The member-month's bases, about to move (preloaded by the caller, else zero)."""

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, tuple_, update
 
+from engine import chart
 from engine.money import from_cents, to_cents
+from engine.periods import month_of
 from engine.state import Bases, Book, Invoice, Member
 from ledger import schema
 from ledger.bulk import day_format, insert_rows
@@ -46,9 +50,18 @@ def locked_through(conn: Connection) -> str | None:
 
 def load_book(conn: Connection, member_ids: set[str], invoice_ids: set[str],
               base_keys: set[tuple[str, str]], doc_keys: set[tuple[str, str]],
-              lock: str | None, whole_years: bool = False) -> tuple[Book, Loaded]:
-    """`whole_years`: load every month of the bases' member-years, for a tiered contribution."""
+              lock: str | None, whole_years: bool = False,
+              associating: frozenset[str] | set[str] = frozenset()) -> tuple[Book, Loaded]:
+    """`whole_years`: load every month of the bases' member-years, for a tiered contribution.
+
+    `associating`: members who become associates in the batch; their sales so far and
+    every month of their bases are loaded, for the sociétariat of earlier sales (rule 4).
+    """
     book, loaded = Book(locked_through=lock, whole_years=whole_years), Loaded()
+    if associating:
+        book.sales.update(_sales(conn, associating))
+        base_keys = base_keys | {(member_id, month) for member_id, sales in book.sales.items()
+                                 for _, month, _ in sales}
     m, s, i, d = schema.members, schema.member_statuses, schema.invoices, schema.documents
     for chunk in _chunks(sorted(member_ids)):
         query = select(m).where(m.c.member_id.in_(chunk))
@@ -76,6 +89,21 @@ def load_book(conn: Connection, member_ids: set[str], invoice_ids: set[str],
                                 .where(tuple_(d.c.kind, d.c.doc_id).in_(chunk))):
             book.documents.add((row.kind, row.doc_id))
     return book, loaded
+
+
+def _sales(conn: Connection, member_ids: frozenset[str] | set[str]) -> dict[str, list[tuple[date, str, Decimal]]]:
+    """Each member's revenue lines (706) so far: document date, posting month, signed HT."""
+    lines, entries = schema.lines, schema.entries
+    found: dict[str, list[tuple[date, str, Decimal]]] = {member_id: [] for member_id in member_ids}
+    for chunk in _chunks(sorted(member_ids)):
+        query = (select(lines.c.member_id, entries.c.piece_date, entries.c.entry_date,
+                        func.sum(lines.c.amount))
+                 .join(entries, entries.c.id == lines.c.entry_id)
+                 .where(lines.c.member_id.in_(chunk), lines.c.account == chart.REVENUE)
+                 .group_by(lines.c.member_id, entries.c.piece_date, entries.c.entry_date))
+        for member_id, piece_date, entry_date, cents in conn.execute(query):
+            found[member_id].append((piece_date, month_of(entry_date), -from_cents(int(cents))))
+    return found
 
 
 def _month_bases(conn: Connection, keys: set[tuple[str, str]]) -> Iterable[Row[Any]]:

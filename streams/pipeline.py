@@ -184,9 +184,12 @@ def _load(conn: Connection, events: list[AnyEvent], lock: str | None,
     invoices: set[str] = set()
     bases: set[tuple[str, str]] = set()
     documents: set[tuple[str, str]] = set()
+    associating: set[str] = set()
     for event in events:
         if is_governance(event):
             continue
+        if event.type == "member.became_associate":
+            associating.add(event.get("member_id"))
         member_id, invoice_id, month = member_rules.needs(event, lock)
         if member_id:
             members.add(member_id)
@@ -198,7 +201,7 @@ def _load(conn: Connection, events: list[AnyEvent], lock: str | None,
             doc_id = event.get(f"{kind}_id")
             if doc_id:
                 documents.add((kind, doc_id))
-    return load_book(conn, members, invoices, bases, documents, lock, whole_years)
+    return load_book(conn, members, invoices, bases, documents, lock, whole_years, associating)
 
 
 def to_json(entry: Entry) -> str:
