@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from engine.money import MoneyError, parse_amount, parse_rate
 
@@ -55,6 +57,25 @@ class Rates:
     full_time_hours: Decimal = FULL_TIME_HOURS
 
 
+class Dated(Protocol):
+    @property
+    def starts(self) -> date: ...
+
+
+D = TypeVar("D", bound=Dated)
+
+
+def in_force(periods: Sequence[D], day: date, what: str) -> D:
+    """The period in force on `day`: the last to start on or before it (periods oldest first)."""
+    current = None
+    for period in periods:
+        if period.starts <= day:
+            current = period
+    if current is None:
+        raise ConfigError(f"no {what} configured for {day.isoformat()}")
+    return current
+
+
 @dataclass(frozen=True, slots=True)
 class Rules:
     """Every rate period, oldest first."""
@@ -67,13 +88,7 @@ class Rules:
         return any(p.contribution_tiers for p in self.periods)
 
     def at(self, day: date) -> Rates:
-        current = None
-        for period in self.periods:
-            if period.starts <= day:
-                current = period
-        if current is None:
-            raise ConfigError(f"no rates configured for {day.isoformat()}")
-        return current
+        return in_force(self.periods, day, "rates")
 
 
 _FIELDS = ("societariat", "employer_contributions", "employee_contributions")

@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from engine.config import ConfigError
+from engine.config import ConfigError, in_force
 
 KINDS = ("AGO", "AGE")
 _MAJORITY = re.compile(r"^(more than|at least) ([0-9]+)/([0-9]+)$")
@@ -107,13 +107,7 @@ class GovernanceConfig:
     periods: tuple[GovernanceRules, ...]
 
     def at(self, day: date) -> GovernanceRules:
-        current = None
-        for period in self.periods:
-            if period.starts <= day:
-                current = period
-        if current is None:
-            raise ConfigError(f"no governance rules configured for {day.isoformat()}")
-        return current
+        return in_force(self.periods, day, "governance rules")
 
 
 def _fraction(text: object, where: str) -> Fraction:

@@ -13,6 +13,16 @@ from cli.main import cae
 from engine.config import Rules
 from streams.pipeline import Raw, process
 
+# The packaged default rates, as a cooperative's own TOML file would state them.
+BASE_RATES = """
+[[rates]]
+from = 2000-01-01
+contribution = "0.115"
+societariat = "0.03"
+employer_contributions = "0.42"
+employee_contributions = "0.22"
+"""
+
 _ids = count(1)
 
 

@@ -14,17 +14,9 @@ from sqlalchemy import Engine
 from engine.config import Rules, parse_rules
 from engine.payroll_export import hours_basis
 from ledger.payroll_run import run_payroll
-from tests.ops_support import cli, ingest, invoice, joined, salary
+from tests.ops_support import BASE_RATES, cli, ingest, invoice, joined, salary
 
-SMIC = """
-[[rates]]
-from = 2000-01-01
-contribution = "0.115"
-societariat = "0.03"
-employer_contributions = "0.42"
-employee_contributions = "0.22"
-smic_hourly = "11.88"
-"""
+SMIC = BASE_RATES + 'smic_hourly = "11.88"\n'
 
 
 @pytest.fixture

@@ -28,16 +28,9 @@ from engine.state import Book, Member
 from ledger.closing import close_month
 from ledger.payroll_run import run_payroll
 from ledger.statements import statements
-from tests.ops_support import credit_note, direct_cost, ingest, invoice, joined, salary
+from tests.ops_support import BASE_RATES, credit_note, direct_cost, ingest, invoice, joined, salary
 
-BASE = """
-[[rates]]
-from = 2000-01-01
-contribution = "0.115"
-societariat = "0.03"
-employer_contributions = "0.42"
-employee_contributions = "0.22"
-"""
+BASE = BASE_RATES
 LOWER_FROM_JANUARY = BASE + """
 [[rates]]                         # the assembly lowers the contribution from January
 from = 2027-01-01

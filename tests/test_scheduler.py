@@ -28,7 +28,7 @@ from ledger.db import make_engine, open_ledger
 from ledger.runs import list_runs
 from streams import scheduler as routine
 from streams.scheduler import Ran, make_scheduler, run_due
-from tests.ops_support import cli, ingest, invoice, joined, salary
+from tests.ops_support import BASE_RATES, cli, ingest, invoice, joined, salary
 
 PARIS = ZoneInfo("Europe/Paris")
 SCHEDULE = Schedule(payroll_day=25, close_day=5, at=time(6, 0), timezone="Europe/Paris", catch_up_months=2)
@@ -229,14 +229,7 @@ def test_manual_runs_are_recorded_and_listed(cooperative: Engine, db_url: str,
     assert "runs" in cli("runs", "--db", db_url).lower()
 
 
-RATES = """
-[[rates]]
-from = 2000-01-01
-contribution = "0.115"
-societariat = "0.03"
-employer_contributions = "0.42"
-employee_contributions = "0.22"
-"""
+RATES = BASE_RATES
 
 
 def test_two_real_schedulers_on_a_short_interval_run_each_job_once(db_url: str, tmp_path: Path) -> None:
