@@ -11,8 +11,8 @@ import functools
 import json
 import os
 import sys
-
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import click
@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.config import ConfigError, Rules, load_rules
-from ledger.db import DatabaseError, open_ledger
+from engine.periods import parse_day, parse_month
+from ledger.db import DatabaseError, masked, open_ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,11 +49,52 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(func)
 
 
-def open_db(db_url: str | None) -> Engine:
+def open_db(db_url: str | None, *, create: bool = False) -> Engine:
+    """The ledger; only the commands that write new books (`ingest`, `demo`, `worker`) may create it."""
     try:
-        return open_ledger(db_url)
+        return open_ledger(db_url, create=create)
     except DatabaseError as exc:
         raise UserError(str(exc)) from None
+
+
+def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parse_month(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def day_option(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    """A `YYYY-MM-DD` option, in ASCII digits."""
+    if value is None:
+        return None
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+month_option = click.option("--month", required=True, metavar="YYYY-MM", callback=_month,
+                            help="The month, such as 2026-10.")
+
+
+def optional_month(help_text: str) -> Callable[[F], F]:
+    return click.option("--month", metavar="YYYY-MM", default=None, callback=_month, help=help_text)
+
+
+def today(config_path: str | None = None) -> date:
+    """Today in the cooperative's time zone (`[schedule] timezone`), where months end."""
+    from engine.schedule import parse_schedule
+    from engine.config import read_config
+
+    try:
+        zone = parse_schedule(*read_config(config_path)).zone
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    return datetime.now(zone).date()
 
 
 def rules_from(config_path: str | None) -> Rules:
@@ -77,12 +119,20 @@ def user_errors(func: F) -> F:
         except (ConfigError, DatabaseError, LookupError, ValueError, OSError) as exc:
             raise UserError(str(exc)) from None
         except SQLAlchemyError as exc:
-            raise UserError(f"database error: {str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
+            raise UserError(f"database error: {_without_secrets(str(getattr(exc, 'orig', exc)).splitlines()[0])}") \
+                from None
         except Exception as exc:  # the last net: no traceback reaches a user
             if os.environ.get("CAE_DEBUG"):
                 raise
-            raise UserError(f"internal error ({type(exc).__name__}: {exc}); "
+            raise UserError(f"internal error ({type(exc).__name__}: {_without_secrets(str(exc))}); "
                             "set CAE_DEBUG=1 for the traceback") from None
     return wrapper  # type: ignore[return-value]
+
+
+def _without_secrets(text: str) -> str:
+    """A message with any database URL in it masked (drivers sometimes quote theirs)."""
+    import re
+
+    return re.sub(r"[a-z][a-z0-9+]*://[^\s'\"]+", lambda m: masked(m.group(0)), text)
 
 

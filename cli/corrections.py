@@ -10,9 +10,8 @@ from __future__ import annotations
 import click
 from sqlalchemy import Connection
 
-from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
+from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from cli.payroll import payslip_json
-from cli.reports import month_option
 from engine.money import fmt
 from ledger.corrections import Correction, rerun_payslip
 from ledger.runs import MANUAL, Done, by_hand, operator, run_job

@@ -1,13 +1,21 @@
-"""`cae deadletter list` and `cae deadletter replay`: the rejects, and a second chance after a fix."""
+"""`cae deadletter list | replay | dismiss`: the rejects, a second chance after a fix, or a decision.
+
+A letter stays pending until it is settled: replayed (processed on a replay,
+or because an event with its id came back corrected and valid) or dismissed
+by someone with a reason. Every attempt keeps its reason, the first one too.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 from rich.table import Table
 
-from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
+from cli.common import UserError, console, db_options, emit_json, json_option, open_db, rules_from, user_errors
 from ledger import deadletters
 from ledger.db import reading
+from ledger.runs import operator
 from streams.pipeline import Raw, process
 
 
@@ -16,27 +24,33 @@ def deadletter_group() -> None:
     """Events that could not be processed, with their reasons."""
 
 
+def _json(d: deadletters.StoredDeadLetter) -> dict[str, Any]:
+    return {"id": d.id, "event_id": d.event_id, "reason": d.latest_reason, "first_reason": d.reason,
+            "source": d.source, "received_at": d.received_at.isoformat(), "status": d.status,
+            "raw": d.raw.decode("utf-8", errors="replace"),
+            "history": [{"at": a.at.isoformat(), "action": a.action, "reason": a.reason, "by": a.by}
+                        for a in d.history]}
+
+
 @deadletter_group.command("list")
-@click.option("--all", "include_replayed", is_flag=True, help="Also those already replayed.")
+@click.option("--all", "include_settled", is_flag=True, help="Also those replayed or dismissed.")
 @db_options
 @json_option
 @user_errors
-def list_command(include_replayed: bool, db_url: str | None, config_path: str | None,
-                 as_json: bool) -> None:
-    """List the dead letters still pending (or all of them)."""
+def list_command(include_settled: bool, db_url: str | None, config_path: str | None, as_json: bool) -> None:
+    """List the dead letters still pending (or all of them), with their latest reason."""
     with reading(open_db(db_url)) as conn:
-        letters = deadletters.pending(conn, include_replayed)
+        letters = deadletters.listed(conn, include_settled)
     if as_json:
-        emit_json({"dead_letters": [
-            {"id": d.id, "event_id": d.event_id, "reason": d.reason, "source": d.source,
-             "received_at": d.received_at.isoformat(), "status": d.status,
-             "raw": d.raw.decode("utf-8", errors="replace")} for d in letters]})
+        emit_json({"dead_letters": [_json(d) for d in letters]})
         return
     table = Table(title=f"{len(letters)} dead letter(s)")
     for name in ("Id", "Source", "Event", "Reason", "Status"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for d in letters:
-        table.add_row(str(d.id), d.source, d.event_id or "", d.reason, d.status)
+        settled = [a for a in d.history if a.action in (deadletters.REPLAYED, deadletters.DISMISSED)]
+        status = d.status + (f" by {settled[-1].by}: {settled[-1].reason}" if settled else "")
+        table.add_row(str(d.id), d.source, d.event_id or "", d.latest_reason, status)
     console.print(table)
 
 
@@ -47,19 +61,20 @@ def list_command(include_replayed: bool, db_url: str | None, config_path: str | 
 @user_errors
 def replay_command(ids: tuple[int, ...], db_url: str | None, config_path: str | None,
                    as_json: bool) -> None:
-    """Process the pending dead letters again, in the order they came; those that pass are resolved."""
-    engine, rules = open_db(db_url), rules_from(config_path)
+    """Process the pending dead letters again, in the order they came; those that pass are settled."""
+    engine, rules, by = open_db(db_url), rules_from(config_path), operator()
     with engine.connect() as conn:
-        letters = [d for d in deadletters.pending(conn) if not ids or d.id in ids]
+        letters = deadletters.listed(conn, ids=ids or None)
     replayed, still = 0, []
     for letter in letters:
         outcome = process(engine, [Raw(letter.raw, letter.source)], rules)
         with engine.begin() as conn:
             if outcome.dead_letters:
-                deadletters.update_reason(conn, letter.id, outcome.dead_letters[0].reason)
-                still.append({"id": letter.id, "reason": outcome.dead_letters[0].reason})
+                reason = outcome.dead_letters[0].reason
+                deadletters.retried(conn, letter.id, reason, by)
+                still.append({"id": letter.id, "reason": reason})
             else:
-                deadletters.resolve(conn, letter.id)
+                deadletters.replayed(conn, letter.id, by)
                 replayed += 1
     if as_json:
         emit_json({"replayed": replayed, "still_pending": still})
@@ -67,3 +82,25 @@ def replay_command(ids: tuple[int, ...], db_url: str | None, config_path: str | 
     console.print(f"{replayed} replayed, {len(still)} still pending")
     for s in still:
         console.print(f"  #{s['id']}: {s['reason']}", highlight=False)
+
+
+@deadletter_group.command("dismiss")
+@click.argument("letter_id", type=int, metavar="ID")
+@click.option("--reason", required=True, help="Why it is settled without being processed (kept with it).")
+@db_options
+@json_option
+@user_errors
+def dismiss_command(letter_id: int, reason: str, db_url: str | None, config_path: str | None,
+                    as_json: bool) -> None:
+    """Mark a pending dead letter as handled (recorded with who, when and why): no longer pending."""
+    by = operator()
+    try:
+        with open_db(db_url).begin() as conn:
+            deadletters.dismiss(conn, letter_id, reason, by)
+    except deadletters.NotPending as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        emit_json({"id": letter_id, "status": deadletters.DISMISSED, "reason": " ".join(reason.split()),
+                   "by": by})
+    else:
+        console.print(f"dead letter #{letter_id} dismissed by {by}")

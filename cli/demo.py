@@ -4,21 +4,28 @@ No Kafka, no server: the events of `engine.sample` go through the embedded
 runner (the same `process` as the Kafka workers) into a SQLite file, each
 month's payroll runs, and the last month's statements, the dead letters and
 the trial balance are printed from the ledger.
+
+The file is `cae.db` in the working directory, the ledger every other command
+reads by default, so that `cae statement M001 --month 2026-10` goes on from
+the demo (issue 8). A demo ledger is marked as one (`engine.keys`): a second
+demo replaces it, and a `cae.db` that holds real books is never touched.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from cli.common import UserError, console, emit_json, json_option, open_db, rules_from, user_errors
 from cli.governance import tally_table
+from engine.keys import internal_key
 from engine.money import ZERO, fmt
 from engine.periods import next_month, parse_month
 from engine.sample import DEFAULT_MONTHS, cooperative
@@ -28,13 +35,16 @@ from governance.results import record_of_assembly
 from governance.store import load_meetings
 from ledger import schema
 from ledger.balances import trial_balance
+from ledger.db import masked
 from ledger.payroll_run import run_payroll
 from ledger.reconciliation import month_reconciliation
 from ledger.statements import statements
 from streams.embedded import ingest
 from streams.pipeline import Outcome, Raw
+from engine.wording import term
 
-DEMO_FILE = "cae-demo.db"
+DEMO_FILE = "cae.db"
+DEMO_MARK = internal_key("demo")
 MAX_MONTHS = 120
 
 
@@ -52,7 +62,7 @@ def parse_months(text: str) -> list[str]:
         start, _, end = text.partition("..")
         return _month_range(start, end or start)
     except ValueError as exc:
-        raise click.BadParameter(f"{text!r}: {exc} (expected such as 2026-07..2026-10, 2026-10 or 4)") from None
+        raise click.BadParameter(f"{term(text)}: {exc} (expected such as 2026-07..2026-10, 2026-10 or 4)") from None
 
 
 def _month_range(start: str, end: str) -> list[str]:
@@ -77,9 +87,10 @@ def _month_range(start: str, end: str) -> list[str]:
 @click.option("--seed", type=int, default=2026, show_default=True,
               help="Seed of the generator: the same seed gives the same cooperative.")
 @click.option("--db", "db_url", metavar="URL", default=None,
-              help=f"Database URL. Default: a fresh SQLite file {DEMO_FILE} in the working "
-                   "directory, deleted and recreated on each run ($CAE_DATABASE_URL is not used: "
-                   "the demo never writes into your ledger). Any other database must be empty.")
+              help=f"Database URL. Default: {DEMO_FILE} in the working directory, made anew on each "
+                   "run when it holds an earlier demo, refused when it holds other books "
+                   "($CAE_DATABASE_URL is not used: the demo never writes into your ledger). "
+                   "Any other database must be empty.")
 @json_option
 @user_errors
 def demo_command(members: int, months: list[str], seed: int, db_url: str | None, as_json: bool) -> None:
@@ -120,7 +131,7 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
     done = time.perf_counter()
     report = {
         "cooperative": {"members": members, "months": months, "seed": seed},
-        "database": url,
+        "database": masked(url),
         "events": {"total": outcome.processed + outcome.duplicates + len(outcome.dead_letters),
                    "processed": outcome.processed, "duplicates": outcome.duplicates,
                    "dead_letters": len(outcome.dead_letters)},
@@ -152,18 +163,35 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
 
 
 def _fresh_database(db_url: str | None) -> tuple[Engine, str]:
-    """The default demo file, recreated; or the user's database, which must hold no event yet."""
+    """`cae.db` here (an earlier demo's is made anew), or the user's database, which must be empty."""
     if db_url is None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(DEMO_FILE + suffix).unlink(missing_ok=True)
         db_url = f"sqlite:///{DEMO_FILE}"
-    engine = open_db(db_url)
-    with engine.connect() as conn:
+        if Path(DEMO_FILE).exists():
+            if not _is_demo(db_url):
+                raise UserError(f"{DEMO_FILE} here holds books that are not a demo: the demo leaves them "
+                                "alone (run it elsewhere, or give --db a new file)")
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(DEMO_FILE + suffix).unlink(missing_ok=True)
+    engine = open_db(db_url, create=True)
+    with engine.begin() as conn:
         if conn.scalar(select(func.count()).select_from(schema.processed_events)):
             engine.dispose()
-            raise UserError(f"{db_url} already holds events: the demo needs an empty database "
-                            f"(or no --db, for a fresh {DEMO_FILE})")
+            raise UserError(f"{masked(db_url)} already holds events: the demo needs an empty database "
+                            f"(or no --db, for {DEMO_FILE} here)")
+        conn.execute(insert(schema.processed_events).values(
+            event_id=DEMO_MARK, fingerprint="-" * 64, type="demo", entry_count=0, source="cae demo",
+            processed_at=datetime.now(timezone.utc)))
     return engine, db_url
+
+
+def _is_demo(db_url: str) -> bool:
+    engine = open_db(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(schema.processed_events.c.event_id)
+                               .where(schema.processed_events.c.event_id == DEMO_MARK)) is not None
+    finally:
+        engine.dispose()
 
 
 def _totals(found: list[Statement]) -> dict[str, str]:

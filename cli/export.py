@@ -14,8 +14,7 @@ from pathlib import Path
 import click
 from sqlalchemy import Connection, select
 
-from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
-from cli.reports import month_option
+from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.payroll_export import HEADERS, Variables, variables
 from engine.periods import last_day
 from ledger import schema

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from cli.common import console, db_options, emit_json, json_option, open_db, user_errors
+from cli.common import console, day_option, db_options, emit_json, json_option, open_db, user_errors
 from engine.money import fmt
 from governance.chart import participation_chart
 from governance.config import load_governance
@@ -28,15 +28,6 @@ from governance.tally import Tally
 
 LABELS = {"for": "For", "against": "Against", "abstain": "Abstain", "blank": "Blank"}
 STATUSES = {"cape": "CAPE", "salarie": "CESA (salarié)", "left": "left"}
-
-
-def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 def _yes(flag: bool) -> str:
@@ -174,8 +165,8 @@ def _percent(value: object) -> str:
 
 
 @click.command("attendance")
-@click.option("--from", "start", metavar="YYYY-MM-DD", callback=_day, help="First day of the period.")
-@click.option("--to", "end", metavar="YYYY-MM-DD", callback=_day, help="Last day of the period.")
+@click.option("--from", "start", metavar="YYYY-MM-DD", callback=day_option, help="First day of the period.")
+@click.option("--to", "end", metavar="YYYY-MM-DD", callback=day_option, help="Last day of the period.")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
               help="Only these kinds (universite, groupe_metier, AGO…); repeatable.")
 @click.option("--chart", "chart_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
@@ -210,7 +201,7 @@ def attendance_command(start: date | None, end: date | None, kinds: tuple[str, .
 
 
 @click.command("members")
-@click.option("--on", "on", metavar="YYYY-MM-DD", callback=_day,
+@click.option("--on", "on", metavar="YYYY-MM-DD", callback=day_option,
               help="The day the view is taken on (default: today).")
 @db_options
 @json_option

@@ -13,8 +13,7 @@ import click
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.table import Table
 
-from cli.common import console, db_options, emit_json, json_option, open_db, user_errors
-from cli.reports import month_option
+from cli.common import console, db_options, emit_json, json_option, month_option, open_db, user_errors
 from engine.money import fmt
 from engine.payslip_summary import PayslipSummary
 from ledger.payslips import payslip_summary

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
-from cli.reports import month_option
+from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.money import fmt
 from engine.reconciliation import Reconciliation
 from ledger import monthly

@@ -5,26 +5,13 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from cli.common import console, db_options, emit_json, json_option, open_db, user_errors
+from cli.common import console, db_options, emit_json, json_option, month_option, open_db, optional_month, user_errors
 from engine.money import ZERO, fmt
 from engine.periods import last_day
 from engine.statement import Statement
 from ledger.balances import trial_balance
 from ledger.db import reading
 from ledger.statements import statements
-
-
-
-def _month(value: str) -> str:
-    try:
-        last_day(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a month YYYY-MM") from None
-    return value
-
-
-month_option = click.option("--month", required=True, metavar="YYYY-MM",
-                            callback=lambda ctx, param, value: _month(value))
 
 
 @click.command("statement")
@@ -66,9 +53,7 @@ def statement_table(s: Statement) -> Table:
 
 
 @click.command("trial-balance")
-@click.option("--month", metavar="YYYY-MM", default=None,
-              callback=lambda ctx, param, value: value and _month(value),
-              help="Balances at the end of this month (default: everything posted).")
+@optional_month("Balances at the end of this month (default: everything posted).")
 @db_options
 @json_option
 @user_errors

@@ -15,8 +15,7 @@ from datetime import datetime, timezone
 import click
 from rich.table import Table
 
-from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
-from cli.reports import _month
+from cli.common import console, db_options, emit_json, json_option, open_db, optional_month, rules_from, user_errors
 from ledger.runs import list_runs
 from streams.scheduler import load_schedule, make_scheduler, run_due
 
@@ -51,8 +50,7 @@ def scheduler_command(once: bool, db_url: str | None, config_path: str | None, a
 
 
 @click.command("runs")
-@click.option("--month", metavar="YYYY-MM", default=None,
-              callback=lambda ctx, param, value: value and _month(value), help="Only this month's runs.")
+@optional_month("Only this month's runs.")
 @click.option("--job", default=None, help="Only this job: payroll, reconcile, close, payroll-rerun, export.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @db_options

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from engine.money import MoneyError, parse_amount, parse_rate
+from engine.wording import term
 
 
 class ConfigError(ValueError):
@@ -97,7 +98,7 @@ _FIELDS = ("societariat", "employer_contributions", "employee_contributions")
 def _rate(block: dict[str, object], name: str, where: str) -> Decimal:
     text = block.get(name)
     if not isinstance(text, str):
-        raise ConfigError(f"{where}: {name!r} must be a decimal string such as \"0.115\"")
+        raise ConfigError(f"{where}: {term(name)} must be a decimal string such as \"0.115\"")
     try:
         rate = parse_rate(text)
     except MoneyError as exc:
@@ -109,7 +110,7 @@ def _rate(block: dict[str, object], name: str, where: str) -> Decimal:
 
 def _amount(text: object, name: str, where: str) -> Decimal:
     if not isinstance(text, str):
-        raise ConfigError(f"{where}: {name!r} must be an amount string such as \"35000\"")
+        raise ConfigError(f"{where}: {term(name)} must be an amount string such as \"35000\"")
     try:
         return parse_amount(text)
     except MoneyError as exc:

@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from engine.keys import internal_key
 from engine.payroll import Payslip, payroll_entry
 from engine.postings import Entry, Line
 
 
 def rerun_event_id(month: str, member_id: str, revision: int) -> str:
-    """The idempotency key of a correction: one set of entries per revision."""
-    return f"payroll-rerun:{month}:{member_id}:{revision}"
+    """The idempotency key of a correction: one set of entries per revision (`engine.keys`)."""
+    return internal_key("payroll-rerun", month, member_id, str(revision))
 
 
 def reversal(original: Entry, original_id: int, on: date, event_id: str) -> Entry:

@@ -10,6 +10,7 @@ value (`EventError`) with a one-line reason, so the edges can dead-letter it.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from datetime import date
@@ -25,9 +26,11 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
 )
 
 from engine.money import CURRENCY, MoneyError, parse_amount, parse_rate
+from engine.wording import term
 
 
 class EventError(ValueError):
@@ -37,49 +40,60 @@ class EventError(ValueError):
 def _amount(value: Any) -> Decimal:
     if isinstance(value, float):
         example = f"{value:.2f}" if math.isfinite(value) and abs(value) < 1e12 else "12.50"
-        raise MoneyError(f"{value!r} is a float: amounts are strings such as \"{example}\"")
+        raise MoneyError(f"{term(value)} is a float: amounts are strings such as \"{example}\"")
     if not isinstance(value, str):
-        raise MoneyError(f"{value!r} is not an amount string such as \"12.50\"")
+        raise MoneyError(f"{term(value)} is not an amount string such as \"12.50\"")
     return parse_amount(value)
 
 
 def _positive(value: Decimal) -> Decimal:
     if value <= 0:
-        raise MoneyError(f"{value} is not a positive amount")
+        raise MoneyError(f"{term(value)} is not a positive amount")
     return value
 
 
 def _vat_rate(value: Any) -> Decimal:
     if isinstance(value, float):
-        raise MoneyError(f"{value!r} is a float: rates are strings such as \"0.20\"")
+        raise MoneyError(f"{term(value)} is a float: rates are strings such as \"0.20\"")
     if not isinstance(value, str):
-        raise MoneyError(f"{value!r} is not a rate string such as \"0.20\"")
+        raise MoneyError(f"{term(value)} is not a rate string such as \"0.20\"")
     rate = parse_rate(value)
     if rate >= 1:
-        raise MoneyError(f"VAT rate {value} is not below 1 (write 20 % as \"0.20\")")
+        raise MoneyError(f"VAT rate {term(value)} is not below 1 (write 20 % as \"0.20\")")
     return rate
 
 
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
 def _month(value: str) -> str:
-    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
-        raise ValueError(f"{value!r} is not a month YYYY-MM")
+    if not re.fullmatch(MONTH_PATTERN[1:-1], value, re.ASCII):
+        raise ValueError(f"{term(value)} is not a month YYYY-MM")
     return value
 
 
 def _currency(value: str) -> str:
     if value != CURRENCY:
-        raise ValueError(f"{value!r} is not supported: v1 takes EUR documents only")
+        raise ValueError(f"{term(value)} is not supported: v1 takes EUR documents only")
     return value
 
 
-Amount = Annotated[Decimal, BeforeValidator(_amount)]
-PositiveAmount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_positive)]
-VatRate = Annotated[Decimal, BeforeValidator(_vat_rate)]
+# What `cae schema` says of each type: generated from these annotations with the models,
+# so the published schema is the validators' own (issue 8: it cannot drift).
+_AMOUNT_SCHEMA = {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$",
+                  "description": "euros as a string, at most 2 decimals, such as \"1250.50\""}
+_RATE_SCHEMA = {"type": "string", "pattern": r"^0(\.[0-9]{1,6})?$",
+                "description": "a VAT rate below 1, as a string, such as \"0.20\""}
+Amount = Annotated[Decimal, BeforeValidator(_amount), WithJsonSchema(_AMOUNT_SCHEMA)]
+PositiveAmount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_positive),
+                           WithJsonSchema({**_AMOUNT_SCHEMA, "description": "a positive amount in euros "
+                                           "as a string, at most 2 decimals, such as \"1250.50\""})]
+VatRate = Annotated[Decimal, BeforeValidator(_vat_rate), WithJsonSchema(_RATE_SCHEMA)]
 _NO_CONTROL = r"^[^\x00-\x1f]+$"
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_CONTROL)]
 Text = Annotated[str, Field(min_length=1, max_length=500, pattern=_NO_CONTROL)]
-Month = Annotated[str, AfterValidator(_month)]
-Currency = Annotated[str, AfterValidator(_currency)]
+Month = Annotated[str, AfterValidator(_month), WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN})]
+Currency = Annotated[str, AfterValidator(_currency), WithJsonSchema({"const": CURRENCY})]
 Status = Literal["cape", "salarie"]
 
 
@@ -165,6 +179,13 @@ class CreditNoteIssued(AnyEvent):
 
 
 class PaymentReceived(AnyEvent):
+    """Money for an invoice: from the bank, or (`from_credit`) from what the client overpaid before.
+
+    DOMAIN.md rule 9: an overpayment stays as the client's credit balance; a
+    later payment event with `from_credit: true` applies it to another invoice
+    of the same client and member, and moves no money through the bank.
+    """
+
     type: Literal["payment.received"]
     payment_id: Id
     invoice_id: Id
@@ -172,6 +193,7 @@ class PaymentReceived(AnyEvent):
     received_on: date
     amount: PositiveAmount
     currency: Currency = CURRENCY
+    from_credit: bool = False
 
 
 class ExpenseRecorded(AnyEvent):
@@ -258,14 +280,47 @@ _ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 MAX_EVENT_BYTES = 64 * 1024
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return found
+
+
+def _refuse_duplicate_keys(text: str) -> None:
+    """DOMAIN.md rule 8: an object naming a key twice is refused, not read with its last value.
+
+    JSON parsers (pydantic's among them) keep the last of two equal keys, so
+    `"amount_ht": "100.00", "amount_ht": "99999.00"` would post 99,999.00 while a
+    reader of the line sees 100.00. Text that is not JSON is left to the
+    validator, which says how it is broken.
+    """
+    try:
+        json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise EventError(f"duplicate key {term(exc.args[0])} in a JSON object: each key may appear "
+                         "only once") from None
+    except (ValueError, RecursionError):
+        pass
+
+
 def decode(raw: bytes) -> AnyEvent:
     """Bytes of one event to a validated event, or `EventError` saying why not."""
     if len(raw) > MAX_EVENT_BYTES:
         raise EventError(f"event of {len(raw)} bytes is over the {MAX_EVENT_BYTES} bytes limit")
     try:
-        raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise EventError(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
+        raise EventError(f"not UTF-8 text (byte {exc.start}: 0x{raw[exc.start]:02x})") from None
+    _refuse_duplicate_keys(text)
     try:
         event: AnyEvent = _ADAPTER.validate_json(raw, strict=True)
     except ValidationError as exc:
@@ -287,16 +342,16 @@ def _reason(exc: ValidationError) -> str:
     if kind in ("model_type", "model_attributes_type", "dict_type") and not first["loc"]:
         return "not a JSON object"
     if kind == "union_tag_not_found":
-        return "missing field 'type'"
+        return 'missing field "type"'
     if kind == "union_tag_invalid":
-        return f"unknown event type {first['input'].get('type')!r}" if isinstance(
+        return f"unknown event type {term(first['input'].get('type'))}" if isinstance(
             first["input"], dict) else "unknown event type"
     loc = ".".join(str(p) for p in first["loc"][1:]) or "event"
     msg = first["msg"].removeprefix("Value error, ")
     if kind == "missing":
-        return f"missing field {loc!r}"
+        return f"missing field {term(loc)}"
     if kind == "extra_forbidden":
-        return f"unknown field {loc!r}"
+        return f"unknown field {term(loc)}"
     if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == _NO_CONTROL:
         return f"{loc}: control characters (tab, newline, NUL…) are not allowed"
     return f"{loc}: {msg}"
@@ -304,4 +359,15 @@ def _reason(exc: ValidationError) -> str:
 
 def is_governance(event: AnyEvent) -> bool:
     return event.type in GOVERNANCE_TYPES
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of every event (`cae schema`), made from the validators themselves."""
+    schema = _ADAPTER.json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "CAE engine event"
+    schema["description"] = ("One event of the CAE engine: a JSON object, one per line of a .jsonl "
+                             "file or per Kafka message. Amounts are strings with at most 2 decimals; "
+                             "a key may appear only once in an object.")
+    return schema
 

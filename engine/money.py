@@ -13,14 +13,17 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from moneyed import Money
 
+from engine.wording import term
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 CURRENCY = "EUR"
 
 # At most 12 digits before the point: a billion euros is already absurd for one
-# member's document, and a bound keeps hostile inputs ("1" * 10_000) out.
-_AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
-_RATE = re.compile(r"^(0|[1-9][0-9]{0,2})(\.[0-9]{1,6})?$")
+# member's document, and a bound keeps hostile inputs ("1" * 10_000) out. Matched
+# against the whole string (`fullmatch`): "10.00\n" is not an amount.
+_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?", re.ASCII)
+_RATE = re.compile(r"(0|[1-9][0-9]{0,2})(\.[0-9]{1,6})?", re.ASCII)
 
 
 class MoneyError(ValueError):
@@ -30,7 +33,7 @@ class MoneyError(ValueError):
 def D(value: str | int | Decimal) -> Decimal:
     """The only way to make a Decimal from outside data; floats are refused."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise MoneyError(f"{value!r} is a float: amounts must be strings such as \"12.50\"")
+        raise MoneyError(f"{term(value)} is a float: amounts must be strings such as \"12.50\"")
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
@@ -38,20 +41,20 @@ def D(value: str | int | Decimal) -> Decimal:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise MoneyError(f"{value!r} is not a number") from None
+        raise MoneyError(f"{term(value)} is not a number") from None
 
 
 def parse_amount(text: str) -> Decimal:
     """A contract amount: a string with at most 2 decimals, no sign, no exponent."""
-    if not _AMOUNT.match(text):
-        raise MoneyError(f"{text!r} is not an amount with at most 2 decimals (such as \"1250.50\")")
+    if not _AMOUNT.fullmatch(text):
+        raise MoneyError(f"{term(text)} is not an amount with at most 2 decimals (such as \"1250.50\")")
     return Decimal(text).quantize(CENT)
 
 
 def parse_rate(text: str) -> Decimal:
     """A rate such as "0.20" (VAT) or "0.115" (contribution): decimal string, no exponent."""
-    if not _RATE.match(text):
-        raise MoneyError(f"{text!r} is not a rate written as a decimal string (such as \"0.20\")")
+    if not _RATE.fullmatch(text):
+        raise MoneyError(f"{term(text)} is not a rate written as a decimal string (such as \"0.20\")")
     return Decimal(text)
 
 

@@ -1,28 +1,29 @@
-"""The contribution coopérative and the part de sociétariat, posted cumulatively.
+"""The contribution coopérative and the part de sociétariat, year to date (DOMAIN.md rules 3 and 4).
 
-DOMAIN.md rules 3 and 4: a member-month owes `round(rate × max(base, 0))`.
-Each event posts `f(base after) − f(base before)`, so however many events a
-month has, in whatever order, its postings sum to exactly the month's figure
-and no rounding drift accumulates.
+A member's figure for month M is `f(Y(M)) − f(Y(M−1))`, where Y(M) is the
+year-to-date base (the bases of the fiscal year's months up to M) and f the
+month's scale: `round(rate × max(x, 0))`, or a scale of tiers. So a credit
+note in November of an October invoice gives October's contribution back
+(November's figure is negative), and a year's figures always sum to f(the
+year's base), flat or tiered alike.
 
-A tiered contribution (`Rates.contribution_tiers`) is owed on the member's
-cumulative base since the start of the fiscal year (the calendar year), and
-is posted the same way: `f(year base after) − f(year base before)`. The year
-base is everything the year has posted so far, whatever month each posting
-went to, so the year's postings always sum to exactly f(the year's base),
-even when a document reaches an earlier open month after later ones.
+Postings are made event by event: an event that moves month M's base by Δ
+posts, in M, the change of M's figure, and in each later month of the year
+that has bases, the change of that month's figure (Y of every later month
+moved by Δ too). For events that come in date order the later changes are
+zero; for one that comes late they keep every month's postings equal to its
+figure, whatever the order of arrival.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from engine import chart
 from engine.config import Rates, Tier
 from engine.money import ZERO, round_cents
-from engine.postings import Entry, pair
-from engine.state import Bases
+
+Scale = Callable[[Decimal], Decimal]  # a year-to-date base -> what is owed on it
 
 
 def percent(rate: Decimal) -> str:
@@ -47,39 +48,52 @@ def owed_tiered(tiers: tuple[Tier, ...], base: Decimal) -> Decimal:
     return round_cents(total)
 
 
-def _contribution_delta(rates: Rates, bases: Bases, margin: Decimal, year_base: Decimal) -> Decimal:
-    """Rule 3's cumulative posting: what `margin` adds to the owed contribution."""
+def contribution_scale(rates: Rates) -> Scale:
     if rates.contribution_tiers:
-        return (owed_tiered(rates.contribution_tiers, year_base + margin)
-                - owed_tiered(rates.contribution_tiers, year_base))
-    return owed(rates.contribution, bases.contribution + margin) - owed(rates.contribution, bases.contribution)
+        tiers = rates.contribution_tiers
+        return lambda base: owed_tiered(tiers, base)
+    rate = rates.contribution
+    return lambda base: owed(rate, base)
 
 
-def mutualise(bases: Bases, rates: Rates, *, margin: Decimal, associate_revenue: Decimal,
-              member_id: str, event_id: str, on: date, piece_ref: str,
-              piece_date: date, year_base: Decimal = ZERO) -> list[Entry]:
-    """Move a member-month's bases and return the entries that keep its postings exact.
+def societariat_scale(rates: Rates) -> Scale:
+    rate = rates.societariat
+    return lambda base: owed(rate, base)
 
-    `year_base`: the member's contribution base of the fiscal year so far, before
-    this event; only a tiered contribution reads it.
+
+def contribution_label(rates: Rates) -> str:
+    return "barème annuel" if rates.contribution_tiers else percent(rates.contribution)
+
+
+def month_figure(months: Sequence[tuple[str, Decimal]], month: str, scale: Scale) -> Decimal:
+    """f(Y(M)) − f(Y(M−1)): `months` are the year's months with their own base, in any order."""
+    before = sum((base for m, base in months if m < month), ZERO)
+    own = sum((base for m, base in months if m == month), ZERO)
+    return scale(before + own) - scale(before)
+
+
+def figure_changes(months: Sequence[tuple[str, Decimal]], month: str, delta: Decimal,
+                   scale_of: Callable[[str], Scale]) -> list[tuple[str, Decimal]]:
+    """How each month's figure changes when `month`'s own base moves by `delta`.
+
+    `months`: the member's months of the year with their own base before the
+    move, in order. Returns (month, change) for `month` and the later months
+    whose figure changes, in order; months without bases have a figure of 0
+    before and after, and are left out.
     """
-    entries = []
-    delta = _contribution_delta(rates, bases, margin, year_base)
-    bases.contribution += margin
-    if delta:
-        scale = "barème annuel" if rates.contribution_tiers else percent(rates.contribution)
-        entries.append(Entry(
-            "OD", on, piece_ref, piece_date,
-            f"Contribution coopérative {scale} {piece_ref}",
-            pair(chart.CONTRIBUTION, chart.CONTRIBUTIONS_RECEIVED, delta, member_id=member_id),
-            event_id))
-    before = owed(rates.societariat, bases.societariat)
-    bases.societariat += associate_revenue
-    delta = owed(rates.societariat, bases.societariat) - before
-    if delta:
-        entries.append(Entry(
-            "OD", on, piece_ref, piece_date,
-            f"Part de sociétariat {percent(rates.societariat)} {piece_ref}",
-            pair(chart.CAPITAL_DUE, chart.CAPITAL, delta, member_id=member_id),
-            event_id))
-    return entries
+    own = dict(months)
+    after_own = dict(own)
+    after_own[month] = after_own.get(month, ZERO) + delta
+    changes: list[tuple[str, Decimal]] = []
+    before = after = ZERO  # year to date through the month before, without and with the move
+    for k in sorted(after_own):
+        was_before, was_after = before, after
+        before += own.get(k, ZERO)
+        after += after_own[k]
+        if k < month:
+            continue
+        f = scale_of(k)
+        change = (f(after) - f(was_after)) - (f(before) - f(was_before))
+        if change:
+            changes.append((k, change))
+    return changes

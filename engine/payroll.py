@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from engine import chart
 from engine.config import Rates
+from engine.keys import internal_key
 from engine.money import CENT, ZERO, round_cents
 from engine.periods import last_day
 from engine.postings import Entry, Line
@@ -38,12 +39,13 @@ class Payslip:
 def requested_gross(member: Member, month: str, salaries: Iterable[Salary]) -> Decimal | None:
     """The gross to pay in `month`, or None when the member is not to be paid.
 
-    Paid: salaried (CESA) on the month's last day, not left by then, with a
+    Paid (rule 6): under contract in the month, salaried (CESA) on its last day
+    or, for a member who left during it, on the day they left, with a
     requested gross (the latest `salary.set` starting on or before the month;
     of two for the same month, the later event).
     """
-    end = last_day(month)
-    if member.status_on(end) != "salarie" or (member.left_on is not None and member.left_on <= end):
+    day = member.pay_day(month)
+    if day is None or member.status_on(day) != "salarie":
         return None
     wanted = None
     for salary in salaries:
@@ -94,4 +96,9 @@ def payroll_entry(slip: Payslip, name: str) -> Entry | None:
     ref = f"PAIE-{slip.month}-{m}"
     day = last_day(slip.month)
     return Entry("PA", day, ref, day, f"Salaire {slip.month} {name}",
-                 tuple(line for line in lines if line.amount), f"payroll:{slip.month}:{m}")
+                 tuple(line for line in lines if line.amount), payslip_key(slip.month, m))
+
+
+def payslip_key(month: str, member_id: str) -> str:
+    """The key a member's payslip of the month is recorded under (`engine.keys`)."""
+    return internal_key("payroll", month, member_id)

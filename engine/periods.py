@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date
+
+from engine.wording import term
+
+# ASCII digits only: `str.isdigit` takes "٢٠٢٦" for a year, and a month typed that way
+# must not close anything (issue 8).
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])", re.ASCII)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def month_of(day: date) -> str:
@@ -12,10 +20,20 @@ def month_of(day: date) -> str:
 
 def parse_month(month: str) -> date:
     """The first day of a `YYYY-MM` month; ValueError if it is not one."""
-    year, _, mon = month.partition("-")
-    if len(year) != 4 or len(mon) != 2 or not (year + mon).isdigit():
-        raise ValueError(f"{month!r} is not a month YYYY-MM")
-    return date(int(year), int(mon), 1)
+    found = _MONTH.fullmatch(month)
+    if found is None or found.group(1) == "0000":
+        raise ValueError(f"{term(month)} is not a month YYYY-MM")
+    return date(int(found.group(1)), int(found.group(2)), 1)
+
+
+def parse_day(text: str) -> date:
+    """An ISO date `YYYY-MM-DD` in ASCII digits; ValueError otherwise (no `20261015`, no week dates)."""
+    if not _DAY.fullmatch(text):
+        raise ValueError(f"{term(text)} is not a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{term(text)} is not a date YYYY-MM-DD") from None
 
 
 def last_day(month: str) -> date:

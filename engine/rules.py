@@ -1,4 +1,4 @@
-"""From one validated member event to its journal entries (DOMAIN.md rules 1 to 8).
+"""From one validated member event to its journal entries (DOMAIN.md rules 1 to 9).
 
 `apply(book, event, rules)` checks everything first and only then changes the
 book, so a refused event (`RuleError`) leaves no trace: nothing half-posted.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from engine import chart
-from engine.config import ConfigError, Rules
+from engine.config import ConfigError, Rates, Rules
 from engine.events import (
     AnyEvent,
     CreditNoteIssued,
@@ -28,11 +28,12 @@ from engine.events import (
     PaymentReceived,
     SalarySet,
 )
-from engine.money import ZERO, round_cents
-from engine.mutualisation import mutualise
+from engine.money import ZERO, fmt, round_cents
+from engine.mutualisation import contribution_label, contribution_scale, figure_changes, percent, societariat_scale
 from engine.periods import month_of, parse_month, posting_date
-from engine.postings import Entry, Line
-from engine.state import Book, Invoice, Member, Salary
+from engine.postings import Entry, Line, pair
+from engine.state import BaseMove, Book, Document, Invoice, Member, Part, Parts, Salary, add_parts
+from engine.wording import term
 
 
 class RuleError(ValueError):
@@ -44,8 +45,16 @@ def vat_of(lines: tuple[DocumentLine, ...]) -> Decimal:
     return sum((round_cents(line.amount_ht * line.vat_rate) for line in lines), ZERO)
 
 
-def ht_of(lines: tuple[DocumentLine, ...]) -> Decimal:
-    return sum((line.amount_ht for line in lines), ZERO)
+def parts_of(lines: tuple[DocumentLine, ...]) -> Parts:
+    """A document's HT and VAT per VAT rate, the VAT rounded per line (rule 1)."""
+    parts: Parts = {}
+    for line in lines:
+        add_parts(parts, {line.vat_rate: Part(line.amount_ht, round_cents(line.amount_ht * line.vat_rate))})
+    return parts
+
+
+def _totals(parts: Parts) -> tuple[Decimal, Decimal]:
+    return sum((p.ht for p in parts.values()), ZERO), sum((p.vat for p in parts.values()), ZERO)
 
 
 @lru_cache(maxsize=4096)
@@ -61,7 +70,7 @@ _ACCENTS = str.maketrans("ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸ", "AAACEEEEIIOOUUUY")
 def _member(book: Book, member_id: str, on: date | None = None, what: str = "document") -> Member:
     member = book.members.get(member_id)
     if member is None:
-        raise RuleError(f"unknown member {member_id!r}")
+        raise RuleError(f"unknown member {term(member_id)}")
     if on is not None and on < member.joined_on:
         raise RuleError(f"{what} dated {on} is before member {member_id} joined on {member.joined_on}")
     if on is not None and member.left_on is not None and on > member.left_on:
@@ -71,18 +80,18 @@ def _member(book: Book, member_id: str, on: date | None = None, what: str = "doc
 
 def _new_document(book: Book, kind: str, doc_id: str) -> None:
     if (kind, doc_id) in book.documents:
-        raise RuleError(f"{kind.replace('_', ' ')} {doc_id!r} was already recorded by another event")
+        raise RuleError(f"{kind.replace('_', ' ')} {term(doc_id)} was already recorded by another event")
 
 
-def _record_document(book: Book, kind: str, doc_id: str, event_id: str) -> None:
-    book.documents.add((kind, doc_id))
-    book.new_documents.append((kind, doc_id, event_id))
+def _record_document(book: Book, document: Document) -> None:
+    book.documents.add((document.kind, document.doc_id))
+    book.new_documents.append(document)
 
 
 def _invoice_of(book: Book, invoice_id: str, member_id: str) -> Invoice:
     invoice = book.invoices.get(invoice_id)
     if invoice is None:
-        raise RuleError(f"unknown invoice {invoice_id!r}")
+        raise RuleError(f"unknown invoice {term(invoice_id)}")
     if invoice.member_id != member_id:
         raise RuleError(f"invoice {invoice_id} belongs to member {invoice.member_id}, not {member_id}")
     return invoice
@@ -105,33 +114,30 @@ def _status_changed(book: Book, e: MemberStatusChanged, rules: Rules) -> list[En
 
 
 def _became_associate(book: Book, e: MemberBecameAssociate, rules: Rules) -> list[Entry]:
-    """Rule 4 counts every sale dated on or after the association, whenever the event comes.
+    """Rule 4 counts every sale of an invoice dated on or after the association, whenever the event comes.
 
     A `became_associate` that arrives after such sales (a late record of an
-    assembly's decision) posts their sociétariat share now, month by month
-    where they were posted, so the result does not depend on arrival order.
+    assembly's decision) moves their sociétariat base now, in the months where
+    they were posted (the first open month for a closed one), so the result
+    does not depend on arrival order.
     """
     member = _member(book, e.member_id, e.on, "association")
     if member.associate_on is not None:
         raise RuleError(f"member {e.member_id} is already an associate since {member.associate_on}")
-    backlog: dict[str, Decimal] = {}
-    for doc_date, month, ht in book.sales.get(e.member_id, ()):
-        if doc_date >= e.on:
-            backlog[month] = backlog.get(month, ZERO) + ht
-    days = [(posting_date(max(e.on, parse_month(month)), book.locked_through), revenue)
-            for month, revenue in sorted(backlog.items()) if revenue]
+    backlog: dict[date, Decimal] = {}
+    for sale in book.sales.get(e.member_id, ()):
+        if sale.counts_from >= e.on:
+            day = posting_date(max(e.on, parse_month(sale.month)), book.locked_through)
+            backlog[day] = backlog.get(day, ZERO) + sale.revenue
+    days = [(day, revenue) for day, revenue in sorted(backlog.items()) if revenue]
     for day, _ in days:  # checked before any change to the book
-        try:
-            rules.at(day)
-        except ConfigError as exc:
-            raise RuleError(str(exc)) from None
+        _rates_on(rules, day)
     member.associate_on = e.on
     book.changed_members.add(e.member_id)
     entries: list[Entry] = []
     for day, revenue in days:
-        entries += _mutualise(book, rules, e.member_id, day, margin=ZERO, associate_revenue=revenue,
-                              event_id=e.event_id, piece_ref=f"SOCIETARIAT-{e.member_id}",
-                              piece_date=e.on)
+        entries += _mutualise(book, rules, BaseMove(e.member_id, month_of(day), e.event_id, ZERO, revenue),
+                              day, f"SOCIETARIAT-{e.member_id}", e.on)
     return entries
 
 
@@ -144,44 +150,99 @@ def _left(book: Book, e: MemberLeft, rules: Rules) -> list[Entry]:
     return []
 
 
-def _sale(book: Book, e: InvoiceIssued | CreditNoteIssued, rules: Rules, member: Member,
-          client: str, sign: int) -> list[Entry]:
-    """An invoice (sign 1) or a credit note (sign -1): the sale entry, then mutualisation."""
-    ht, vat = ht_of(e.lines), vat_of(e.lines)
-    on = posting_date(e.issued_on, book.locked_through)
-    piece = e.invoice_id if isinstance(e, InvoiceIssued) else e.credit_note_id
-    aux = aux_code("C", client)
-    lines = [Line(chart.CLIENTS, sign * (ht + vat), e.member_id, aux, client),
-             Line(chart.REVENUE, -sign * ht, e.member_id)]
+def _sale(book: Book, rules: Rules, member: Member, piece: str, issued_on: date, counts_from: date,
+          client: str, parts: Parts, sign: int, event_id: str) -> list[Entry]:
+    """An invoice (sign 1) or a credit note (sign -1): the sale entry, then mutualisation.
+
+    `counts_from`: the invoice's date, which decides whether the sale counts in
+    the sociétariat base (rule 4: a credit note only where its invoice did).
+    """
+    ht, vat = _totals(parts)
+    on = posting_date(issued_on, book.locked_through)
+    lines = [Line(chart.CLIENTS, sign * (ht + vat), member.member_id, aux_code("C", client), client),
+             Line(chart.REVENUE, -sign * ht, member.member_id)]
     if vat:
-        lines.append(Line(chart.VAT_COLLECTED, -sign * vat, e.member_id))
+        lines.append(Line(chart.VAT_COLLECTED, -sign * vat, member.member_id))
     kind = "Facture" if sign > 0 else "Avoir"
-    entries = [Entry("VT", on, piece, e.issued_on, f"{kind} {piece} {client}", tuple(lines), e.event_id)]
-    associate_revenue = sign * ht if member.associate_on_day(e.issued_on) else ZERO
-    history = book.sales.get(e.member_id)
-    if history is not None:
-        history.append((e.issued_on, month_of(on), sign * ht))
-    entries += _mutualise(book, rules, e.member_id, on, margin=sign * ht,
-                          associate_revenue=associate_revenue, event_id=e.event_id, piece_ref=piece,
-                          piece_date=e.issued_on)
-    return entries
+    entries = [Entry("VT", on, piece, issued_on, f"{kind} {piece} {client}", tuple(lines), event_id)]
+    associate = sign * ht if member.associate_on_day(counts_from) else ZERO
+    move = BaseMove(member.member_id, month_of(on), event_id, sign * ht, associate, sign * ht, counts_from)
+    return entries + _mutualise(book, rules, move, on, piece, issued_on)
 
 
-def _mutualise(book: Book, rules: Rules, member_id: str, on: date, **posting: Any) -> list[Entry]:
-    """Rules 3 and 4 for a document posted `on`, with the rates of that day (a flat or tiered scale)."""
-    rates, bases = rules.at(on), book.base(member_id, month_of(on))
-    year_base = book.year_base(member_id, on.year) if rates.contribution_tiers else ZERO
-    return mutualise(bases, rates, member_id=member_id, on=on, year_base=year_base, **posting)
+def _rates_on(rules: Rules, day: date) -> None:
+    try:
+        rules.at(day)
+    except ConfigError as exc:
+        raise RuleError(str(exc)) from None
+
+
+_MUTUALISED = (("contribution", contribution_scale, chart.CONTRIBUTION, chart.CONTRIBUTIONS_RECEIVED),
+               ("societariat", societariat_scale, chart.CAPITAL_DUE, chart.CAPITAL))
+
+
+def _label(which: str, rates: Rates) -> str:
+    if which == "contribution":
+        return f"Contribution coopérative {contribution_label(rates)}"
+    return f"Part de sociétariat {percent(rates.societariat)}"
+
+
+def _mutualise(book: Book, rules: Rules, move: BaseMove, on: date, piece_ref: str,
+               piece_date: date) -> list[Entry]:
+    """Rules 3 and 4 for a move of a member-month's bases, posted `on` (a day of `move.month`).
+
+    Each month whose figure the move changes gets an entry: the move's own
+    month on `on`, a later month of the year (the event came late) on its
+    first day; each with the rates of its month.
+    """
+    months = book.year_months(move.member_id, int(move.month[:4]))
+    entries: list[Entry] = []
+    for which, scale, debit, credit in _MUTUALISED:
+        delta: Decimal = getattr(move, which)
+        if not delta:
+            continue
+        bases = [(month, getattr(b, which)) for month, b in months]
+        changes = figure_changes(bases, move.month, delta, lambda k: scale(rules.at(parse_month(k))))
+        for month, change in changes:
+            label = _label(which, rules.at(parse_month(month)))
+            day, text = ((on, f"{label} {piece_ref}") if month == move.month else
+                         (parse_month(month), f"{label} {piece_ref}, régularisation du cumul annuel"))
+            entries.append(Entry("OD", day, piece_ref, piece_date, text,
+                                 pair(debit, credit, change, member_id=move.member_id), move.event_id))
+    book.move(move)
+    return sorted(entries, key=lambda entry: entry.date)
 
 
 def _invoice(book: Book, e: InvoiceIssued, rules: Rules) -> list[Entry]:
     member = _member(book, e.member_id, e.issued_on, "invoice")
     if e.invoice_id in book.invoices:
-        raise RuleError(f"invoice {e.invoice_id!r} was already issued by another event")
-    ht, vat = ht_of(e.lines), vat_of(e.lines)
-    book.invoices[e.invoice_id] = Invoice(e.invoice_id, e.member_id, e.client, e.issued_on, ht, ht + vat)
-    book.new_invoices.add(e.invoice_id)
-    return _sale(book, e, rules, member, e.client, 1)
+        raise RuleError(f"invoice {term(e.invoice_id)} was already issued by another event")
+    invoice = Invoice(e.invoice_id, e.member_id, e.client, e.issued_on, parts_of(e.lines))
+    book.invoices[e.invoice_id] = invoice
+    book.new_invoices.append((invoice, e.event_id))
+    return _sale(book, rules, member, e.invoice_id, e.issued_on, e.issued_on, e.client, invoice.rates, 1,
+                 e.event_id)
+
+
+def _credited(invoice: Invoice, wanted: Parts) -> Parts:
+    """Rule 1: what a credit note takes at each VAT rate, or `RuleError`.
+
+    At each rate at most what is left of the invoice's HT; the credit note that
+    brings a rate's HT to zero takes exactly what is left of its VAT, so an
+    invoice can always be cancelled whole however its credit notes split it.
+    No credit note takes more VAT than is left at its rate.
+    """
+    taken: Parts = {}
+    for rate, part in sorted(wanted.items()):
+        if rate not in invoice.rates:
+            raise RuleError(f"credit note at a VAT rate of {percent(rate)} that invoice "
+                            f"{invoice.invoice_id} does not have")
+        left = invoice.left(rate)
+        if part.ht > left.ht:
+            raise RuleError(f"credit note of {fmt(part.ht)} HT at {percent(rate)} is over what is left of "
+                            f"invoice {invoice.invoice_id} at that rate: {fmt(left.ht)} HT")
+        taken[rate] = Part(part.ht, left.vat if part.ht == left.ht else min(part.vat, left.vat))
+    return taken
 
 
 def _credit_note(book: Book, e: CreditNoteIssued, rules: Rules) -> list[Entry]:
@@ -191,28 +252,44 @@ def _credit_note(book: Book, e: CreditNoteIssued, rules: Rules) -> list[Entry]:
     if e.issued_on < invoice.issued_on:
         raise RuleError(f"credit note dated {e.issued_on} is before its invoice {invoice.invoice_id} "
                         f"({invoice.issued_on})")
-    ht, vat = ht_of(e.lines), vat_of(e.lines)
-    left_ht, left_ttc = invoice.ht - invoice.credited_ht, invoice.ttc - invoice.credited_ttc
-    if ht > left_ht or ht + vat > left_ttc:
-        raise RuleError(f"credit note of {ht} HT ({ht + vat} TTC) is over what is left of invoice "
-                        f"{invoice.invoice_id}: {left_ht} HT, {left_ttc} TTC")
-    invoice.credited_ht += ht
-    invoice.credited_ttc += ht + vat
-    book.changed_invoices.add(invoice.invoice_id)
-    _record_document(book, "credit_note", e.credit_note_id, e.event_id)
-    return _sale(book, e, rules, member, invoice.client, -1)
+    taken = _credited(invoice, parts_of(e.lines))
+    add_parts(invoice.credited, taken)
+    ht, vat = _totals(taken)
+    _record_document(book, Document("credit_note", e.credit_note_id, e.event_id, e.member_id,
+                                    invoice.invoice_id, e.issued_on, ht + vat, taken))
+    return _sale(book, rules, member, e.credit_note_id, e.issued_on, invoice.issued_on, invoice.client,
+                 taken, -1, e.event_id)
 
 
 def _payment(book: Book, e: PaymentReceived, rules: Rules) -> list[Entry]:
+    """Rule 9: a payment above what is due is recorded; its excess is the client's credit.
+
+    A payment `from_credit` applies that credit (what the client overpaid on
+    their other invoices for this member, less what was applied already) to
+    this invoice: it settles it in the books of the invoices and moves nothing
+    in the ledger, where the money already sits on the client's account.
+    """
     _member(book, e.member_id)
     invoice = _invoice_of(book, e.invoice_id, e.member_id)
     _new_document(book, "payment", e.payment_id)
-    if e.amount > invoice.due:
-        raise RuleError(f"payment of {e.amount} is over the {invoice.due} still due on invoice "
-                        f"{invoice.invoice_id}")
+    document = Document("payment", e.payment_id, e.event_id, e.member_id, invoice.invoice_id,
+                        e.received_on, e.amount, from_credit=e.from_credit)
+    if e.from_credit:
+        due = max(invoice.due, ZERO)
+        if e.amount > due:
+            raise RuleError(f"payment from credit of {fmt(e.amount)} is over the {fmt(due)} still due on "
+                            f"invoice {invoice.invoice_id}")
+        clients = book.client_invoices(e.member_id, invoice.client)
+        credit = sum((i.excess for i in clients), ZERO) - sum((i.from_credit for i in clients), ZERO)
+        if e.amount > credit:
+            raise RuleError(f"payment from credit of {fmt(e.amount)} is over the {fmt(credit)} of credit "
+                            f"{invoice.client} has for member {e.member_id}")
+        invoice.from_credit += e.amount
+        invoice.paid += e.amount
+        _record_document(book, document)
+        return []
     invoice.paid += e.amount
-    book.changed_invoices.add(invoice.invoice_id)
-    _record_document(book, "payment", e.payment_id, e.event_id)
+    _record_document(book, document)
     on = posting_date(e.received_on, book.locked_through)
     aux = aux_code("C", invoice.client)
     lines = (Line(chart.BANK, e.amount, e.member_id),
@@ -224,7 +301,8 @@ def _payment(book: Book, e: PaymentReceived, rules: Rules) -> list[Entry]:
 def _expense(book: Book, e: ExpenseRecorded, rules: Rules) -> list[Entry]:
     _member(book, e.member_id, e.spent_on, "expense")
     _new_document(book, "expense", e.expense_id)
-    _record_document(book, "expense", e.expense_id, e.event_id)
+    _record_document(book, Document("expense", e.expense_id, e.event_id, e.member_id, None, e.spent_on,
+                                    e.amount_ht + e.vat))
     on = posting_date(e.spent_on, book.locked_through)
     account = chart.DIRECT_COSTS if e.direct_cost else chart.OTHER_EXPENSES
     lines = [Line(account, e.amount_ht, e.member_id)]
@@ -235,9 +313,8 @@ def _expense(book: Book, e: ExpenseRecorded, rules: Rules) -> list[Entry]:
     entries = [Entry("AC", on, e.expense_id, e.spent_on, f"Dépense {e.expense_id} {e.supplier}",
                      tuple(lines), e.event_id)]
     if e.direct_cost:
-        entries += _mutualise(book, rules, e.member_id, on, margin=-e.amount_ht,
-                              associate_revenue=ZERO, event_id=e.event_id, piece_ref=e.expense_id,
-                              piece_date=e.spent_on)
+        move = BaseMove(e.member_id, month_of(on), e.event_id, -e.amount_ht, ZERO)
+        entries += _mutualise(book, rules, move, on, e.expense_id, e.spent_on)
     return entries
 
 
@@ -265,23 +342,18 @@ def apply(book: Book, event: AnyEvent, rules: Rules) -> list[Entry]:
     handler = _HANDLERS.get(event.type)
     if handler is None:
         raise RuleError(f"{event.type} is not a member event")
-    doc_date = _document_date(event)
-    if doc_date is not None:
-        try:
-            rules.at(posting_date(doc_date, book.locked_through))
-        except ConfigError as exc:  # checked before any change to the book
-            raise RuleError(str(exc)) from None
+    doc_date = document_date(event)
+    if doc_date is not None:  # checked before any change to the book
+        _rates_on(rules, posting_date(doc_date, book.locked_through))
     return handler(book, event, rules)
 
 
-def _document_date(event: AnyEvent) -> date | None:
+def document_date(event: AnyEvent) -> date | None:
+    """The date of a document event (rule 2: its month is the document's), None for other events."""
     day: date | None = event.get("issued_on") or event.get("spent_on")
     return day
 
 
-def needs(event: AnyEvent, locked_through: str | None) -> tuple[str | None, str | None, str | None]:
-    """What `apply` will read: (member id, invoice id, month of the bases), for preloading."""
-    member_id, invoice_id = event.get("member_id"), event.get("invoice_id")
-    doc_date = _document_date(event)
-    month = month_of(posting_date(doc_date, locked_through)) if doc_date else None
-    return member_id, invoice_id, month
+def needs(event: AnyEvent) -> tuple[str | None, str | None]:
+    """What `apply` will read: (member id, invoice id), for preloading."""
+    return event.get("member_id"), event.get("invoice_id")

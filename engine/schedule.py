@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.config import ConfigError
 from engine.periods import last_day, month_of, next_month, parse_month
+from engine.wording import term
 
 PAYROLL, RECONCILE, CLOSE = "payroll", "reconcile", "close"
 JOBS = (PAYROLL, RECONCILE, CLOSE)  # the order they run in, within a month
@@ -121,7 +122,7 @@ def parse_schedule(text: str, origin: str = "configuration") -> Schedule:
     try:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: unknown time zone {values['timezone']!r}") from None
+        raise ConfigError(f"{where}: unknown time zone {term(values['timezone'])}") from None
     return Schedule(**values)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.participation import Participation
+from engine.wording import term
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -18,7 +19,7 @@ FORMATS = (".png", ".svg", ".pdf")
 def participation_chart(report: Participation, path: Path) -> None:
     """Write the chart to `path`; ValueError for a format matplotlib is not asked to write."""
     if path.suffix.lower() not in FORMATS:
-        raise ValueError(f"chart file {path.name!r}: use a .png, .svg or .pdf name")
+        raise ValueError(f"chart file {term(path.name)}: use a .png, .svg or .pdf name")
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import ConfigError, in_force
+from engine.wording import term
 
 KINDS = ("AGO", "AGE")
 _MAJORITY = re.compile(r"^(more than|at least) ([0-9]+)/([0-9]+)$")
@@ -113,7 +114,7 @@ class GovernanceConfig:
 def _fraction(text: object, where: str) -> Fraction:
     match = _FRACTION.match(text) if isinstance(text, str) else None
     if match is None or (match.group(2) is not None and int(match.group(2)) == 0):
-        raise ConfigError(f"{where}: {text!r} is not a fraction such as \"1/5\" (or \"0\")")
+        raise ConfigError(f"{where}: {term(text)} is not a fraction such as \"1/5\" (or \"0\")")
     value = Fraction(int(match.group(1)), int(match.group(2) or 1))
     if value > 1:
         raise ConfigError(f"{where}: {text} is over 1")
@@ -123,7 +124,7 @@ def _fraction(text: object, where: str) -> Fraction:
 def _majority(text: object, where: str) -> Majority:
     match = _MAJORITY.match(text) if isinstance(text, str) else None
     if match is None or int(match.group(3)) == 0 or int(match.group(2)) > int(match.group(3)):
-        raise ConfigError(f"{where}: {text!r} is not a majority such as \"more than 1/2\" "
+        raise ConfigError(f"{where}: {term(text)} is not a majority such as \"more than 1/2\" "
                           "or \"at least 2/3\"")
     return Majority(Fraction(int(match.group(2)), int(match.group(3))), match.group(1) == "more than")
 
@@ -134,7 +135,7 @@ def _period(block: dict[str, Any], before: GovernanceRules | None, where: str) -
         raise ConfigError(f"{where}: 'from' must be a date (such as 2027-01-01)")
     unknown = set(block) - {"from", "quorum", "majority", "proxy_limit"}
     if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        raise ConfigError(f"{where}: unknown key {term(sorted(unknown)[0])}")
     quorums = {k: (f, s) for k, f, s in before.quorums} if before else {}
     for kind, pair in dict(block.get("quorum", {})).items():
         if kind not in KINDS or not isinstance(pair, list) or len(pair) != 2:

@@ -18,6 +18,10 @@ For governance the documents are the assemblies, resolutions and rituals:
 Everything else is recorded as it comes and judged by the tally, which lists
 what it does not count and why (a vote by a non-associate, a proxy to an
 absent holder…): those are facts of the meeting, not malformed input.
+
+An unknown member is refused with `MemberNotYetKnown`: on Kafka the member's
+`member.joined` travels on the other topic and may simply not be processed
+yet, so a worker can wait for it (`streams.kafka_app`) before dead-lettering.
 """
 
 from __future__ import annotations
@@ -35,10 +39,15 @@ from engine.events import (
     VoteCast,
 )
 from engine.rules import RuleError
+from engine.wording import term
 
 
 class GovernanceRefused(RuleError):
     """A governance event that names something unknown, or records an id twice."""
+
+
+class MemberNotYetKnown(GovernanceRefused):
+    """A governance event naming a member the ledger does not know (yet)."""
 
 
 @dataclass
@@ -66,13 +75,13 @@ class Gate:
             self.rituals.add(event.meeting_id)
         elif isinstance(event, ResolutionProposed):
             if event.resolution_id in self.resolutions:
-                raise GovernanceRefused(f"resolution {event.resolution_id!r} was already proposed "
+                raise GovernanceRefused(f"resolution {term(event.resolution_id)} was already proposed "
                                         "by another event")
             self._assembly(event.assembly_id)
             self.resolutions[event.resolution_id] = event.assembly_id
         elif isinstance(event, AttendanceRecorded):
             if event.meeting_id not in self.assemblies and event.meeting_id not in self.rituals:
-                raise GovernanceRefused(f"unknown meeting {event.meeting_id!r} (no ritual held or "
+                raise GovernanceRefused(f"unknown meeting {term(event.meeting_id)} (no ritual held or "
                                         "assembly convened with this id)")
             self._member(event.member_id)
         elif isinstance(event, ProxyGiven):
@@ -81,26 +90,26 @@ class Gate:
             self._member(event.to_member)
         elif isinstance(event, VoteCast):
             if event.resolution_id not in self.resolutions:
-                raise GovernanceRefused(f"unknown resolution {event.resolution_id!r}")
+                raise GovernanceRefused(f"unknown resolution {term(event.resolution_id)}")
             self._member(event.member_id)
             if event.cast_by is not None:
                 self._member(event.cast_by)
 
     def _new_meeting(self, meeting_id: str, what: str) -> None:
         if meeting_id in self.assemblies:
-            raise GovernanceRefused(f"{what} id {meeting_id!r} is already an assembly convened "
+            raise GovernanceRefused(f"{what} id {term(meeting_id)} is already an assembly convened "
                                     "by another event")
         if meeting_id in self.rituals:
-            raise GovernanceRefused(f"{what} id {meeting_id!r} is already a ritual recorded "
+            raise GovernanceRefused(f"{what} id {term(meeting_id)} is already a ritual recorded "
                                     "by another event")
 
     def _assembly(self, assembly_id: str) -> None:
         if assembly_id not in self.assemblies:
-            raise GovernanceRefused(f"unknown assembly {assembly_id!r}")
+            raise GovernanceRefused(f"unknown assembly {term(assembly_id)}")
 
     def _member(self, member_id: str) -> None:
         if member_id not in self.members and member_id not in self.joining:
-            raise GovernanceRefused(f"unknown member {member_id!r}")
+            raise MemberNotYetKnown(f"unknown member {term(member_id)}")
 
 
 def named_ids(events: list[AnyEvent]) -> tuple[set[str], set[str], set[str]]:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.money import ZERO, fmt
+from engine.state import status_on
 from governance.records import MemberFacts
 
 YEARS_TO_ASSOCIATE = 3
@@ -55,15 +56,6 @@ class MemberView:
                 "left_on": iso(self.left_on), "capital": fmt(self.capital),
                 "cesa_since": iso(self.cesa_since), "associate_by": iso(self.associate_by),
                 "days_left": self.days_left}
-
-
-def status_on(statuses: Sequence[tuple[date, str]], day: date) -> str | None:
-    """The contract in force on `day`: the latest status taking effect by then."""
-    current = None
-    for since, status in sorted(statuses, key=lambda s: s[0]):
-        if since <= day:
-            current = status
-    return current
 
 
 def associate_deadline(statuses: Sequence[tuple[date, str]]) -> tuple[date, date] | None:

@@ -31,7 +31,6 @@ from sqlalchemy import (
     column,
     func,
     select,
-    text,
     true,
     type_coerce,
 )
@@ -54,6 +53,7 @@ from governance.records import (
     from_fields,
 )
 from ledger import schema
+from engine.wording import term
 
 _CHUNK = 500
 _ge = schema.governance_events
@@ -131,11 +131,7 @@ def _typed(records: list[GovernanceRecord], cls: type[Any]) -> list[Any]:
 def load_gate(conn: Connection, events: list[AnyEvent], joining: Container[str]) -> Gate:
     """A `Gate` knowing what a batch of governance events names (pipeline hook)."""
     members, meetings, resolutions = named_ids(events)
-    gate = Gate(joining=joining)
-    if events and conn.dialect.name == "postgresql":
-        # Check-then-insert must not interleave with another writer's (an assembly id recorded
-        # twice): governance batches take turns. SQLite's BEGIN IMMEDIATE already serialises.
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('cae.governance'))"))
+    gate = Gate(joining=joining)  # the caller holds the governance lock (`ledger.locks`)
     m = schema.members
     wanted = sorted(members)
     for i in range(0, len(wanted), _CHUNK):
@@ -176,7 +172,7 @@ class AssemblyEvents:
 def load_assembly(conn: Connection, assembly_id: str) -> AssemblyEvents:
     found = _typed(_records(conn, "assembly.convened", "assembly_id", [assembly_id]), Assembly)
     if not found:
-        raise UnknownAssembly(f"unknown assembly {assembly_id!r}")
+        raise UnknownAssembly(f"unknown assembly {term(assembly_id)}")
     return AssemblyEvents(
         found[0],
         tuple(_typed(_records(conn, "resolution.proposed", "assembly_id", [assembly_id]), Resolution)),
@@ -187,7 +183,7 @@ def load_assembly(conn: Connection, assembly_id: str) -> AssemblyEvents:
 def load_resolution(conn: Connection, resolution_id: str) -> Resolution:
     found = _typed(_records(conn, "resolution.proposed", "resolution_id", [resolution_id]), Resolution)
     if not found:
-        raise UnknownResolution(f"unknown resolution {resolution_id!r}")
+        raise UnknownResolution(f"unknown resolution {term(resolution_id)}")
     return found[0]
 
 

@@ -1,45 +1,53 @@
-"""Loading the rules' working state (`engine.state.Book`) for a batch, and saving what changed.
+"""Loading the rules' working state (`engine.state.Book`) for a batch, and recording what changed.
 
-Only the rows a batch names are read (its members, invoices, member-months),
-with one `IN` query per table, so a batch costs the same on day one and on a
-ledger of millions of lines. On PostgreSQL the batch's members are locked
-(`FOR UPDATE`) so that two workers can never interleave one member's events,
-even for the instant of a Kafka rebalance.
+Only the rows a batch names are read (its members, invoices, member-years),
+with one `IN` query per table and chunk, so a batch costs the same on day one
+and on a ledger of millions of lines. Nothing is ever updated but a member's
+association and departure, set once: invoices are recorded as issued, what
+credit notes and payments do to them are rows of their own, and bases are
+sums of moves (see `ledger.schema`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 
-from engine import chart
-from engine.money import from_cents, to_cents
-from engine.periods import month_of
-from engine.state import Bases, Book, Invoice, Member
+from engine.money import ZERO, from_cents, to_cents
+from engine.periods import parse_month, posting_date
+from engine.state import Bases, Book, Invoice, Member, Part, Parts, Sale
 from ledger import schema
-from ledger.bulk import day_format, insert_rows
+from ledger.bulk import CHUNK, chunks, day_format, insert_rows
 
-_INVOICE_COLUMNS = ("invoice_id", "member_id", "client", "issued_on", "ht", "ttc", "credited_ht",
-                    "credited_ttc", "paid")
-_CHUNK = 500  # SQLite allows 999 bound parameters, (member, month) pairs take two
-
-
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+def rates_json(parts: Parts) -> str:
+    """`[["0.2", ht cents, vat cents], …]`, by rate: an invoice's or a credit note's `rates`."""
+    return json.dumps([[str(rate.normalize()), to_cents(p.ht), to_cents(p.vat)]
+                       for rate, p in sorted(parts.items())])
 
 
-@dataclass
-class Loaded:
-    """Which keys existed before the batch, to tell an insert from an update when saving."""
+def parts_from_json(text: str | None) -> Parts:
+    """The `rates` column read back (JSON data only: nothing stored is ever evaluated)."""
+    parts: Parts = {}
+    for rate, ht, vat in json.loads(text) if text else ():
+        parts[Decimal(rate)] = Part(from_cents(int(ht)), from_cents(int(vat)))
+    return parts
 
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What a batch's member events will read, for `load_book`."""
+
+    members: set[str] = field(default_factory=set)
     invoices: set[str] = field(default_factory=set)
-    bases: set[tuple[str, str]] = field(default_factory=set)
+    member_years: set[tuple[str, int]] = field(default_factory=set)
+    documents: set[tuple[str, str]] = field(default_factory=set)
+    associating: set[str] = field(default_factory=set)
+    from_credit: set[str] = field(default_factory=set)  # invoices paid from their client's credit
 
 
 def locked_through(conn: Connection) -> str | None:
@@ -48,136 +56,141 @@ def locked_through(conn: Connection) -> str | None:
                        .limit(1))
 
 
-def load_book(conn: Connection, member_ids: set[str], invoice_ids: set[str],
-              base_keys: set[tuple[str, str]], doc_keys: set[tuple[str, str]],
-              lock: str | None, whole_years: bool = False,
-              associating: frozenset[str] | set[str] = frozenset()) -> tuple[Book, Loaded]:
-    """`whole_years`: load every month of the bases' member-years, for a tiered contribution.
+def load_book(conn: Connection, wanted: Wanted, lock: str | None) -> Book:
+    book = Book(locked_through=lock)
+    _load_members(conn, book, sorted(wanted.members))
+    _load_invoices(conn, book, select(schema.invoices).where(
+        schema.invoices.c.invoice_id.in_(bindparam("ids", expanding=True))), sorted(wanted.invoices))
+    if wanted.from_credit:
+        _load_clients(conn, book, wanted.from_credit)
+    years = set(wanted.member_years)
+    if wanted.associating:
+        book.sales.update(_sales(conn, sorted(wanted.associating)))
+        for member_id, sales in book.sales.items():  # where their sociétariat will be posted, too
+            for sale in sales:
+                first = parse_month(sale.month)
+                years |= {(member_id, first.year), (member_id, posting_date(first, lock).year)}
+    _load_bases(conn, book, years)
+    d = schema.documents
+    for chunk in chunks(sorted(wanted.documents), CHUNK // 2):
+        book.documents.update(conn.execute(select(d.c.kind, d.c.doc_id)
+                                           .where(tuple_(d.c.kind, d.c.doc_id).in_(chunk))).tuples())
+    return book
 
-    `associating`: members who become associates in the batch; their sales so far and
-    every month of their bases are loaded, for the sociétariat of earlier sales (rule 4).
-    """
-    book, loaded = Book(locked_through=lock, whole_years=whole_years), Loaded()
-    if associating:
-        book.sales.update(_sales(conn, associating))
-        base_keys = base_keys | {(member_id, month) for member_id, sales in book.sales.items()
-                                 for _, month, _ in sales}
-    m, s, i, d = schema.members, schema.member_statuses, schema.invoices, schema.documents
-    for chunk in _chunks(sorted(member_ids)):
-        query = select(m).where(m.c.member_id.in_(chunk))
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        for row in conn.execute(query):
+
+def _load_members(conn: Connection, book: Book, member_ids: list[str]) -> None:
+    m, s = schema.members, schema.member_statuses
+    for chunk in chunks(member_ids):
+        for row in conn.execute(select(m).where(m.c.member_id.in_(chunk))):
             book.members[row.member_id] = Member(row.member_id, row.name, row.joined_on, [],
                                                  row.associate_on, row.left_on)
         for row in conn.execute(select(s.c.member_id, s.c.since, s.c.status)
                                 .where(s.c.member_id.in_(chunk)).order_by(s.c.id)):
             book.members[row.member_id].statuses.append((row.since, row.status))
-    for chunk in _chunks(sorted(invoice_ids)):
-        for row in conn.execute(select(i).where(i.c.invoice_id.in_(chunk))):
-            book.invoices[row.invoice_id] = Invoice(
-                row.invoice_id, row.member_id, row.client, row.issued_on, from_cents(row.ht),
-                from_cents(row.ttc), from_cents(row.credited_ht), from_cents(row.credited_ttc),
-                from_cents(row.paid))
-            loaded.invoices.add(row.invoice_id)
-    for row in (_year_bases(conn, base_keys) if whole_years else _month_bases(conn, base_keys)):
-        book.known_base(row.member_id, row.month, Bases(from_cents(row.contribution),
-                                                        from_cents(row.societariat)))
-        loaded.bases.add((row.member_id, row.month))
-    for chunk in _chunks(sorted(doc_keys)):
-        for row in conn.execute(select(d.c.kind, d.c.doc_id)
-                                .where(tuple_(d.c.kind, d.c.doc_id).in_(chunk))):
-            book.documents.add((row.kind, row.doc_id))
-    return book, loaded
 
 
-def _sales(conn: Connection, member_ids: frozenset[str] | set[str]) -> dict[str, list[tuple[date, str, Decimal]]]:
-    """Each member's revenue lines (706) so far: document date, posting month, signed HT."""
-    lines, entries = schema.lines, schema.entries
-    found: dict[str, list[tuple[date, str, Decimal]]] = {member_id: [] for member_id in member_ids}
-    for chunk in _chunks(sorted(member_ids)):
-        query = (select(lines.c.member_id, entries.c.piece_date, entries.c.entry_date,
-                        func.sum(lines.c.amount))
-                 .join(entries, entries.c.id == lines.c.entry_id)
-                 .where(lines.c.member_id.in_(chunk), lines.c.account == chart.REVENUE)
-                 .group_by(lines.c.member_id, entries.c.piece_date, entries.c.entry_date))
-        for member_id, piece_date, entry_date, cents in conn.execute(query):
-            found[member_id].append((piece_date, month_of(entry_date), -from_cents(int(cents))))
+def _load_invoices(conn: Connection, book: Book, query: Any, keys: list[Any], size: int = CHUNK) -> None:
+    """The invoices `query` finds (it takes the expanding parameter `ids`), with their documents."""
+    found: list[str] = []
+    for chunk in chunks(keys, size):
+        for row in conn.execute(query, {"ids": list(chunk)}):
+            if row.invoice_id not in book.invoices:
+                book.invoices[row.invoice_id] = Invoice(row.invoice_id, row.member_id, row.client,
+                                                        row.issued_on, parts_from_json(row.rates))
+                found.append(row.invoice_id)
+    d = schema.documents
+    for chunk in chunks(found):
+        for row in conn.execute(select(d.c.kind, d.c.invoice_id, d.c.amount, d.c.rates, d.c.from_credit)
+                                .where(d.c.invoice_id.in_(chunk), d.c.kind.in_(("credit_note", "payment")))):
+            invoice = book.invoices[row.invoice_id]
+            if row.kind == "credit_note":
+                for rate, part in parts_from_json(row.rates).items():
+                    was = invoice.credited.get(rate, Part(ZERO, ZERO))
+                    invoice.credited[rate] = Part(was.ht + part.ht, was.vat + part.vat)
+            else:
+                amount = from_cents(int(row.amount or 0))
+                invoice.paid += amount
+                if row.from_credit:
+                    invoice.from_credit += amount
+
+
+def _load_clients(conn: Connection, book: Book, invoice_ids: set[str]) -> None:
+    """Every invoice of the (member, client) pairs of invoices paid from credit (rule 9)."""
+    pairs = sorted({(i.member_id, i.client) for i in (book.invoices.get(x) for x in invoice_ids) if i})
+    i = schema.invoices
+    query = select(i).where(tuple_(i.c.member_id, i.c.client).in_(bindparam("ids", expanding=True)))
+    _load_invoices(conn, book, query, pairs, CHUNK // 2)
+    book.clients_loaded.update(pairs)
+
+
+def _load_bases(conn: Connection, book: Book, member_years: set[tuple[str, int]]) -> None:
+    """Every month of each member-year with its bases: the sums of its moves."""
+    if not member_years:
+        return
+    b = schema.base_moves
+    first = min(year for _, year in member_years)
+    last = max(year for _, year in member_years)
+    for chunk in chunks(sorted({member_id for member_id, _ in member_years})):
+        query = (select(b.c.member_id, b.c.month, func.sum(b.c.contribution), func.sum(b.c.societariat))
+                 .where(b.c.member_id.in_(chunk), b.c.month >= f"{first:04d}-01", b.c.month <= f"{last:04d}-12")
+                 .group_by(b.c.member_id, b.c.month))
+        for member_id, month, contribution, societariat in conn.execute(query):
+            if (member_id, int(month[:4])) in member_years:
+                book.known_base(member_id, month, Bases(from_cents(int(contribution)),
+                                                        from_cents(int(societariat))))
+
+
+def _sales(conn: Connection, member_ids: list[str]) -> dict[str, list[Sale]]:
+    """Each member's sales so far: the date that counts for the sociétariat, posting month, signed HT."""
+    b = schema.base_moves
+    found: dict[str, list[Sale]] = {member_id: [] for member_id in member_ids}
+    for chunk in chunks(member_ids):
+        query = (select(b.c.member_id, b.c.sale_date, b.c.month, func.sum(b.c.revenue))
+                 .where(b.c.member_id.in_(chunk), b.c.revenue != 0, b.c.sale_date.is_not(None))
+                 .group_by(b.c.member_id, b.c.sale_date, b.c.month))
+        for member_id, sale_date, month, cents in conn.execute(query):
+            found[member_id].append(Sale(sale_date, month, from_cents(int(cents))))
     return found
 
 
-def _month_bases(conn: Connection, keys: set[tuple[str, str]]) -> Iterable[Row[Any]]:
-    b = schema.member_bases
-    for chunk in _chunks(sorted(keys)):
-        yield from conn.execute(select(b).where(tuple_(b.c.member_id, b.c.month).in_(chunk)))
-
-
-def _year_bases(conn: Connection, keys: set[tuple[str, str]]) -> Iterable[Row[Any]]:
-    """Every month of each (member, year) the keys name: one query per chunk of members."""
-    b = schema.member_bases
-    years = {(member_id, month[:4]) for member_id, month in keys}
-    if not years:
-        return
-    first, last = min(y for _, y in years), max(y for _, y in years)
-    for chunk in _chunks(sorted({member_id for member_id, _ in years})):
-        for row in conn.execute(select(b).where(b.c.member_id.in_(chunk), b.c.month >= f"{first}-01",
-                                                b.c.month <= f"{last}-12")):
-            if (row.member_id, row.month[:4]) in years:
-                yield row
-
-
-def save_book(conn: Connection, book: Book, loaded: Loaded) -> None:
-    """Write what the batch changed; the events themselves must already be recorded."""
+def save_book(conn: Connection, book: Book) -> None:
+    """Record what the batch changed; the events themselves must already be recorded."""
     m = schema.members
+    day = day_format(conn)
     if book.new_members:
         conn.execute(insert(m), [
             {"member_id": x.member_id, "name": x.name, "joined_on": x.joined_on,
              "associate_on": x.associate_on, "left_on": x.left_on}
-            for x in (book.members[k] for k in book.new_members)])
+            for x in (book.members[k] for k in sorted(book.new_members))])
     changed = book.changed_members - book.new_members
-    if changed:
+    if changed:  # from unknown to known, once (the database refuses any other change)
         conn.execute(update(m).where(m.c.member_id == bindparam("key"))
                      .values(associate_on=bindparam("a"), left_on=bindparam("l")),
                      [{"key": k, "a": book.members[k].associate_on, "l": book.members[k].left_on}
-                      for k in changed])
+                      for k in sorted(changed)])
     if book.new_statuses:
         conn.execute(insert(schema.member_statuses), [
             {"member_id": mid, "since": on, "status": status, "event_id": eid}
             for mid, on, status, eid in book.new_statuses])
-    _save_invoices(conn, book, loaded)
-    _save_bases(conn, book, loaded)
-    if book.new_documents:
-        conn.execute(insert(schema.documents), [
-            {"kind": kind, "doc_id": doc_id, "event_id": eid} for kind, doc_id, eid in book.new_documents])
+    insert_rows(conn, schema.invoices, ("invoice_id", "member_id", "client", "issued_on", "ht", "ttc",
+                                        "rates", "event_id"),
+                [(x.invoice_id, x.member_id, x.client, day(x.issued_on), to_cents(x.ht), to_cents(x.ttc),
+                  rates_json(x.rates), event_id) for x, event_id in book.new_invoices])
+    insert_rows(conn, schema.documents, ("kind", "doc_id", "event_id", "member_id", "invoice_id",
+                                         "issued_on", "amount", "rates", "from_credit"),
+                [(d.kind, d.doc_id, d.event_id, d.member_id, d.invoice_id, _day(day, d.issued_on),
+                  None if d.amount is None else to_cents(d.amount),
+                  None if d.rates is None else rates_json(d.rates), d.from_credit)
+                 for d in book.new_documents])
+    insert_rows(conn, schema.base_moves, ("member_id", "month", "event_id", "contribution", "societariat",
+                                          "revenue", "sale_date"),
+                [(x.member_id, x.month, x.event_id, to_cents(x.contribution), to_cents(x.societariat),
+                  to_cents(x.revenue), _day(day, x.sale_date)) for x in book.new_moves])
     if book.new_salaries:
         conn.execute(insert(schema.salaries), [
             {"member_id": s.member_id, "from_month": s.from_month, "gross": to_cents(s.gross),
              "event_id": s.event_id} for s in book.new_salaries])
 
 
-def _save_invoices(conn: Connection, book: Book, loaded: Loaded) -> None:
-    i = schema.invoices
-    day = day_format(conn)
-    touched = [book.invoices[k] for k in book.new_invoices | book.changed_invoices]
-    insert_rows(conn, i, _INVOICE_COLUMNS, [
-        (x.invoice_id, x.member_id, x.client, day(x.issued_on), to_cents(x.ht), to_cents(x.ttc),
-         to_cents(x.credited_ht), to_cents(x.credited_ttc), to_cents(x.paid))
-        for x in touched if x.invoice_id not in loaded.invoices])
-    old = [{"key": x.invoice_id, "ch": to_cents(x.credited_ht), "ct": to_cents(x.credited_ttc),
-            "p": to_cents(x.paid)} for x in touched if x.invoice_id in loaded.invoices]
-    if old:
-        conn.execute(update(i).where(i.c.invoice_id == bindparam("key"))
-                     .values(credited_ht=bindparam("ch"), credited_ttc=bindparam("ct"),
-                             paid=bindparam("p")), old)
-
-
-def _save_bases(conn: Connection, book: Book, loaded: Loaded) -> None:
-    b = schema.member_bases
-    rows = [(mid, month, to_cents(book.bases[(mid, month)].contribution),
-             to_cents(book.bases[(mid, month)].societariat)) for mid, month in book.changed_bases]
-    insert_rows(conn, b, ("member_id", "month", "contribution", "societariat"),
-                [r for r in rows if (r[0], r[1]) not in loaded.bases])
-    old = [{"k1": r[0], "k2": r[1], "c": r[2], "s": r[3]} for r in rows if (r[0], r[1]) in loaded.bases]
-    if old:
-        conn.execute(update(b).where(b.c.member_id == bindparam("k1"), b.c.month == bindparam("k2"))
-                     .values(contribution=bindparam("c"), societariat=bindparam("s")), old)
+def _day(day: Any, value: date | None) -> Any:
+    return None if value is None else day(value)

@@ -9,11 +9,20 @@ strings SQLAlchemy itself writes, so that reading back through SQLAlchemy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
+
+T = TypeVar("T")
+CHUNK = 500  # SQLite allows 999 bound parameters per statement; a pair of keys takes two
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
+    """`items` a few hundred at a time, for `IN (…)` lists that every backend takes."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:

@@ -6,37 +6,118 @@ posted on the first day of the first open month. At the close, each entry of
 the closed months gets its definitive number: continuous per journal and in
 date order, as the FEC requires; the database refuses any other numbering.
 Entries of open months are numbered provisionally when exported.
+
+A close cannot be undone, so it refuses what is surely a mistake (issue 8):
+a month that has not ended, and a month whose payroll has not paid everyone
+it should (unless told to close without it). `plan_close` says beforehand
+what a close would lock and number, for the staff to confirm.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, insert, select
 
-from engine.periods import last_day
+from engine.payroll import requested_gross
+from engine.periods import last_day, month_of, next_month
 from ledger import schema
 from ledger.book_store import locked_through
+from ledger.locks import lock_books
+from ledger.payroll_run import members_on, salaries_by_member
+
+
+class CloseRefused(ValueError):
+    """A close that would surely be a mistake, with what to do instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePlan:
+    month: str
+    months: tuple[str, ...]  # what the close locks, oldest first; empty when already closed
+    to_number: int  # entries that would get their definitive number
+    unpaid: dict[str, list[str]]  # month -> members its payroll should have paid and has not
+
+    def to_json(self) -> dict[str, object]:
+        return {"month": self.month, "locks": list(self.months), "entries_to_number": self.to_number,
+                "unpaid": self.unpaid}
+
+
+def _first_month(conn: Connection, month: str) -> str:
+    """The first month the close would lock: after the last closed one, or the ledger's first."""
+    lock = locked_through(conn)
+    if lock is not None:
+        return next_month(lock)
+    first_entry = conn.scalar(select(func.min(schema.entries.c.entry_date)))
+    first_member = conn.scalar(select(func.min(schema.members.c.joined_on)))
+    known = [month_of(d) for d in (first_entry, first_member) if d is not None]
+    return min(known + [month])
+
+
+def plan_close(conn: Connection, month: str) -> ClosePlan:
+    lock = locked_through(conn)
+    if lock is not None and month <= lock:
+        return ClosePlan(month, (), 0, {})
+    months = [_first_month(conn, month)]
+    while months[-1] < month:
+        months.append(next_month(months[-1]))
+    e, n = schema.entries, schema.entry_numbers
+    to_number = conn.scalar(select(func.count()).select_from(e).where(
+        e.c.entry_date <= last_day(month), e.c.id.not_in(select(n.c.entry_id)))) or 0
+    return ClosePlan(month, tuple(months), int(to_number), _unpaid(conn, months))
+
+
+def _unpaid(conn: Connection, months: list[str]) -> dict[str, list[str]]:
+    """Per month, the members rule 6 says to pay who have no payslip of it."""
+    everyone, salaries = members_on(conn, months[-1]), salaries_by_member(conn)
+    p = schema.payslips
+    paid: dict[str, set[str]] = {}
+    for month, member_id in conn.execute(select(p.c.month, p.c.member_id).where(p.c.month.in_(months))):
+        paid.setdefault(month, set()).add(member_id)
+    unpaid: dict[str, list[str]] = {}
+    for month in months:
+        missing = sorted(m.member_id for m in everyone
+                         if m.member_id not in paid.get(month, set())
+                         and requested_gross(m, month, salaries.get(m.member_id, [])) is not None)
+        if missing:
+            unpaid[month] = missing
+    return unpaid
+
+
+def check_close(plan: ClosePlan, today: date, without_payroll: bool = False) -> None:
+    """Refuse a month that has not ended, and (unless `without_payroll`) members left unpaid."""
+    if last_day(plan.month) >= today:
+        raise CloseRefused(f"{plan.month} has not ended (today is {today}): a month is closed once it is over")
+    if plan.unpaid and not without_payroll:
+        first = next(iter(plan.unpaid))
+        names = ", ".join(plan.unpaid[first][:5]) + (" …" if len(plan.unpaid[first]) > 5 else "")
+        raise CloseRefused(f"the payroll of {first} has not paid {len(plan.unpaid[first])} member(s) it "
+                           f"should ({names}): run `cae payroll run --month {first}` first, or close "
+                           "with --without-payroll")
 
 
 def close_month(conn: Connection, month: str) -> int:
     """Lock `month` (and all before it); returns how many entries got their number."""
-    if conn.dialect.name == "postgresql":  # wait for postings in flight, hold new ones back
-        conn.execute(text("LOCK TABLE entries IN SHARE ROW EXCLUSIVE MODE"))
+    lock_books(conn, closing=True)  # wait for postings in flight, hold new ones back
     lock = locked_through(conn)
     if lock is not None and month <= lock:
         return 0
     conn.execute(insert(schema.month_locks), {"month": month, "locked_at": datetime.now(timezone.utc)})
+    return number_entries(conn, last_day(month))
+
+
+def number_entries(conn: Connection, through: date) -> int:
+    """Give every entry dated up to `through` that has none its definitive number."""
     e, n = schema.entries, schema.entry_numbers
     last = dict(conn.execute(select(n.c.journal, func.max(n.c.number)).group_by(n.c.journal)).tuples().all())
-    numbered = select(n.c.entry_id)
     rows = []
+    today = datetime.now(timezone.utc).date()
     for entry_id, journal in conn.execute(
-            select(e.c.id, e.c.journal).where(e.c.entry_date <= last_day(month), e.c.id.not_in(numbered))
+            select(e.c.id, e.c.journal).where(e.c.entry_date <= through, e.c.id.not_in(select(n.c.entry_id)))
             .order_by(e.c.journal, e.c.entry_date, e.c.id)):
         last[journal] = last.get(journal, 0) + 1
-        rows.append({"journal": journal, "number": last[journal], "entry_id": entry_id,
-                     "validated_on": datetime.now(timezone.utc).date()})
+        rows.append({"journal": journal, "number": last[journal], "entry_id": entry_id, "validated_on": today})
     if rows:
         conn.execute(insert(n), rows)
     return len(rows)

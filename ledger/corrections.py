@@ -3,36 +3,36 @@
 In one transaction (the caller's): the payslip is computed again from the
 ledger as it stands (the member's requested gross, status and budget, with
 the rates of the payslip's month), and when it pays differently, the
-correction is posted under a new event id `payroll-rerun:<month>:<member>:<n>`:
+correction is posted under a new internal key (`engine.corrections.rerun_event_id`):
 the reversal of the current payslip's entry (`entries.reverses` points at it)
 and the new payslip's entry; a `payslip_revisions` row records it with the
 reason. Nothing already posted or recorded changes (see `engine.corrections`).
 
-The budget the new payslip may spend is the member's activity budget at the
-end of the month, as the ledger now shows that month, before its payroll:
-every payroll entry of that payslip dated in the month is added back.
+The budget the new payslip may spend is the one any payroll of the month
+sees (`ledger.payroll_run.budgets_before_payroll`): the member's activity
+budget at the month's end as the ledger shows it now, with the documents of
+the month posted since in a later month (it was closed) and every other
+month's payroll, but none of this payslip's own entries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
-from engine import chart
 from engine.config import Rules
 from engine.corrections import corrected_entry, rerun_event_id, reversal, same_pay
 from engine.money import ZERO, from_cents, to_cents
 from engine.payroll import Payslip, payslip, requested_gross
 from engine.periods import last_day, posting_date
 from engine.postings import Entry, Line
-from engine.statement import budget
+from engine.wording import term
 from ledger import schema
-from ledger.balances import member_sums
 from ledger.book_store import locked_through
-from ledger.payroll_run import members_on, salaries_by_member
+from ledger.locks import lock_books
+from ledger.payroll_run import budgets_before_payroll, members_on, salaries_by_member
 from ledger.payslips import Recorded, history
 from ledger.posting import post
 
@@ -53,6 +53,7 @@ def rerun_payslip(conn: Connection, month: str, member_id: str, reason: str, rul
     reason = " ".join(reason.split())
     if not reason:
         raise CorrectionError("a correction needs a reason (--reason)")
+    lock_books(conn)
     versions = history(conn, month, [member_id]).get(member_id)
     if not versions:
         raise CorrectionError(f"no payroll ran for {member_id} in {month}: there is no payslip to "
@@ -60,9 +61,9 @@ def rerun_payslip(conn: Connection, month: str, member_id: str, reason: str, rul
     now, end = versions[-1], last_day(month)
     member = next((m for m in members_on(conn, month) if m.member_id == member_id), None)
     if member is None:
-        raise CorrectionError(f"unknown member {member_id!r}")
+        raise CorrectionError(f"unknown member {term(member_id)}")
     requested = requested_gross(member, month, salaries_by_member(conn).get(member_id, [])) or ZERO
-    slip = payslip(member_id, month, requested, _budget_before(conn, month, member_id, versions),
+    slip = payslip(member_id, month, requested, budgets_before_payroll(conn, month, [member_id])[member_id],
                    rules.at(end))
     if same_pay(slip, now.slip):
         raise CorrectionError(f"{member_id}'s payslip of {month} computed again pays the same "
@@ -90,20 +91,6 @@ def rerun_payslip(conn: Connection, month: str, member_id: str, reason: str, rul
         "posted_on": on, "event_id": event_id})
     post(conn, [(entry, part) for part, entry in enumerate(entries)], moment)
     return Correction(now, slip, revision, tuple(entries))
-
-
-def _budget_before(conn: Connection, month: str, member_id: str, versions: list[Recorded]) -> Decimal:
-    """Rule 5 at the month's end, with this payslip's own entries dated in the month added back."""
-    _, to_date = member_sums(conn, month, [member_id])
-    lines, entries = schema.lines, schema.entries
-    own = conn.scalar(
-        select(func.coalesce(func.sum(lines.c.amount), 0))
-        .join(entries, entries.c.id == lines.c.entry_id)
-        .where(lines.c.member_id == member_id,
-               lines.c.account.in_([chart.GROSS_PAY, chart.EMPLOYER_CONTRIBUTIONS]),
-               entries.c.entry_date <= last_day(month),
-               entries.c.event_id.in_([v.event_id for v in versions])))
-    return budget(to_date.get(member_id, {})) + from_cents(int(own or 0))
 
 
 def _payslip_entry(conn: Connection, event_id: str) -> tuple[int, Entry] | None:

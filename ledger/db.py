@@ -4,6 +4,13 @@ SQLite is the embedded default (one file, no server); PostgreSQL is the store
 at scale. On SQLite every transaction starts with `BEGIN IMMEDIATE`: a batch
 reads the state it needs and then writes, and taking the write lock first
 means two processes never both read and then fight over the upgrade.
+
+Opening checks the schema's revision with one query (`SCHEMA_REVISION`, kept
+equal to alembic's head by a test) and only loads alembic to migrate when
+the database is behind, so a command that reads starts fast. On PostgreSQL
+the workers and the web run as a role that may read and insert but not alter
+tables (`deploy/postgres`): a schema behind is migrated by the owner role
+with `cae migrate`, and the application says so instead of trying.
 """
 
 from __future__ import annotations
@@ -14,32 +21,41 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
 from engine.chart import ACCOUNTS, JOURNALS
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
+SCHEMA_REVISION = "0004"  # alembic's head (tests/test_migrations.py checks it)
 
 
 class DatabaseError(RuntimeError):
     """The database cannot be opened or used; the message says which and why."""
 
 
+class NoLedger(DatabaseError):
+    """A command that only reads was pointed at a SQLite file that does not exist."""
+
+
 def database_url(url: str | None = None) -> str:
     return url or os.environ.get("CAE_DATABASE_URL") or DEFAULT_URL
+
+
+def masked(url: str) -> str:
+    """The URL as it may be printed: its password replaced by `***` (issue 8)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<a database URL that cannot be read>"
 
 
 def _sqlite_settings(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module docstring)
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    # INSERT OR REPLACE deletes the row it replaces without firing delete triggers unless
-    # recursive triggers are on: without this, an upsert would rewrite append-only rows.
-    cursor.execute("PRAGMA recursive_triggers = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA busy_timeout = 30000")
@@ -64,6 +80,14 @@ def reading(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     try:
@@ -74,20 +98,33 @@ def make_engine(url: str | None = None) -> Engine:
         else:
             engine = create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+        raise DatabaseError(f"cannot use database URL {masked(url)}: {exc}") from None
     return engine
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config  # only migrating needs alembic
+
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     config.attributes["engine"] = engine
     return config
 
 
+def revision(engine: Engine) -> str | None:
+    """The schema's revision, None for an empty database."""
+    with engine.connect() as conn:
+        try:
+            return conn.scalar(text("SELECT version_num FROM alembic_version"))
+        except DBAPIError:
+            return None
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision, then make sure the chart is there."""
+    """Bring the schema to the newest revision (if it is behind), with the chart of accounts."""
     try:
+        if revision(engine) == SCHEMA_REVISION:
+            return
         if engine.dialect.name == "postgresql":
             # Workers started together on a fresh database would race to create it: one
             # migrates, the others wait on this lock and then find everything in place.
@@ -100,11 +137,19 @@ def migrate(engine: Engine) -> None:
                     conn.commit()
         else:
             _upgrade(engine)  # BEGIN IMMEDIATE already makes SQLite's writers take turns
+    except ProgrammingError as exc:
+        raise DatabaseError(
+            f"the ledger's schema is behind this version ({SCHEMA_REVISION}) and this database role may "
+            f"not change it ({str(exc.orig).splitlines()[0]}): run `cae migrate --db URL` with the owner "
+            "role's URL") from None
     except OperationalError as exc:
-        raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+        raise DatabaseError(f"cannot open the database {masked(str(engine.url))}: "
+                            f"{str(exc.orig).splitlines()[0]}") from None
 
 
 def _upgrade(engine: Engine) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
     with engine.begin() as conn:
         for table, rows, key in ((schema.accounts, ACCOUNTS, "number"),
@@ -115,7 +160,35 @@ def _upgrade(engine: Engine) -> None:
                 conn.execute(insert(table), missing)
 
 
-def open_ledger(url: str | None = None) -> Engine:
+def open_ledger(url: str | None = None, *, create: bool = True) -> Engine:
+    """The ledger at `url`, migrated; `create=False` refuses a SQLite file that does not exist.
+
+    A command that only reads must not make an empty ledger where a path was
+    mistyped, and then report zeros as if they were the books (issue 8).
+    """
+    url = database_url(url)
+    path = sqlite_path(url)
+    if not create and path is not None and not path.exists():
+        raise NoLedger(f"no ledger at {path}: check --db or $CAE_DATABASE_URL "
+                       "(`cae ingest` or `cae demo` make one)")
     engine = make_engine(url)
     migrate(engine)
     return engine
+
+
+# What the application's role may do on PostgreSQL: read and add rows everywhere, change the
+# few rows that change (a member's facts set once, a dead letter settled, the web's accounts
+# and sessions), use the sequences. Never alter, truncate, disable a trigger or own a table.
+UPDATABLE = ("members", "dead_letters")
+
+
+def grant_application_role(engine: Engine, role: str) -> None:
+    """Give `role` the application's privileges on the ledger (`cae migrate --grant ROLE`)."""
+    if engine.dialect.name != "postgresql":
+        raise DatabaseError("roles are PostgreSQL's: a SQLite ledger is protected by its file's permissions")
+    quoted = '"' + role.replace('"', '""') + '"'
+    with engine.begin() as conn:
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+        conn.execute(text(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {quoted}"))
+        conn.execute(text(f"GRANT UPDATE ON {', '.join(UPDATABLE)} TO {quoted}"))
+        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))

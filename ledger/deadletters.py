@@ -1,20 +1,27 @@
-"""The dead letters: every event we could not take, with its bytes and the reason in words.
+"""The dead letters: every event we could not take, with its bytes, the reason in words, and its history.
 
 The same bytes rejected twice (a file ingested again) make one row, so a
-replay of a whole file changes nothing here either.
+replay of a whole file changes nothing here either. A letter is `pending`
+until it is settled: `replayed` (processed on a replay, or because its event
+id came back corrected and valid) or `dismissed` by someone, with a reason.
+Its first reason is never overwritten; each later attempt, and who settled it
+and why, is a row of `dead_letter_history` (issue 8).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger import schema
+from ledger.bulk import chunks
+
+PENDING, REPLAYED, DISMISSED = "pending", "replayed", "dismissed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,42 +33,116 @@ class DeadLetter:
 
 
 @dataclass(frozen=True, slots=True)
+class Attempt:
+    at: datetime
+    action: str  # retried, replayed, dismissed
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredDeadLetter:
     id: int
     raw: bytes
-    reason: str
+    reason: str  # the first one, why it was refused
     source: str
     event_id: str | None
     received_at: datetime
     status: str
+    history: tuple[Attempt, ...] = ()
+
+    @property
+    def latest_reason(self) -> str:
+        """Why it is still pending: the last attempt's reason, else the first."""
+        retried = [a.reason for a in self.history if a.action == "retried"]
+        return retried[-1] if retried else self.reason
+
+
+class NotPending(LookupError):
+    """A dead letter that does not exist or is already settled."""
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(timezone.utc)
 
 
 def record(conn: Connection, letters: Sequence[DeadLetter], now: datetime | None = None) -> None:
     if not letters:
         return
-    when = now or datetime.now(timezone.utc)
+    when = _now(now)
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     rows = [{"raw": d.raw, "raw_sha256": hashlib.sha256(d.raw).hexdigest(), "event_id": d.event_id,
-             "reason": d.reason, "source": d.source[:300], "received_at": when, "status": "pending"}
+             "reason": d.reason, "source": d.source[:300], "received_at": when, "status": PENDING}
             for d in letters]
     conn.execute(dialect.insert(schema.dead_letters).on_conflict_do_nothing(), rows)
 
 
-def pending(conn: Connection, include_replayed: bool = False) -> list[StoredDeadLetter]:
-    t = schema.dead_letters
+def listed(conn: Connection, include_settled: bool = False,
+           ids: Iterable[int] | None = None) -> list[StoredDeadLetter]:
+    """The pending dead letters (or all of them), oldest first, each with its history."""
+    t, h = schema.dead_letters, schema.dead_letter_history
     query = select(t).order_by(t.c.id)
-    if not include_replayed:
-        query = query.where(t.c.status == "pending")
-    return [StoredDeadLetter(r.id, r.raw, r.reason, r.source, r.event_id, r.received_at, r.status)
-            for r in conn.execute(query)]
+    if not include_settled:
+        query = query.where(t.c.status == PENDING)
+    if ids is not None:
+        query = query.where(t.c.id.in_(list(ids)))
+    rows = conn.execute(query).all()
+    history: dict[int, list[Attempt]] = {}
+    for chunk in chunks([r.id for r in rows]):
+        for a in conn.execute(select(h).where(h.c.letter_id.in_(chunk)).order_by(h.c.id)):
+            history.setdefault(a.letter_id, []).append(Attempt(a.at, a.action, a.reason, a.by))
+    return [StoredDeadLetter(r.id, r.raw, r.reason, r.source, r.event_id, r.received_at, r.status,
+                             tuple(history.get(r.id, ()))) for r in rows]
 
 
-def resolve(conn: Connection, letter_id: int, now: datetime | None = None) -> None:
+def _settle(conn: Connection, letter_ids: Sequence[int], status: str, reason: str, by: str,
+            now: datetime | None) -> None:
+    """Settle those of the letters still pending, and say so in their history."""
+    when = _now(now)
     t = schema.dead_letters
-    conn.execute(update(t).where(t.c.id == letter_id)
-                 .values(status="replayed", resolved_at=now or datetime.now(timezone.utc)))
+    pending = list(conn.scalars(select(t.c.id).where(t.c.id.in_(list(letter_ids)), t.c.status == PENDING)))
+    if not pending:
+        return
+    conn.execute(update(t).where(t.c.id.in_(pending)).values(status=status, resolved_at=when))
+    conn.execute(insert(schema.dead_letter_history), [
+        {"letter_id": i, "at": when, "action": status, "reason": reason, "by": by[:200]} for i in pending])
 
 
-def update_reason(conn: Connection, letter_id: int, reason: str) -> None:
+def retried(conn: Connection, letter_id: int, reason: str, by: str, now: datetime | None = None) -> None:
+    """A replay refused again: the new reason joins the history, the letter stays pending."""
+    conn.execute(insert(schema.dead_letter_history), {
+        "letter_id": letter_id, "at": _now(now), "action": "retried", "reason": reason, "by": by[:200]})
+
+
+def replayed(conn: Connection, letter_id: int, by: str, now: datetime | None = None) -> None:
+    _settle(conn, [letter_id], REPLAYED, "processed on replay", by, now)
+
+
+def dismiss(conn: Connection, letter_id: int, reason: str, by: str, now: datetime | None = None) -> None:
+    """Mark a pending letter as handled without processing it (recorded with who, when and why)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValueError("a dismissal needs a reason (--reason)")
     t = schema.dead_letters
-    conn.execute(update(t).where(t.c.id == letter_id).values(reason=reason))
+    status = conn.scalar(select(t.c.status).where(t.c.id == letter_id))
+    if status is None:
+        raise NotPending(f"no dead letter #{letter_id}")
+    if status != PENDING:
+        raise NotPending(f"dead letter #{letter_id} is already {status}")
+    _settle(conn, [letter_id], DISMISSED, reason, by, now)
+
+
+def settle_corrected(conn: Connection, event_ids: Sequence[str], by: str, now: datetime | None = None) -> int:
+    """Pending letters of these event ids, now processed: their corrected event settled them."""
+    t = schema.dead_letters
+    found: list[int] = []
+    for chunk in chunks(sorted(event_ids)):
+        found += conn.scalars(select(t.c.id).where(t.c.status == PENDING, t.c.event_id.in_(chunk)))
+    if found:
+        _settle(conn, found, REPLAYED, "the same event id was processed since, corrected", by, now)
+    return len(found)
+
+
+def pending_count(conn: Connection) -> int:
+    t = schema.dead_letters
+    return int(conn.scalar(select(func.count()).select_from(t).where(t.c.status == PENDING)) or 0)

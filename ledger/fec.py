@@ -49,6 +49,7 @@ from sqlalchemy import Connection, Engine, func, select
 from engine.money import fmt, from_cents
 from ledger import schema
 from ledger.db import reading
+from engine.wording import term
 
 FIELDS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
           "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit",
@@ -85,7 +86,7 @@ def check_siren(siren: str) -> str:
     """The SIREN as 9 digits (spaces, as in "123 456 789", are dropped); FecError otherwise."""
     digits = siren.replace(" ", "")
     if not _SIREN.fullmatch(digits):
-        raise FecError(f"SIREN {siren!r} is not 9 digits")
+        raise FecError(f"SIREN {term(siren)} is not 9 digits")
     return digits
 
 

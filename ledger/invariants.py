@@ -12,10 +12,18 @@ second worker, a hand-typed SQL fix), so the database has the last word:
   many entries the event has, each entry takes a distinct `part` below that;
 - nothing is posted into a closed month;
 - definitive entry numbers (given when a month is closed) are continuous per
-  journal and follow the entries' dates.
+  journal and follow the entries' dates;
+- the rules' state is append-only too (invoices, documents, bases' moves), and
+  a member's association and departure are set once (revision 0004);
+- on SQLite, `INSERT OR REPLACE` cannot rewrite a row by deleting it first,
+  whatever the connection's pragmas: a connection that does not set
+  `recursive_triggers` (the sqlite3 shell, a script, a database browser) does
+  not fire delete triggers for the rows REPLACE removes, so every append-only
+  table refuses, before the insert, a row whose key is already taken.
 
-The same rules are written twice, once per dialect; the shared contract tests
-(tests/test_invariants.py) run against both.
+Dates, months and timestamps are checked by each table's CHECK constraints
+(`ledger.schema`). The same rules are written twice, once per dialect; the
+shared contract tests (tests/test_invariants.py) run against both.
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ from __future__ import annotations
 # from its own revision (`append_only_guards`), so that 0001 keeps building what it built.
 INITIAL_APPEND_ONLY = ("entries", "lines", "processed_events", "entry_numbers", "month_locks",
                        "payslips", "governance_events", "member_statuses", "salaries", "documents")
-APPEND_ONLY = INITIAL_APPEND_ONLY + ("payslip_revisions", "runs")  # 0003: corrections, run records
+APPEND_ONLY = INITIAL_APPEND_ONLY + ("payslip_revisions", "runs",  # 0003: corrections, run records
+                                     "invoices", "base_moves", "dead_letter_history")  # 0004: the rules' state
 
 _SQLITE_CHECKS = [
     """CREATE TRIGGER lines_entry_not_posted BEFORE INSERT ON lines
@@ -121,6 +130,73 @@ def append_only_guards(dialect: str, tables: tuple[str, ...]) -> list[str]:
             "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()"
             for table in tables
         ]
+    raise ValueError(f"no ledger invariants written for the {dialect} dialect")
+
+
+def replace_guards(dialect: str, keys: dict[str, tuple[tuple[str, ...], ...]],
+                   quietly: tuple[str, ...] = ()) -> list[str]:
+    """SQLite: per table, a BEFORE INSERT trigger refusing a row whose key (any of `keys`) is taken.
+
+    `INSERT OR REPLACE` resolves a conflict by deleting the row in the way, and
+    without `PRAGMA recursive_triggers` that delete fires no trigger; a trigger
+    before the insert runs before the conflict is resolved, pragma or not.
+    The tables in `quietly` skip such a row instead (the dead letters: the same
+    bytes rejected twice make one letter). PostgreSQL has no REPLACE.
+    """
+    if dialect != "sqlite":
+        return []
+    statements = []
+    for table, table_keys in keys.items():
+        taken = " OR ".join(
+            f"EXISTS (SELECT 1 FROM {table} WHERE " + " AND ".join(f"{c} = NEW.{c}" for c in key) + ")"
+            for key in table_keys)
+        action = ("RAISE(IGNORE)" if table in quietly else
+                  f"RAISE(ABORT, '{table} is append-only: a row with this unique key is already recorded, "
+                  "and a recorded row is never replaced')")
+        statements.append(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN {taken} "
+                          f"BEGIN SELECT {action}; END")
+    return statements
+
+
+# Columns that never change once written; `members` may set associate_on and left_on
+# once each (from NULL), `dead_letters` its status once (from pending).
+_MEMBERS_FIXED = ("member_id", "name", "joined_on")
+_MEMBERS_ONCE = ("associate_on", "left_on")
+_LETTERS_FIXED = ("id", "raw", "raw_sha256", "event_id", "reason", "source", "received_at")
+
+
+def write_once_guards(dialect: str) -> list[str]:
+    """The members' facts set once, the dead letters settled once; neither deleted (revision 0004)."""
+    members = " OR ".join([f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _MEMBERS_FIXED]
+                          + [f"(OLD.{c} IS NOT NULL AND NEW.{c} IS DISTINCT FROM OLD.{c})"
+                             for c in _MEMBERS_ONCE])
+    letters = " OR ".join([f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _LETTERS_FIXED]
+                          + ["OLD.status <> 'pending'"])
+    member_message = "members: a recorded fact never changes (association and departure are set once)"
+    letter_message = "dead_letters: a letter keeps its bytes and first reason, and is settled once"
+    if dialect == "sqlite":
+        sqlite_members = members.replace("IS DISTINCT FROM", "IS NOT")
+        sqlite_letters = letters.replace("IS DISTINCT FROM", "IS NOT")
+        return [
+            f"CREATE TRIGGER members_write_once BEFORE UPDATE ON members WHEN {sqlite_members} "
+            f"BEGIN SELECT RAISE(ABORT, '{member_message}'); END",
+            f"CREATE TRIGGER dead_letters_settle_once BEFORE UPDATE ON dead_letters WHEN {sqlite_letters} "
+            f"BEGIN SELECT RAISE(ABORT, '{letter_message}'); END",
+        ] + [f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+             f"BEGIN SELECT RAISE(ABORT, '{table} rows are never deleted'); END"
+             for table in ("members", "dead_letters")]
+    if dialect == "postgresql":
+        return [
+            "CREATE FUNCTION cae_members_write_once() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF {members} THEN RAISE EXCEPTION '{member_message}'; END IF; RETURN NEW; END $$",
+            "CREATE FUNCTION cae_dead_letters_settle_once() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF {letters} THEN RAISE EXCEPTION '{letter_message}'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER members_write_once BEFORE UPDATE ON members "
+            "FOR EACH ROW EXECUTE FUNCTION cae_members_write_once()",
+            "CREATE TRIGGER dead_letters_settle_once BEFORE UPDATE ON dead_letters "
+            "FOR EACH ROW EXECUTE FUNCTION cae_dead_letters_settle_once()",
+        ] + [f"CREATE TRIGGER {table}_no_delete BEFORE DELETE OR TRUNCATE ON {table} "
+             "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()" for table in ("members", "dead_letters")]
     raise ValueError(f"no ledger invariants written for the {dialect} dialect")
 
 

@@ -10,29 +10,33 @@ are not all ok is recorded as a warning, with the checks that failed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from engine.config import Rules
 from engine.money import ZERO, fmt
-from engine.payroll import Payslip
 from engine.reconciliation import Reconciliation
 from engine.schedule import CLOSE, PAYROLL, RECONCILE
-from ledger.closing import close_month
-from ledger.payroll_run import run_payroll
+from ledger.closing import ClosePlan, check_close, close_month, plan_close
+from ledger.payroll_run import PayrollRun, payroll as run_payroll
 from ledger.reconciliation import month_reconciliation
 from ledger.runs import Done, Run, run_job
 
 
-def _payroll(month: str, rules: Rules) -> Callable[[Connection], Done[list[Payslip]]]:
-    def work(conn: Connection) -> Done[list[Payslip]]:
-        slips = run_payroll(conn, month, rules)
+def _payroll(month: str, rules: Rules, today: date | None) -> Callable[[Connection], Done[PayrollRun]]:
+    def work(conn: Connection) -> Done[PayrollRun]:
+        run = run_payroll(conn, month, rules, today)
+        slips = run.payslips
         capped = sum(1 for s in slips if s.capped)
         gross = sum((s.gross for s in slips), ZERO)
         cost = sum((s.employer_cost for s in slips), ZERO)
-        return Done(f"{len(slips)} payslips ({capped} capped), gross {fmt(gross)}, "
-                    f"employer cost {fmt(cost)}", slips)
+        detail = f"{len(slips)} payslips ({capped} capped), gross {fmt(gross)}, employer cost {fmt(cost)}"
+        if run.stale:
+            detail += (f"; {len(run.stale)} would now pay differently (`cae payroll rerun`): "
+                       + ", ".join(s.member_id for s in run.stale[:20]))
+        return Done(detail, run, warning=bool(run.stale))
     return work
 
 
@@ -49,26 +53,36 @@ def _reconcile(month: str) -> Callable[[Connection], Done[Reconciliation]]:
     return work
 
 
-def _close(month: str) -> Callable[[Connection], Done[int]]:
+def _close(month: str, today: date | None, without_payroll: bool) -> Callable[[Connection], Done[int]]:
     def work(conn: Connection) -> Done[int]:
+        check_close(plan_close(conn, month), today or date.today(), without_payroll)
         numbered = close_month(conn, month)
-        return Done(f"closed; {numbered} entries got their definitive number", numbered)
+        return Done(f"closed{' without payroll' if without_payroll else ''}; {numbered} entries got their "
+                    "definitive number", numbered)
     return work
 
 
-def payroll(engine: Engine, month: str, rules: Rules, *, origin: str,
-            started_by: str) -> tuple[Run, list[Payslip]] | None:
-    return run_job(engine, PAYROLL, month, _payroll(month, rules), origin=origin, started_by=started_by)
+def payroll(engine: Engine, month: str, rules: Rules, *, origin: str, started_by: str,
+            today: date | None = None) -> tuple[Run, PayrollRun] | None:
+    return run_job(engine, PAYROLL, month, _payroll(month, rules, today), origin=origin, started_by=started_by)
 
 
-def reconciliation(engine: Engine, month: str, rules: Rules, *, origin: str,
-                   started_by: str) -> tuple[Run, Reconciliation] | None:
+def reconciliation(engine: Engine, month: str, rules: Rules, *, origin: str, started_by: str,
+                   today: date | None = None) -> tuple[Run, Reconciliation] | None:
     return run_job(engine, RECONCILE, month, _reconcile(month), origin=origin, started_by=started_by)
 
 
-def close(engine: Engine, month: str, rules: Rules, *, origin: str,
-          started_by: str) -> tuple[Run, int] | None:
-    return run_job(engine, CLOSE, month, _close(month), origin=origin, started_by=started_by)
+def close(engine: Engine, month: str, rules: Rules, *, origin: str, started_by: str,
+          today: date | None = None, without_payroll: bool = False) -> tuple[Run, int] | None:
+    """The close, refused if the month has not ended on `today` or its payroll left someone unpaid."""
+    return run_job(engine, CLOSE, month, _close(month, today, without_payroll), origin=origin,
+                   started_by=started_by)
+
+
+def close_plan(engine: Engine, month: str) -> ClosePlan:
+    """What `close` would lock and number, read without changing anything."""
+    with engine.connect() as conn:
+        return plan_close(conn, month)
 
 
 JOBS: dict[str, Callable[..., tuple[Run, Any] | None]] = {

@@ -1,66 +1,156 @@
 """Running a month's payroll (DOMAIN.md rule 6): idempotent, in one transaction.
 
-Each member's payslip is recorded under the key `payroll:<month>:<member>` in
-the same table of processed event ids as the events, so running a month again
-pays nobody twice and returns the same lines, and a member who became eligible
-since (a late `salary.set`) is paid on the next run.
+Each member's payslip is recorded under the internal key of its month and
+member (`engine.payroll.payslip_key`) in the same table of processed ids as
+the events, so running a month again pays nobody twice and returns the same
+lines, and a member who became eligible since (a late `salary.set`) is paid on
+the next run. A run of a month already paid also says whose payslip, computed
+again now, would pay differently: those are corrected with `cae payroll rerun`.
+
+The budget a payslip may spend (`budgets_before_payroll`) is the member's
+activity budget at the end of its month, counting every payroll already
+posted for any other month, whenever it was run: paying December, then
+November, then October spends one budget once, not three times (issue 8).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
+from engine import chart
 from engine.config import Rules
+from engine.corrections import same_pay
 from engine.money import from_cents, to_cents
-from engine.payroll import Payslip, payroll_entry, payslip, requested_gross
-from engine.periods import last_day
+from engine.payroll import Payslip, payroll_entry, payslip, payslip_key, requested_gross
+from engine.periods import last_day, next_month, parse_month
 from engine.state import Member, Salary
 from engine.statement import budget
 from ledger import schema
 from ledger.balances import member_sums
 from ledger.book_store import locked_through
+from ledger.bulk import chunks
+from ledger.locks import lock_books
 from ledger.payslips import current as current_payslips
 from ledger.posting import post
+
+_PAY_ACCOUNTS = (chart.GROSS_PAY, chart.EMPLOYER_CONTRIBUTIONS)
 
 
 class PayrollError(RuntimeError):
     pass
 
 
-def run_payroll(conn: Connection, month: str, rules: Rules) -> list[Payslip]:
+@dataclass(frozen=True, slots=True)
+class PayrollRun:
+    """The month's payslips, and those that computed again now would pay differently."""
+
+    payslips: list[Payslip]
+    stale: list[Payslip]  # the payslip as it would be now, for each that differs from the one paid
+
+
+def check_not_ahead(month: str, today: date) -> None:
+    """A payroll more than one month ahead of today is surely a typo (issue 8)."""
+    if month > next_month(f"{today.year:04d}-{today.month:02d}"):
+        raise PayrollError(f"{month} is more than one month ahead of today ({today}): its payroll "
+                           "cannot run yet")
+
+
+def run_payroll(conn: Connection, month: str, rules: Rules, today: date | None = None) -> list[Payslip]:
+    return payroll(conn, month, rules, today).payslips
+
+
+def payroll(conn: Connection, month: str, rules: Rules, today: date | None = None) -> PayrollRun:
+    check_not_ahead(month, today or date.today())
+    lock_books(conn)
     lock = locked_through(conn)
-    if lock is not None and month <= lock:
-        existing = payslips(conn, month)
-        if existing:
-            return existing
+    closed = lock is not None and month <= lock
+    done = set(conn.scalars(select(schema.payslips.c.member_id).where(schema.payslips.c.month == month)))
+    if closed and not done:
         raise PayrollError(f"month {month} is closed: its payroll can no longer run")
-    done = {row for row in conn.scalars(select(schema.payslips.c.member_id)
-                                        .where(schema.payslips.c.month == month))}
-    candidates = [m for m in members_on(conn, month) if m.member_id not in done]
+    members = members_on(conn, month)
     salaries = salaries_by_member(conn)
-    due = {m.member_id: (m, gross) for m in candidates
-           if (gross := requested_gross(m, month, salaries.get(m.member_id, []))) is not None}
-    if due:
-        _, to_date = member_sums(conn, month, list(due))
+    wanted = {m.member_id: (m, gross) for m in members
+              if (gross := requested_gross(m, month, salaries.get(m.member_id, []))) is not None}
+    due = {mid: found for mid, found in wanted.items() if mid not in done}
+    if due and not closed:
+        budgets = budgets_before_payroll(conn, month, due)
         rates = rules.at(last_day(month))
         now = datetime.now(timezone.utc)
-        slips = [payslip(mid, month, gross, budget(to_date.get(mid, {})), rates)
-                 for mid, (member, gross) in sorted(due.items())]
+        slips = [payslip(mid, month, gross, budgets[mid], rates) for mid, (_, gross) in sorted(due.items())]
         entries = {s.member_id: payroll_entry(s, due[s.member_id][0].name) for s in slips}
         conn.execute(insert(schema.processed_events), [
-            {"event_id": f"payroll:{month}:{s.member_id}", "fingerprint": "-" * 64,
+            {"event_id": payslip_key(month, s.member_id), "fingerprint": "-" * 64,
              "type": "payroll.run", "entry_count": 1 if entries[s.member_id] else 0,
              "source": "cae payroll run", "processed_at": now} for s in slips])
         conn.execute(insert(schema.payslips), [_row(s) for s in slips])
         post(conn, [(e, 0) for e in entries.values() if e is not None], now)
-    return payslips(conn, month)
+    shown = payslips(conn, month)
+    return PayrollRun(shown, _stale(conn, month, shown, wanted, rules))
+
+
+def _stale(conn: Connection, month: str, shown: list[Payslip], wanted: dict[str, tuple[Member, Decimal]],
+           rules: Rules) -> list[Payslip]:
+    """The payslips that, computed again from the ledger as it stands, would pay differently."""
+    if not shown:
+        return []
+    budgets = budgets_before_payroll(conn, month, [s.member_id for s in shown])
+    rates = rules.at(last_day(month))
+    fresh = [payslip(s.member_id, month, wanted[s.member_id][1] if s.member_id in wanted else Decimal(0),
+                     budgets[s.member_id], rates) for s in shown]
+    return [new for old, new in zip(shown, fresh) if not same_pay(old, new)]
+
+
+def budgets_before_payroll(conn: Connection, month: str, member_ids: Iterable[str]) -> dict[str, Decimal]:
+    """Rule 5 at the month's end, before its payroll, counting every other month's payroll.
+
+    The movements up to the month's end, with the documents dated in it or
+    before that were posted later (the month was closed: rule 7) — but for the
+    payroll accounts, where it is the payslips of every other month whatever
+    their date (a later month's payroll already run, a correction posted
+    later) and none of this month's own (so that a correction computes it
+    afresh).
+    """
+    ids = sorted(set(member_ids))
+    _, to_date = member_sums(conn, month, ids)
+    end = last_day(month)
+    late = _sums(conn, ids, (schema.entries.c.journal != "PA", schema.entries.c.entry_date > end,
+                             schema.entries.c.piece_date <= end))
+    pay = _sums(conn, ids, (schema.entries.c.journal == "PA", schema.lines.c.account.in_(_PAY_ACCOUNTS),
+                            (schema.entries.c.piece_date < parse_month(month)) | (schema.entries.c.piece_date > end)))
+    found = {}
+    for member_id in ids:
+        sums = dict(to_date.get(member_id, {}))
+        for account, amount in late.get(member_id, {}).items():
+            sums[account] = sums.get(account, Decimal(0)) + amount
+        for account in _PAY_ACCOUNTS:
+            sums[account] = pay.get(member_id, {}).get(account, Decimal(0))
+        found[member_id] = budget(sums)
+    return found
+
+
+def _sums(conn: Connection, member_ids: list[str], where: tuple[Any, ...]) -> dict[str, dict[str, Decimal]]:
+    """The members' movements per account (debit positive) of the entries `where` selects."""
+    lines, entries = schema.lines, schema.entries
+    found: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for chunk in chunks(member_ids):
+        query = (select(lines.c.member_id, lines.c.account, func.sum(lines.c.amount))
+                 .join(entries, entries.c.id == lines.c.entry_id)
+                 .where(lines.c.member_id.in_(chunk), *where)
+                 .group_by(lines.c.member_id, lines.c.account))
+        for member_id, account, cents in conn.execute(query):
+            found[member_id][account] = from_cents(int(cents))
+    return found
 
 
 def members_on(conn: Connection, month: str) -> list[Member]:
-    """Every member who had joined by the month's end, with their status history."""
+    """Every member who had joined by the month's end, with their status history in event order."""
     m, s = schema.members, schema.member_statuses
     members = {r.member_id: Member(r.member_id, r.name, r.joined_on, [], r.associate_on, r.left_on)
                for r in conn.execute(select(m).where(m.c.joined_on <= last_day(month)))}
@@ -83,7 +173,7 @@ def _row(s: Payslip) -> dict[str, object]:
             "gross": to_cents(s.gross), "employer_contributions": to_cents(s.employer_contributions),
             "employee_contributions": to_cents(s.employee_contributions), "net": to_cents(s.net),
             "budget_before": to_cents(s.budget_before), "capped": s.capped,
-            "event_id": f"payroll:{s.month}:{s.member_id}"}
+            "event_id": payslip_key(s.month, s.member_id)}
 
 
 def payslips(conn: Connection, month: str) -> list[Payslip]:

@@ -13,6 +13,7 @@ from engine.periods import last_day, parse_month
 from engine.reconciliation import MemberLine, Reconciliation, UnpaidInvoice, reconcile
 from ledger import schema
 from ledger.balances import trial_balance
+from ledger.invoices import with_due
 from ledger.payroll_run import members_on, payslips, salaries_by_member
 from ledger.statements import statements
 
@@ -50,13 +51,12 @@ def _unpaid_invoices(conn: Connection, month: str) -> tuple[list[UnpaidInvoice],
     The oldest `SHOWN` of them, and how many there are: a large cooperative has
     thousands, and the report names the first ones.
     """
+    query, due = with_due()
     i = schema.invoices
-    due = i.c.ttc - i.c.credited_ttc - i.c.paid
-    late = (i.c.issued_on < last_day(month) - UNPAID_AFTER, due > 0)
-    query = (select(i.c.invoice_id, i.c.member_id, i.c.issued_on, due).where(*late)
-             .order_by(i.c.issued_on, i.c.invoice_id).limit(SHOWN))
-    count = conn.scalar(select(func.count()).select_from(i).where(*late)) or 0
-    return [UnpaidInvoice(r[0], r[1], r[2], from_cents(int(r[3]))) for r in conn.execute(query)], count
+    late = query.where(i.c.issued_on < last_day(month) - UNPAID_AFTER, due > 0)
+    count = conn.scalar(select(func.count()).select_from(late.subquery())) or 0
+    rows = conn.execute(late.order_by(i.c.issued_on, i.c.invoice_id).limit(SHOWN))
+    return [UnpaidInvoice(r.invoice_id, r.member_id, r.issued_on, from_cents(int(r.due))) for r in rows], count
 
 
 def _late_pieces(conn: Connection, month: str) -> list[str]:

@@ -4,6 +4,16 @@ Money is stored as integer cents (`BigInteger`): SQLite has no exact decimal
 type and would sum `NUMERIC` as floats; integer sums are exact everywhere.
 A line's amount is signed, debit positive, credit negative.
 
+Every date, month and timestamp column is checked by the database to be one:
+PostgreSQL's types do it; on SQLite, where a column takes any text, a CHECK
+constraint does (`'2026-10-15x'` or `'20261015'` would otherwise slip past the
+closed-month rule, whose `strftime` gives NULL for them).
+
+The rules' state is recorded, never rewritten: an invoice row is the invoice
+as issued, what credit notes and payments did to it are their own `documents`
+rows, and a member's bases are the sum of their `base_moves`. A member row
+changes once at most per fact (association, departure), from unknown to known.
+
 The invariants of DOMAIN.md that must hold whoever writes (balance, no update
 or delete, one set of entries per event, continuous numbering, closed months)
 live in `ledger.invariants`, as triggers and constraints of the database.
@@ -21,7 +31,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -45,7 +54,46 @@ metadata = MetaData(naming_convention={
 })
 
 Id = String(128)
+# An event id (1 to 128 characters) or an internal key (`engine.keys`), which adds a
+# prefix and a month to a member id and so needs more room than an event id.
+EventKey = String(256)
 Cents = BigInteger
+MONTH_TEXT = String(7)
+
+
+def _sqlite(check: str, name: str) -> CheckConstraint:
+    constraint = CheckConstraint(check, name=name)
+    constraint.ddl_if(dialect="sqlite")
+    return constraint
+
+
+def dates(*columns: str, nullable: tuple[str, ...] = ()) -> list[CheckConstraint]:
+    """SQLite: each column holds a real ISO date (`date(x)` gives it back unchanged)."""
+    return [_sqlite(f"{c} IS NULL OR {c} = date({c})" if c in nullable else f"{c} = date({c})",
+                    f"{c}_is_a_date") for c in columns]
+
+
+def moments(*columns: str, nullable: tuple[str, ...] = ()) -> list[CheckConstraint]:
+    """SQLite: each column holds a timestamp as text that `datetime()` can read."""
+    checks = []
+    for c in columns:
+        check = f"typeof({c}) = 'text' AND datetime({c}) IS NOT NULL"
+        checks.append(_sqlite(f"{c} IS NULL OR ({check})" if c in nullable else check, f"{c}_is_a_time"))
+    return checks
+
+
+def months(*columns: str) -> list[CheckConstraint]:
+    """Both dialects: each column is a month `YYYY-MM` (no such type exists)."""
+    checks = []
+    for c in columns:
+        sqlite_check = CheckConstraint(
+            f"{c} GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]' AND substr({c}, 6, 2) BETWEEN '01' AND '12'",
+            name=f"{c}_is_a_month")
+        sqlite_check.ddl_if(dialect="sqlite")
+        pg_check = CheckConstraint(f"{c} ~ '^[0-9]{{4}}-(0[1-9]|1[0-2])$'", name=f"{c}_is_a_month")
+        pg_check.ddl_if(dialect="postgresql")
+        checks += [sqlite_check, pg_check]
+    return checks
 
 accounts = Table(
     "accounts", metadata,
@@ -61,13 +109,14 @@ journals = Table(
 
 processed_events = Table(
     "processed_events", metadata,
-    Column("event_id", Id, primary_key=True),
+    Column("event_id", EventKey, primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("type", String(40), nullable=False),
     Column("entry_count", Integer, nullable=False),
     Column("source", String(300), nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("entry_count >= 0", name="entry_count"),
+    *moments("processed_at"),
 )
 
 entries = Table(
@@ -75,7 +124,7 @@ entries = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("journal", ForeignKey("journals.code"), nullable=False),
     Column("entry_date", Date, nullable=False),
-    Column("piece_ref", Id, nullable=False),
+    Column("piece_ref", String(256), nullable=False),  # "PAIE-<month>-<member id>" is longer than an id
     Column("piece_date", Date, nullable=False),
     Column("label", Text, nullable=False),  # "Facture <id> <client>": ids and names are long
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
@@ -84,6 +133,8 @@ entries = Table(
     Column("reverses", ForeignKey("entries.id"), nullable=True),
     UniqueConstraint("event_id", "part", name="uq_entries_event_part"),
     CheckConstraint("part >= 0", name="part"),
+    *dates("entry_date", "piece_date"),
+    *moments("posted_at"),
     Index("ix_entries_date", "entry_date"),
 )
 
@@ -108,12 +159,15 @@ entry_numbers = Table(
     Column("entry_id", ForeignKey("entries.id"), nullable=False, unique=True),
     Column("validated_on", Date, nullable=False),
     CheckConstraint("number > 0", name="number"),
+    *dates("validated_on"),
 )
 
 month_locks = Table(
     "month_locks", metadata,
-    Column("month", String(7), primary_key=True),
+    Column("month", MONTH_TEXT, primary_key=True),
     Column("locked_at", DateTime(timezone=True), nullable=False),
+    *months("month"),
+    *moments("locked_at"),
 )
 
 dead_letters = Table(
@@ -127,16 +181,35 @@ dead_letters = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("status", String(10), nullable=False, default="pending"),
     Column("resolved_at", DateTime(timezone=True), nullable=True),
-    CheckConstraint("status IN ('pending', 'replayed')", name="status"),
+    CheckConstraint("status IN ('pending', 'replayed', 'dismissed')", name="status"),
+    *moments("received_at", "resolved_at", nullable=("resolved_at",)),
+    Index("ix_dead_letters_event_id", "event_id"),
+)
+
+dead_letter_history = Table(
+    # Every attempt at a dead letter and how it was settled: the reason it was refused, each
+    # replay's reason, and who dismissed it and why. Append-only: the first reason stays.
+    "dead_letter_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("letter_id", ForeignKey("dead_letters.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("by", String(200), nullable=False),
+    CheckConstraint("action IN ('rejected', 'retried', 'replayed', 'dismissed')", name="action"),
+    *moments("at"),
 )
 
 members = Table(
+    # associate_on and left_on are set once each, from NULL (ledger.invariants): a fact recorded
+    # is never rewritten, and every other column never changes.
     "members", metadata,
     Column("member_id", Id, primary_key=True),
     Column("name", String(500), nullable=False),
     Column("joined_on", Date, nullable=False),
     Column("associate_on", Date, nullable=True),
     Column("left_on", Date, nullable=True),
+    *dates("joined_on", "associate_on", "left_on", nullable=("associate_on", "left_on")),
 )
 
 member_statuses = Table(
@@ -147,43 +220,71 @@ member_statuses = Table(
     Column("status", String(10), nullable=False),
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
     CheckConstraint("status IN ('cape', 'salarie')", name="status"),
+    *dates("since"),
 )
 
 invoices = Table(
+    # The invoice as issued. `rates`: its HT and VAT per VAT rate, as JSON text
+    # `[["0.20", ht cents, vat cents], …]` (DOMAIN.md rule 1 credits it rate by rate);
+    # read with `json.loads`, never evaluated. What is credited and paid is in `documents`.
     "invoices", metadata,
     Column("invoice_id", Id, primary_key=True),
-    Column("member_id", ForeignKey("members.member_id"), nullable=False),
+    Column("member_id", ForeignKey("members.member_id"), nullable=False, index=True),
     Column("client", String(500), nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("ht", Cents, nullable=False),
     Column("ttc", Cents, nullable=False),
-    Column("credited_ht", Cents, nullable=False),
-    Column("credited_ttc", Cents, nullable=False),
-    Column("paid", Cents, nullable=False),
+    Column("rates", Text, nullable=False),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
+    *dates("issued_on"),
 )
 
 documents = Table(
+    # Every credit note, payment and expense, once each (a document id is taken once per kind).
+    # For a credit note: its invoice, its TTC in `amount` and its `rates` like an invoice's;
+    # for a payment: its invoice and amount, and whether it came from the client's credit.
     "documents", metadata,
     Column("kind", String(20), primary_key=True),
-    Column("doc_id", Id, primary_key=True),
+    Column("doc_id", EventKey, primary_key=True),  # a document id, or an internal key (revision 0004)
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
+    Column("member_id", Id, nullable=True),
+    Column("invoice_id", Id, nullable=True),
+    Column("issued_on", Date, nullable=True),
+    Column("amount", Cents, nullable=True),
+    Column("rates", Text, nullable=True),
+    Column("from_credit", Boolean, nullable=False, server_default="0"),
+    CheckConstraint("kind IN ('credit_note', 'payment', 'expense')", name="kind"),
+    *dates("issued_on", nullable=("issued_on",)),
+    Index("ix_documents_invoice", "invoice_id"),
 )
 
-member_bases = Table(
-    "member_bases", metadata,
-    Column("member_id", ForeignKey("members.member_id"), primary_key=True),
-    Column("month", String(7), primary_key=True),
+base_moves = Table(
+    # What each event did to a member's month bases (DOMAIN.md rules 3 and 4): the
+    # contribution base, the sociétariat base, and its sales (`revenue`, signed HT) with the
+    # date that decides whether they count for the sociétariat (the invoice's own date).
+    # A member-month's bases are the sum of its moves; nothing is ever rewritten.
+    "base_moves", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", ForeignKey("members.member_id"), nullable=False),
+    Column("month", MONTH_TEXT, nullable=False),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
     Column("contribution", Cents, nullable=False),
     Column("societariat", Cents, nullable=False),
+    Column("revenue", Cents, nullable=False),
+    Column("sale_date", Date, nullable=True),
+    *months("month"),
+    *dates("sale_date", nullable=("sale_date",)),
+    Index("ix_base_moves_member_month", "member_id", "month"),
 )
 
 salaries = Table(
     "salaries", metadata,
     Column("id", Integer, primary_key=True),
     Column("member_id", ForeignKey("members.member_id"), nullable=False, index=True),
-    Column("from_month", String(7), nullable=False),
+    Column("from_month", MONTH_TEXT, nullable=False),
     Column("gross", Cents, nullable=False),
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
+    *months("from_month"),
 )
 
 def _payslip_figures() -> list[Column[Any]]:
@@ -195,17 +296,18 @@ def _payslip_figures() -> list[Column[Any]]:
 
 payslips = Table(
     "payslips", metadata,
-    Column("month", String(7), primary_key=True),
+    Column("month", MONTH_TEXT, primary_key=True),
     Column("member_id", ForeignKey("members.member_id"), primary_key=True),
     *_payslip_figures(),
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
+    *months("month"),
 )
 
 payslip_revisions = Table(
     # A payslip corrected after its run (`cae payroll rerun`): payslips rows are never
     # rewritten, each correction is a new revision; the current payslip is the latest one.
     "payslip_revisions", metadata,
-    Column("month", String(7), primary_key=True),
+    Column("month", MONTH_TEXT, primary_key=True),
     Column("member_id", Id, primary_key=True),
     Column("revision", Integer, primary_key=True),
     *_payslip_figures(),
@@ -215,6 +317,8 @@ payslip_revisions = Table(
     ForeignKeyConstraint(["month", "member_id"], ["payslips.month", "payslips.member_id"],
                          name="fk_payslip_revisions_payslips"),
     CheckConstraint("revision > 0", name="revision"),
+    *months("month"),
+    *dates("posted_on"),
 )
 
 runs = Table(
@@ -224,7 +328,7 @@ runs = Table(
     "runs", metadata,
     Column("id", Integer, primary_key=True),
     Column("job", String(20), nullable=False),
-    Column("month", String(7), nullable=False),
+    Column("month", MONTH_TEXT, nullable=False),
     Column("member_id", Id, nullable=True),
     Column("origin", String(10), nullable=False),
     Column("started_by", String(200), nullable=False),
@@ -235,16 +339,9 @@ runs = Table(
     Column("claim", String(60), nullable=True, unique=True),
     CheckConstraint("origin IN ('scheduled', 'manual')", name="origin"),
     CheckConstraint("outcome IN ('ok', 'warning', 'failed')", name="outcome"),
+    *months("month"),
+    *moments("started_at", "finished_at"),
     Index("ix_runs_month_job", "month", "job"),
-)
-
-scheduler_jobs = Table(
-    # APScheduler's SQLAlchemyJobStore table, declared here so that the migrations own
-    # it (the job store finds it and does not create its own): same columns and index.
-    "apscheduler_jobs", metadata,
-    Column("id", String(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
 )
 
 governance_events = Table(

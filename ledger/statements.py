@@ -13,6 +13,7 @@ from engine.statement import Statement, statement
 from ledger import schema
 from ledger.balances import member_sums
 from ledger.payslips import current as current_payslips
+from engine.wording import term
 
 
 class UnknownMember(LookupError):
@@ -29,7 +30,7 @@ def statements(conn: Connection, month: str, member_ids: Iterable[str] | None = 
         found = set(conn.scalars(query))
         missing = [x for x in wanted if x not in found]
         if missing:
-            raise UnknownMember(f"unknown member {missing[0]!r}")
+            raise UnknownMember(f"unknown member {term(missing[0])}")
         ids = wanted
     else:
         ids = list(conn.scalars(query))

@@ -7,9 +7,17 @@ dead letters go in together, so a crash before the commit leaves nothing and
 a redelivery after it finds every id already processed (pyeventsourcing's
 tracking-table idea, with the event id as the key).
 
-If the database refuses a batch (a concurrent writer, an invariant we did not
-foresee), the batch is retried one event at a time, so the one bad event ends
-in the dead letters with the database's reason and the others go through.
+The batch first takes the locks of what it touches (its members, and the
+governance record), and only then reads which of its ids were processed: a
+batch delivered twice at once (a Kafka rebalance, two workers overlapping)
+waits for the other delivery's commit and then sees its events as
+duplicates, never as documents "already issued by another event".
+
+Errors are sorted (`ledger.errors`): a transient one (a connection lost, a
+serialisation failure) is raised, for the caller to try the batch again
+later; any other makes the batch go again one event at a time, so that the
+one bad event ends in the dead letters with the database's reason and the
+others go through. Nothing blocks a stream for ever.
 """
 
 from __future__ import annotations
@@ -21,36 +29,28 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Engine, insert, select
-from sqlalchemy.exc import IntegrityError, InternalError
 
 from engine import rules as member_rules
 from engine.config import ConfigError, Rules
 from engine.events import AnyEvent, EventError, decode, fingerprint, is_governance
+from engine.periods import posting_date
 from engine.postings import Entry
-from governance.gate import GovernanceRefused
+from engine.wording import term
+from governance.gate import GovernanceRefused, MemberNotYetKnown
 from governance.store import load_gate
 from ledger import deadletters, schema
-from engine.state import Book
-from ledger.book_store import Loaded, load_book, locked_through, save_book
+from ledger.book_store import Wanted, load_book, locked_through, save_book
+from ledger.bulk import chunks, insert_rows, time_format
 from ledger.deadletters import DeadLetter
-from ledger.bulk import insert_rows, time_format
+from ledger.errors import is_transient, reason
+from ledger.locks import lock_batch
 from ledger.posting import post
 
 _PROCESSED_COLUMNS = ("event_id", "fingerprint", "type", "entry_count", "source", "processed_at")
+PIPELINE = "pipeline"  # who settles a dead letter whose event came back corrected
 
 log = logging.getLogger(__name__)
-
-# How each backend says "an invariant refused this": SQLite's RAISE(ABORT) is a
-# constraint error; PostgreSQL's RAISE EXCEPTION is psycopg's RaiseException (a
-# ProgrammingError), bare when it comes from COPY, wrapped by SQLAlchemy otherwise.
-REFUSED = (IntegrityError, InternalError)
-_PG_REFUSED = (psycopg.IntegrityError, psycopg.errors.RaiseException)
-
-
-def _refused(exc: Exception) -> bool:
-    return isinstance(exc, REFUSED) or isinstance(getattr(exc, "orig", exc), _PG_REFUSED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +67,32 @@ class Outcome:
     duplicates: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
+    # With `wait_for_members`: the governance events from the first one naming a member not
+    # yet known, in order, neither processed nor dead-lettered (see `process`).
+    held: list[Raw] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
         self.processed += other.processed
         self.duplicates += other.duplicates
         self.dead_letters += other.dead_letters
         self.entries += other.entries
+        self.held += other.held
 
 
-def process(engine: Engine, raws: Sequence[Raw], rules: Rules) -> Outcome:
-    """Process a batch in order; every event ends processed, duplicate or dead-lettered."""
-    decoded: list[tuple[Raw, AnyEvent | None, str | None]] = []
+Decoded = tuple[Raw, AnyEvent | None, str | None]
+
+
+def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_members: bool = False) -> Outcome:
+    """Process a batch in order; every event ends processed, duplicate, dead-lettered (or held).
+
+    `wait_for_members`: a governance event naming a member the ledger does not
+    know stops the batch there; it and the events after it come back in
+    `Outcome.held`, untouched, for the caller to offer again once the members'
+    stream has caught up (the governance stream keeps its order). Without it,
+    such an event is a dead letter, as it is in a file that names a member
+    before the member joined.
+    """
+    decoded: list[Decoded] = []
     for raw in raws:
         try:
             decoded.append((raw, decode(raw.data), None))
@@ -85,46 +100,62 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules) -> Outcome:
             decoded.append((raw, None, str(exc)))
     try:
         with engine.begin() as conn:
-            return _process(conn, decoded, rules)
+            return _process(conn, decoded, rules, wait_for_members)
     except Exception as exc:
-        if not _refused(exc):
+        if is_transient(exc):
             raise
         log.warning("batch of %d refused by the database (%s); retrying event by event",
-                    len(raws), str(getattr(exc, "orig", exc)).splitlines()[0])
+                    len(raws), reason(exc))
     outcome = Outcome()
-    for item in decoded:
+    for at, item in enumerate(decoded):
         try:
             with engine.begin() as conn:
-                outcome.add(_process(conn, [item], rules))
+                one = _process(conn, [item], rules, wait_for_members)
         except Exception as exc:
-            if not _refused(exc):
-                raise
-            reason = f"refused by the ledger: {str(getattr(exc, 'orig', exc)).splitlines()[0]}"
+            if is_transient(exc):
+                raise  # what went through is committed: a retry finds it as duplicates
+            if not _is_refusal(exc):
+                log.error("event %s could not be processed", item[0].source, exc_info=exc)
+            letter = DeadLetter(item[0].data, f"refused by the ledger: {reason(exc)}", item[0].source,
+                                _event_id(item[1]))
             with engine.begin() as conn:
-                letter = DeadLetter(item[0].data, reason, item[0].source, _event_id(item[1]))
                 deadletters.record(conn, [letter])
             outcome.dead_letters.append(letter)
+            continue
+        outcome.add(one)
+        if one.held:
+            outcome.held += [raw for raw, _, _ in decoded[at + 1:]]
+            break
     return outcome
+
+
+def _is_refusal(exc: Exception) -> bool:
+    """The database said no (a constraint, a trigger, a value it cannot take): a data error, not a bug."""
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError)
 
 
 def _event_id(event: AnyEvent | None) -> str | None:
     return event.event_id if event is not None else None
 
 
-def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | None]],
-             rules: Rules) -> Outcome:
+def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_members: bool) -> Outcome:
     outcome = Outcome()
     events = [e for _, e, _ in decoded if e is not None]
+    member_events = [e for e in events if not is_governance(e)]
+    lock_batch(conn, {e.get("member_id") for e in member_events} - {None},
+               governance=len(member_events) < len(events))
     seen = _known_fingerprints(conn, {e.event_id for e in events})
     lock = locked_through(conn)
-    book, loaded = _load(conn, events, lock, rules.tiered)
+    book = load_book(conn, _wanted(member_events, lock), lock)
     gate = load_gate(conn, [e for e in events if is_governance(e)], book.members)
     processed: list[tuple[Any, ...]] = []
     governance: list[dict[str, Any]] = []
     postings: list[tuple[Entry, int]] = []
     now = datetime.now(timezone.utc)
     processed_at = time_format(conn)(now)
-    for raw, event, error in decoded:
+    for at, (raw, event, error) in enumerate(decoded):
         if event is None:
             outcome.dead_letters.append(DeadLetter(raw.data, error or "invalid event", raw.source))
             continue
@@ -135,13 +166,19 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
                 outcome.duplicates += 1
             else:
                 outcome.dead_letters.append(DeadLetter(
-                    raw.data, f"event id {event.event_id!r} was already processed with different content",
-                    raw.source, event.event_id))
+                    raw.data, f"event id {term(event.event_id)} was already processed with different "
+                              "content", raw.source, event.event_id))
             continue
         entries: list[Entry] = []
         if is_governance(event):
             try:
                 gate.admit(event)
+            except MemberNotYetKnown as exc:
+                if wait_for_members:
+                    outcome.held = [item[0] for item in decoded[at:]]
+                    break
+                outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
+                continue
             except GovernanceRefused as exc:
                 outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
                 continue
@@ -160,10 +197,12 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
         outcome.entries.extend(entries)
         outcome.processed += 1
     insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, processed)
-    save_book(conn, book, loaded)
+    save_book(conn, book)
     if governance:
         conn.execute(insert(schema.governance_events), governance)
     post(conn, postings, now)
+    if processed:
+        deadletters.settle_corrected(conn, [row[0] for row in processed], PIPELINE, now)
     deadletters.record(conn, outcome.dead_letters, now)
     return outcome
 
@@ -171,37 +210,33 @@ def _process(conn: Connection, decoded: list[tuple[Raw, AnyEvent | None, str | N
 def _known_fingerprints(conn: Connection, event_ids: set[str]) -> dict[str, str]:
     p = schema.processed_events
     found: dict[str, str] = {}
-    ids = sorted(event_ids)
-    for i in range(0, len(ids), 900):
+    for chunk in chunks(sorted(event_ids), 900):
         found.update(conn.execute(select(p.c.event_id, p.c.fingerprint)
-                                  .where(p.c.event_id.in_(ids[i:i + 900]))).tuples().all())
+                                  .where(p.c.event_id.in_(chunk))).tuples().all())
     return found
 
 
-def _load(conn: Connection, events: list[AnyEvent], lock: str | None,
-          whole_years: bool) -> tuple[Book, Loaded]:
-    members: set[str] = set()
-    invoices: set[str] = set()
-    bases: set[tuple[str, str]] = set()
-    documents: set[tuple[str, str]] = set()
-    associating: set[str] = set()
+def _wanted(events: list[AnyEvent], lock: str | None) -> Wanted:
+    """What the batch's member events will read: members, invoices, member-years, documents."""
+    wanted = Wanted()
     for event in events:
-        if is_governance(event):
-            continue
-        if event.type == "member.became_associate":
-            associating.add(event.get("member_id"))
-        member_id, invoice_id, month = member_rules.needs(event, lock)
+        member_id, invoice_id = member_rules.needs(event)
         if member_id:
-            members.add(member_id)
-            if month:
-                bases.add((member_id, month))
+            wanted.members.add(member_id)
+            day = member_rules.document_date(event)
+            if day is not None:
+                wanted.member_years.add((member_id, posting_date(day, lock).year))
         if invoice_id:
-            invoices.add(invoice_id)
+            wanted.invoices.add(invoice_id)
+        if event.type == "member.became_associate" and member_id:
+            wanted.associating.add(member_id)
+        if event.get("from_credit") and invoice_id:
+            wanted.from_credit.add(invoice_id)
         for kind in ("credit_note", "payment", "expense"):
             doc_id = event.get(f"{kind}_id")
             if doc_id:
-                documents.add((kind, doc_id))
-    return load_book(conn, members, invoices, bases, documents, lock, whole_years, associating)
+                wanted.documents.add((kind, doc_id))
+    return wanted
 
 
 def to_json(entry: Entry) -> str:

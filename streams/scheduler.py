@@ -1,37 +1,37 @@
 """The monthly routine on a clock: APScheduler asks, `engine.schedule` decides, `ledger.monthly` runs.
 
-One persistent APScheduler job (id `cae-monthly-routine`, in a
-SQLAlchemyJobStore on the ledger's own database) calls `tick` every day at
-the schedule's hour, and once as soon as a scheduler starts. `tick` asks the
+One APScheduler job (id `cae-monthly-routine`, in the scheduler's memory)
+calls `tick` every day at the schedule's hour, and once as soon as a
+scheduler starts. `tick` asks the
 pure `engine.schedule.due_jobs` what is due at that moment, given the run
 records, and runs it: the month's payroll on its day, the reconciliation
 after it, the close of the month before on its day. Missed runs therefore
 run once at the next start (coalesced: however many ticks were missed, the
 next one finds each job due once), and a job that failed is due again at
-the next tick.
+the next tick. Nothing of the scheduler is kept in the database: what is due
+is decided from the run records, so there is no job store to keep (and none
+to unpickle: APScheduler's SQLAlchemy job store pickles jobs into a table,
+and whoever could write a row of it would run code on the scheduler's host).
 
 Nothing here makes a job run once: two schedulers (`cae scheduler` and a
 worker, or two workers) may both tick; the database makes the second one
-find the job done (`ledger.runs`). The job functions are module-level and
-take the database URL and the month, so the job store can keep them by
-reference, and a worker can start the routine with `start_background`.
+find the job done (`ledger.runs`). A worker can start the routine with
+`start_background`.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from engine.config import Rules, load_rules, read_config
 from engine.schedule import (CLOSE, PAYROLL, RECONCILE, Due, Schedule, due_jobs, months_in_view,
@@ -76,15 +76,15 @@ def run_due(engine: Engine, rules: Rules, schedule: Schedule, now: datetime,
         if due.month in failed:
             ran.append(Ran(due.job, due.month, "skipped", "an earlier job of the month failed"))
             continue
-        ran.append(_run(engine, rules, due, by))
+        ran.append(_run(engine, rules, due, by, now.astimezone(schedule.zone).date()))
         if ran[-1].outcome == "failed":
             failed.add(due.month)
     return ran
 
 
-def _run(engine: Engine, rules: Rules, due: Due, by: str) -> Ran:
+def _run(engine: Engine, rules: Rules, due: Due, by: str, today: date) -> Ran:
     try:
-        result = monthly.JOBS[due.job](engine, due.month, rules, origin=SCHEDULED, started_by=by)
+        result = monthly.JOBS[due.job](engine, due.month, rules, origin=SCHEDULED, started_by=by, today=today)
     except Exception as exc:  # recorded as failed by run_job; the next tick tries again
         log.error("%s of %s failed: %s", due.job, due.month, exc)
         return Ran(due.job, due.month, "failed", str(exc).splitlines()[0] if str(exc) else repr(exc))
@@ -95,25 +95,13 @@ def _run(engine: Engine, rules: Rules, due: Due, by: str) -> Ran:
     return Ran(due.job, due.month, run.outcome, run.detail)
 
 
-# The job store pickles the job's arguments into the ledger's own database: it keeps the URL
-# with its password masked, and the process that started the scheduler knows the real one.
-_URLS: dict[str, str] = {}
-
-
-def _job_reference(db_url: str) -> str:
-    masked = make_url(db_url).render_as_string(hide_password=True)
-    _URLS[masked] = db_url
-    return masked
-
-
 def tick(db_url: str, config_path: str | None = None) -> list[Ran]:
     """What APScheduler calls: run whatever is due now.
 
-    `db_url` is the job's stored reference (password masked) or a plain URL.
     The database was migrated when the scheduler was made (`make_scheduler`):
     alembic's migration context is not thread-safe, and ticks run in threads.
     """
-    engine = make_engine(_URLS.get(db_url, db_url))
+    engine = make_engine(db_url)
     try:
         return run_due(engine, load_rules(config_path), load_schedule(config_path),
                        datetime.now(timezone.utc))
@@ -121,47 +109,24 @@ def tick(db_url: str, config_path: str | None = None) -> list[Ran]:
         engine.dispose()
 
 
-def _one(job: str, db_url: str, month: str, config_path: str | None) -> Ran:
-    engine = make_engine(db_url)
-    try:
-        return _run(engine, load_rules(config_path), Due(job, month), scheduler_name())
-    finally:
-        engine.dispose()
-
-
-def payroll_job(db_url: str, month: str, config_path: str | None = None) -> Ran:
-    """A month's payroll as a scheduled job (once per month, whoever else tries), on a migrated database."""
-    return _one(PAYROLL, db_url, month, config_path)
-
-
-def reconcile_job(db_url: str, month: str, config_path: str | None = None) -> Ran:
-    return _one(RECONCILE, db_url, month, config_path)
-
-
-def close_job(db_url: str, month: str, config_path: str | None = None) -> Ran:
-    return _one(CLOSE, db_url, month, config_path)
-
-
 def make_scheduler(db_url: str, config_path: str | None = None, *, blocking: bool = False,
                    every_seconds: float | None = None) -> BaseScheduler:
-    """A scheduler whose one job, kept in the database, ticks daily at the schedule's hour.
+    """A scheduler whose one job ticks daily at the schedule's hour, and once as it starts.
 
     `every_seconds` ticks on an interval instead (tests, or a tighter watch).
-    The job is (re)written on each start with a first run right away: that
-    start-up tick is what runs the jobs missed while no scheduler was up.
+    The start-up tick is what runs the jobs missed while no scheduler was up.
     """
     schedule = load_schedule(config_path)
-    open_ledger(db_url).dispose()  # migrated here, once: the job store's table comes with it
-    store = SQLAlchemyJobStore(engine=make_engine(db_url))
+    open_ledger(db_url).dispose()  # migrated here, once, before any tick's thread
     kind = BlockingScheduler if blocking else BackgroundScheduler
     scheduler: BaseScheduler = kind(
-        jobstores={"default": store}, timezone=schedule.zone,
+        timezone=schedule.zone,
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1})
     trigger: Any = (IntervalTrigger(seconds=every_seconds, timezone=schedule.zone) if every_seconds
                     else CronTrigger(hour=schedule.at.hour, minute=schedule.at.minute,
                                      timezone=schedule.zone))
-    scheduler.add_job(tick, trigger, args=[_job_reference(db_url), config_path], id=TICK_ID, name="CAE monthly routine",
-                      replace_existing=True, next_run_time=datetime.now(schedule.zone))
+    scheduler.add_job(tick, trigger, args=[db_url, config_path], id=TICK_ID, name="CAE monthly routine",
+                      next_run_time=datetime.now(schedule.zone))
     return scheduler
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 
 from ledger import schema
 from streams.topics import KafkaUnavailable
+from engine.wording import term
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ def group_lag(admin: KafkaAdminClient, group: str, topics: tuple[str, ...]) -> l
         ends = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in tps})
         starts = admin.list_partition_offsets({tp: OffsetSpec.EARLIEST for tp in tps})
     except KafkaError as exc:
-        raise KafkaUnavailable(f"cannot read the lag of group {group!r}: {exc}") from None
+        raise KafkaUnavailable(f"cannot read the lag of group {term(group)}: {exc}") from None
     lags = []
     for tp in sorted(tps):
         mark = committed.get(tp)

@@ -64,11 +64,12 @@ def cli(*args: str, ok: bool = True) -> Any:
     """Run `cae ARGS`; the parsed JSON when `--json` is among them, else the output text."""
     result = CliRunner().invoke(cae, list(args))
     if ok:
-        assert result.exit_code == 0, (result.exit_code, result.output, result.exception)
+        rejected = args[0] == "ingest" and "--json" in args and json.loads(result.stdout)["dead_letters"] > 0
+        assert result.exit_code == (3 if rejected else 0), (result.exit_code, result.output, result.exception)
     else:
         assert result.exit_code == 1, (result.exit_code, result.output)
         return result.output
-    return json.loads(result.output) if "--json" in args else result.output
+    return json.loads(result.stdout) if "--json" in args else result.output
 
 
 def rows(engine: Engine, table: str) -> set[tuple[Any, ...]]:

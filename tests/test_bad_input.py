@@ -74,34 +74,40 @@ CASES = [
     # amounts: strings with at most 2 decimals, positive, no float, no exponent (DOMAIN rule 8)
     Case("float amount", encode(invoice("b01", [line(99.99)])), "99.99 is a float"),
     Case("integer amount", encode(payment("b02", amount=100)), "is not an amount string"),
-    Case("exponent", encode(invoice("b03", [line("1e5")])), "'1e5' is not an amount"),
+    Case("exponent", encode(invoice("b03", [line("1e5")])), '"1e5" is not an amount'),
     Case("20 digits", encode(invoice("b04", [line("12345678901234567890")])), "is not an amount"),
     Case("huge JSON number", b'{"event_id":"b05","type":"payment.received","occurred_at":"2026-10-01T09:00:00Z",'
          b'"payment_id":"P-b05","invoice_id":"F-1","member_id":"M001","received_on":"2026-10-20",'
          b'"amount":123456789012345678901234567890}', "is not an amount string"),
     Case("huge float", VALID_INVOICE.replace(b'"100.00"', b"1e300").replace(b"bad-json", b"b05b"),
          '1e+300 is a float: amounts are strings such as "12.50"'),
-    Case("negative amount", encode(payment("b06", amount="-100.00")), "'-100.00' is not an amount"),
+    Case("negative amount", encode(payment("b06", amount="-100.00")), '"-100.00" is not an amount'),
     Case("zero amount", encode(invoice("b07", [line("0.00")])), "not a positive amount"),
     Case("zero payment", encode(payment("b08", amount="0")), "not a positive amount"),
     Case("3 decimals", encode(invoice("b09", [line("10.005")])), "at most 2 decimals"),
     Case("decimal comma", encode(invoice("b10", [line("10,50")])), "at most 2 decimals"),
-    Case("NaN string", encode(invoice("b11", [line("NaN")])), "'NaN' is not an amount"),
+    Case("NaN string", encode(invoice("b11", [line("NaN")])), '"NaN" is not an amount'),
     Case("NaN literal", VALID_INVOICE.replace(b'"100.00"', b"NaN").replace(b"bad-json", b"b12"),
-         'nan is a float: amounts are strings such as "12.50"'),
+         'NaN is a float: amounts are strings such as "12.50"'),
     Case("Infinity literal", VALID_INVOICE.replace(b'"100.00"', b"Infinity").replace(b"bad-json", b"b13"),
-         'inf is a float: amounts are strings such as "12.50"'),
+         'Infinity is a float: amounts are strings such as "12.50"'),
     Case("float VAT rate", encode(invoice("b14", [line(vat_rate=0.2)])), "0.2 is a float"),
     Case("VAT rate of 150 %", encode(invoice("b15", [line(vat_rate="1.5")])), "not below 1"),
-    Case("boolean amount", encode(invoice("b16", [line(True)])), "is not an amount string"),
+    Case("boolean amount", encode(invoice("b16", [line(True)])), "true is not an amount string"),
+    Case("null amount", encode(invoice("b17", [line(None)])), "null is not an amount string"),
+    Case("list amount", encode(invoice("b18", [line(["10.00"])])), '["10.00"] is not an amount string'),
+    Case("amount with a newline", encode(invoice("b19", [line("10.00\n")])),
+         '"10.00\\n" is not an amount with at most 2 decimals'),
+    Case("duplicate key", VALID_INVOICE.replace(b'"amount_ht": "100.00"', b'"amount_ht": "100.00", "amount_ht": "99999.00"')
+         .replace(b"bad-json", b"b19b"), 'duplicate key "amount_ht"'),
     # the event's shape
     Case("unknown type", encode(event("invoice.deleted", "b20", invoice_id="F-1")),
-         "unknown event type 'invoice.deleted'"),
+         'unknown event type "invoice.deleted"'),
     Case("missing type", encode({k: v for k, v in invoice("b21").items() if k != "type"}),
-         "missing field 'type'"),
+         'missing field "type"'),
     Case("missing field", encode({k: v for k, v in invoice("b22").items() if k != "client"}),
-         "missing field 'client'"),
-    Case("unknown field", encode(invoice("b23", discount="5.00")), "unknown field 'discount'"),
+         'missing field "client"'),
+    Case("unknown field", encode(invoice("b23", discount="5.00")), 'unknown field "discount"'),
     Case("unknown field in a line", encode(invoice("b24", [line(discount="5.00")])), "unknown field"),
     Case("NUL in a field name", encode(invoice("b25", **{"x\u0000y": 1})), "unknown field"),
     Case("lines as an object", encode(invoice("b26", line())), "lines"),
@@ -133,29 +139,33 @@ CASES = [
     Case("deep nesting", b"[" * 5000 + b"]" * 5000, "not valid JSON"),
     Case("1 MB line", encode(invoice("b57", client="x" * 1_000_000)), "over the 65536 bytes limit"),
     # the rules (DOMAIN rule 8) and idempotency (CONTRACT §1)
-    Case("unknown member", encode(invoice("b60", member_id="M404")), "unknown member 'M404'"),
-    Case("unknown invoice", encode(payment("b61", invoice_id="F-404")), "unknown invoice 'F-404'"),
+    Case("unknown member", encode(invoice("b60", member_id="M404")), 'unknown member "M404"'),
+    Case("unknown invoice", encode(payment("b61", invoice_id="F-404")), 'unknown invoice "F-404"'),
     Case("another member's invoice", encode(payment("b62", member_id="M002")),
          "invoice F-1 belongs to member M001, not M002"),
-    Case("non-EUR currency", encode(invoice("b63", currency="USD")), "'USD' is not supported: v1 takes EUR"),
-    Case("non-EUR payment", encode(payment("b64", currency="GBP")), "'GBP' is not supported: v1 takes EUR"),
+    Case("non-EUR currency", encode(invoice("b63", currency="USD")), '"USD" is not supported: v1 takes EUR'),
+    Case("non-EUR payment", encode(payment("b64", currency="GBP")), '"GBP" is not supported: v1 takes EUR'),
     Case("credit note over what is left", encode(event(
         "credit_note.issued", "b65", credit_note_id="A-65", invoice_id="F-1", member_id="M001",
-        issued_on="2026-10-15", lines=[line("1000.01")])), "over what is left of invoice F-1"),
+        issued_on="2026-10-15", lines=[line("1000.01")])), "is over what is left of invoice F-1"),
     Case("credit note dated before its invoice", encode(event(
         "credit_note.issued", "b66", credit_note_id="A-66", invoice_id="F-1", member_id="M001",
         issued_on="2026-10-01", lines=[line("10.00")])), "before its invoice"),
-    Case("payment over what is due", encode(payment("b67", amount="1200.01")), "over the 1200.00 still due"),
+    Case("payment from a credit the client does not have", encode(payment("b67", amount="100.00", from_credit=True)),
+         "is over the 0.00 of credit Atelier Nord has for member M001"),
+    Case("credit note at a VAT rate its invoice does not have", encode(event(
+        "credit_note.issued", "b71", credit_note_id="A-71", invoice_id="F-1", member_id="M001",
+        issued_on="2026-10-15", lines=[line("10.00", "0.10")])), "that invoice F-1 does not have"),
     Case("invoice before the member joined", encode(invoice("b68", issued_on="2025-12-31")),
          "before member M001 joined"),
     Case("invoice id issued again", encode(invoice("b69", invoice_id="F-1")),
-         "invoice 'F-1' was already issued"),
+         'invoice "F-1" was already issued'),
     Case("member joining twice", encode(event("member.joined", "b70", member_id="M001", name="Alice",
                                               joined_on="2026-01-05", status="salarie")),
          "M001 has already joined"),
     Case("event id reused with other content", encode(invoice("ok-2", invoice_id="F-1", issued_on="2026-10-03",
                                                               lines=[line("9999.00")])),
-         "'ok-2' was already processed with different content"),
+         '"ok-2" was already processed with different content'),
 ]
 
 
@@ -173,9 +183,14 @@ def run(*args: str) -> Result:
 
 
 def run_json(*args: str) -> Any:
+    """`cae ... --json`; an ingest exits 3 exactly when some line went to the dead letters."""
     result = run(*args, "--json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    document = json.loads(result.stdout) if result.stdout else None
+    if args[0] == "ingest" and document is not None:
+        assert result.exit_code == (3 if document["dead_letters"] else 0), result.stderr
+    else:
+        assert result.exit_code == 0, result.stderr
+    return document
 
 
 def write(path: Path, raws: list[bytes], newline: bool = True) -> Path:
@@ -249,10 +264,10 @@ def test_a_dead_letter_replayed_after_its_member_joined_is_posted(ledger: str, t
                                                             lines=[line("500.00")]))])
     assert run_json("ingest", str(early), "--db", ledger)["dead_letters"] == 1
     (letter,) = run_json("deadletter", "list", "--db", ledger)["dead_letters"]
-    assert "unknown member 'M003'" in letter["reason"]
+    assert 'unknown member "M003"' in letter["reason"]
 
     assert run_json("deadletter", "replay", "--db", ledger) == {
-        "replayed": 0, "still_pending": [{"id": letter["id"], "reason": "unknown member 'M003'"}]}
+        "replayed": 0, "still_pending": [{"id": letter["id"], "reason": 'unknown member "M003"'}]}
     joined = write(tmp_path / "joined.jsonl", [encode(event(
         "member.joined", "join-2", member_id="M003", name="Chloé Dubois", joined_on="2026-09-01", status="cape"))])
     assert run_json("ingest", str(joined), "--db", ledger)["processed"] == 1
@@ -277,7 +292,7 @@ def test_the_real_command_keeps_quiet_about_bad_bytes(tmp_path: Path) -> None:
                            (bad, {"processed": 0, "duplicates": 0, "dead_letters": 2})):
         done = subprocess.run([command, "ingest", str(path), "--db", db, "--json"],
                               capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == (3 if expected["dead_letters"] else 0), done.stderr
         assert json.loads(done.stdout) == expected
         assert "Traceback" not in done.stderr + done.stdout
     listed = subprocess.run([command, "deadletter", "list", "--db", db, "--json"],

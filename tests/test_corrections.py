@@ -13,12 +13,17 @@ import pytest
 from sqlalchemy import Engine, text
 
 from engine.config import Rules
+from engine.corrections import rerun_event_id
+from engine.keys import internal_key
+from engine.payroll import payslip_key
 from ledger.balances import trial_balance
 from ledger.closing import close_month
 from ledger.payroll_run import payslips, run_payroll
 from ledger.statements import statements
 from tests.ops_support import cli, ingest, invoice, joined, rows, salary
 
+FIRST_RERUN = rerun_event_id("2026-10", "M1", 1)
+RERUNS = internal_key("payroll-rerun", "%")
 HISTORY = ("entries", "lines", "processed_events", "payslips", "payslip_revisions", "runs")
 
 
@@ -63,13 +68,14 @@ def test_a_late_invoice_lifts_a_capped_salary_through_a_reversal_and_a_new_paysl
     assert fixed["after"]["gross"] == "2000.00" and fixed["after"]["capped"] is False
     reversal, payslip = fixed["entries"]
     with capped.connect() as conn:
-        original = conn.scalar(text("SELECT id FROM entries WHERE event_id = 'payroll:2026-10:M1'"))
+        original = conn.scalar(text("SELECT id FROM entries WHERE event_id = :k"),
+                               {"k": payslip_key("2026-10", "M1")})
         posted = conn.execute(text("SELECT event_id, part, reverses FROM entries "
-                                   "WHERE event_id LIKE 'payroll-rerun:%' ORDER BY part")).all()
-        count = conn.scalar(text("SELECT entry_count FROM processed_events "
-                                 "WHERE event_id = 'payroll-rerun:2026-10:M1:1'"))
+                                   "WHERE event_id LIKE :k ORDER BY part"), {"k": RERUNS}).all()
+        count = conn.scalar(text("SELECT entry_count FROM processed_events WHERE event_id = :k"),
+                            {"k": FIRST_RERUN})
     assert reversal["reverses"] == original and payslip["reverses"] is None
-    assert posted == [("payroll-rerun:2026-10:M1:1", 0, original), ("payroll-rerun:2026-10:M1:1", 1, None)]
+    assert posted == [(FIRST_RERUN, 0, original), (FIRST_RERUN, 1, None)]
     assert count == 2
     with capped.connect() as conn:
         (statement,) = statements(conn, "2026-10", ["M1"])
@@ -91,8 +97,8 @@ def test_a_second_correction_reverses_the_first_one(capped: Engine, rules: Rules
                  "--db", db_url, "--json")
     assert second["revision"] == 2 and second["after"]["gross"] == "1500.00"
     with capped.connect() as conn:
-        first_new = conn.scalar(text("SELECT id FROM entries WHERE event_id = 'payroll-rerun:2026-10:M1:1' "
-                                     "AND part = 1"))
+        first_new = conn.scalar(text("SELECT id FROM entries WHERE event_id = :k AND part = 1"),
+                                {"k": FIRST_RERUN})
         gross = conn.scalar(text("SELECT sum(l.amount) FROM lines l JOIN entries e ON e.id = l.entry_id "
                                  "WHERE l.account = '641' AND l.member_id = 'M1'"))
     assert second["entries"][0]["reverses"] == first_new
@@ -124,7 +130,7 @@ def test_a_closed_month_is_corrected_in_the_next_open_one(capped: Engine, rules:
     assert balanced(capped)
     with capped.connect() as conn:
         dates = conn.execute(text("SELECT DISTINCT entry_date, piece_date FROM entries "
-                                  "WHERE event_id LIKE 'payroll-rerun:%'")).all()
+                                  "WHERE event_id LIKE :k"), {"k": RERUNS}).all()
     assert [(str(a), str(b)) for a, b in dates] == [("2026-11-01", "2026-10-31")]
 
 

@@ -39,7 +39,7 @@ def test_demo_json_is_one_document_of_contract_statements(tmp_path: Path) -> Non
     result = _demo(tmp_path, "--json", env={"CAE_DATABASE_URL": f"sqlite:///{elsewhere}"})
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)  # the whole of stdout: exactly one document
-    assert (tmp_path / "cae-demo.db").exists() and not elsewhere.exists()
+    assert (tmp_path / "cae.db").exists() and not elsewhere.exists()
     assert document["month"] == "2026-10" and document["cooperative"]["months"] == ["2026-09", "2026-10"]
     assert len(document["statements"]) >= 10
     for statement in document["statements"]:
@@ -77,6 +77,29 @@ def test_demo_refuses_a_database_that_holds_events(tmp_path: Path) -> None:
     again = _demo(tmp_path, "--json", "--db", url)
     assert again.returncode == 1 and again.stdout == ""
     assert len(again.stderr.strip().splitlines()) == 1 and "already holds events" in again.stderr
+
+
+def test_the_next_command_of_the_readme_reads_the_demo(tmp_path: Path) -> None:
+    """Issue 8: after `cae demo`, `cae statement M001 --month 2026-10` reads the demo's books."""
+    assert _demo(tmp_path, "--json").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "CAE_DATABASE_URL"}
+    done = subprocess.run([CAE, "statement", "M001", "--month", "2026-10", "--json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["member_id"] == "M001"
+
+
+def test_the_demo_leaves_real_books_in_cae_db_alone(tmp_path: Path) -> None:
+    (tmp_path / "one.jsonl").write_text(json.dumps({
+        "event_id": "real-1", "type": "member.joined", "occurred_at": "2026-01-05T09:00:00Z",
+        "member_id": "M001", "name": "Alice", "joined_on": "2026-01-05", "status": "cape"}) + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "CAE_DATABASE_URL"}
+    assert subprocess.run([CAE, "ingest", "one.jsonl", "--json"], cwd=tmp_path, env=env,
+                          capture_output=True, timeout=120).returncode == 0
+    before = (tmp_path / "cae.db").read_bytes()
+    refused = _demo(tmp_path, "--json", env=env)
+    assert refused.returncode == 1 and "not a demo" in refused.stderr
+    assert (tmp_path / "cae.db").read_bytes() == before
 
 
 def test_months_as_a_range_a_month_or_a_count() -> None:

@@ -7,6 +7,7 @@ members' statements. Expected amounts are worked out by hand in the comments.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 from decimal import Decimal
@@ -86,13 +87,43 @@ def test_the_status_on_the_last_day_of_the_month_decides(engine: Engine, rules: 
     assert list(payroll(engine, rules, "2026-10")) == ["M001"]
 
 
-def test_a_member_who_left_before_the_end_of_the_month_is_not_paid(engine: Engine, rules: Rules) -> None:
-    ingest(engine, rules, joined("M001"), joined("M002"),
+def test_a_member_who_left_during_a_month_is_paid_for_it_and_not_after(engine: Engine, rules: Rules) -> None:
+    """Rule 6: the status on the day they left decides a leaver's last month (issue 9)."""
+    ingest(engine, rules, joined("M001"), joined("M002"), joined("M003"),
            invoice("M001", "F-1", "2026-09-03", "5000.00"), invoice("M002", "F-2", "2026-09-03", "5000.00"),
+           invoice("M003", "F-3", "2026-09-03", "5000.00"),
            salary("M001", "2026-09", "1000.00"), salary("M002", "2026-09", "1000.00"),
-           event("member.left", member_id="M002", on="2026-10-20"))
-    assert list(payroll(engine, rules, "2026-09")) == ["M001", "M002"]  # still there on 30 September
+           salary("M003", "2026-09", "1000.00"),
+           event("member.left", member_id="M002", on="2026-10-20"),
+           event("member.status_changed", member_id="M003", on="2026-10-10", status="cape"),
+           event("member.left", member_id="M003", on="2026-10-20"))
+    assert list(payroll(engine, rules, "2026-09")) == ["M001", "M002", "M003"]
+    assert list(payroll(engine, rules, "2026-10")) == ["M001", "M002"]  # M003 was CAPE when she left
+    assert list(payroll(engine, rules, "2026-11")) == ["M001"]
+
+
+def test_a_leaver_on_the_last_day_of_the_month_is_paid_and_reconciled(engine: Engine, rules: Rules,
+                                                                        db_url: str) -> None:
+    ingest(engine, rules, joined("M001"), invoice("M001", "F-1", "2026-10-03", "5000.00"),
+           salary("M001", "2026-10", "1000.00"), event("member.left", member_id="M001", on="2026-10-31"))
     assert list(payroll(engine, rules, "2026-10")) == ["M001"]
+    report = CliRunner().invoke(cae, ["reconcile", "--month", "2026-10", "--db", db_url, "--json"])
+    checks = {c["name"]: c for c in json.loads(report.stdout)["checks"]}
+    assert checks["payroll run for every eligible member"]["ok"] is True
+
+
+def test_same_day_status_changes_resolve_in_event_order_for_payroll_and_register(
+        engine: Engine, rules: Rules, db_url: str) -> None:
+    """Two changes on one date: the later event wins, for the payroll and `cae members` alike
+    (an alphabetical tie-break once paid a CAPE member: "cape" < "salarie")."""
+    ingest(engine, rules, joined("M001", "cape"), invoice("M001", "F-1", "2026-10-03", "5000.00"),
+           salary("M001", "2026-10", "1000.00"),
+           event("member.status_changed", member_id="M001", on="2026-10-15", status="salarie"),
+           event("member.status_changed", member_id="M001", on="2026-10-15", status="cape"))
+    assert list(payroll(engine, rules, "2026-10")) == []
+    listed = CliRunner().invoke(cae, ["members", "--on", "2026-10-20", "--db", db_url, "--json"])
+    (member,) = json.loads(listed.stdout)["members"]
+    assert member["status"] == "cape"
 
 
 def test_the_latest_salary_set_starting_on_or_before_the_month_is_used(engine: Engine, rules: Rules) -> None:
@@ -212,7 +243,7 @@ def test_an_invoice_dated_in_a_closed_month_is_posted_in_the_first_open_month(
     # one November base of 20.10: round(0.115 x 20.10) = 2.31, where two separate months would give 1.16 + 1.16
     assert (november["revenue_ht"], november["contribution"]) == ("20.10", "2.31")
     with engine.connect() as conn:
-        months = set(conn.scalars(select(schema.member_bases.c.month)))
+        months = set(conn.scalars(select(schema.base_moves.c.month)))
     assert months == {"2026-10", "2026-11"}
 
 
@@ -235,4 +266,4 @@ def test_a_statement_of_an_unknown_member_exits_1_with_one_line(engine: Engine, 
     result = CliRunner().invoke(cae, ["statement", "M999", "--month", "2026-10", "--db", db_url, "--json"])
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == "cae: unknown member 'M999'\n"
+    assert result.stderr == 'cae: unknown member "M999"\n'

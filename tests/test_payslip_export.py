@@ -49,7 +49,7 @@ def test_a_payslip_summary_gives_the_ledgers_figures_and_the_year_to_date(paid: 
 
 
 def test_a_payslip_needs_a_member_and_a_payroll(paid: Engine, db_url: str) -> None:
-    assert "unknown member 'M9'" in cli("payslip", "M9", "--month", "2026-10", "--db", db_url, ok=False)
+    assert 'unknown member "M9"' in cli("payslip", "M9", "--month", "2026-10", "--db", db_url, ok=False)
     assert "no payslip for M3 in 2026-10" in cli("payslip", "M3", "--month", "2026-10", "--db", db_url,
                                                  ok=False)
 

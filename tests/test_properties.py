@@ -2,8 +2,8 @@
 
 A story is a random small cooperative: members joining, some becoming
 associates, invoices with random lines and VAT rates, credit notes within what
-is left of their invoice, payments within what is due, expenses direct or not,
-salary requests. The expected figures are computed here, independently of the
+is left of their invoice at each rate (any month after it), payments (now and
+then above what is due), expenses direct or not, salary requests. The expected figures are computed here, independently of the
 engine, from DOMAIN.md's words. The ledger-backed properties run on SQLite
 (a fresh copy of one migrated file per example, so that each example costs
 milliseconds); the backends' equivalence is the business of the contract tests.
@@ -66,19 +66,36 @@ def vat_cents(cents: int, rate: str) -> int:
 
 @dataclass
 class InvoiceModel:
+    """An invoice's HT and VAT per rate, and what credit notes took at each (DOMAIN.md rule 1)."""
+
     invoice_id: str
     member_id: str
     issued_on: date
-    ht: int
-    ttc: int
-    credited_ht: int = 0
-    credited_ttc: int = 0
+    rates: dict[str, list[int]]  # rate -> [ht, vat] as issued
+    credited: dict[str, list[int]] = field(default_factory=dict)
     paid: int = 0
 
     @property
-    def room(self) -> int:
-        """What is left for credit notes and payments together, so that any order of them stays valid."""
-        return self.ttc - self.credited_ttc - self.paid
+    def ttc(self) -> int:
+        return sum(ht + vat for ht, vat in self.rates.values())
+
+    @property
+    def credited_ttc(self) -> int:
+        return sum(ht + vat for ht, vat in self.credited.values())
+
+    def left(self, rate: str) -> tuple[int, int]:
+        ht, vat = self.rates[rate]
+        taken = self.credited.get(rate, [0, 0])
+        return ht - taken[0], vat - taken[1]
+
+    def credit(self, rate: str, ht: int) -> int:
+        """Take `ht` at `rate`; the VAT it takes: all that is left when it empties the rate."""
+        left_ht, left_vat = self.left(rate)
+        vat = left_vat if ht == left_ht else min(vat_cents(ht, rate), left_vat)
+        taken = self.credited.setdefault(rate, [0, 0])
+        taken[0] += ht
+        taken[1] += vat
+        return vat
 
 
 @dataclass
@@ -96,17 +113,33 @@ class Story:
         body = {"event_id": f"ev-{len(self.events) + 1}", "occurred_at": "2026-09-01T08:00:00+02:00", **body}
         self.events.append(body)
 
-    def sale(self, member_id: str, on: date, ht: int, sign: int) -> None:
+    def sale(self, member_id: str, on: date, ht: int, sign: int, counts_from: date) -> None:
+        """A sale posted on `on`, in the sociétariat base if its invoice (dated `counts_from`) counts."""
         key = (member_id, month_of(on))
         self.margin[key] += sign * ht
-        if member_id in self.associate_on and self.associate_on[member_id] <= on:
+        if member_id in self.associate_on and self.associate_on[member_id] <= counts_from:
             self.associate_revenue[key] += sign * ht
 
-    def contribution(self, key: tuple[str, str]) -> int:
-        return round_half_up(max(self.margin[key], 0) * Fraction("0.115"))
+    @staticmethod
+    def month_figures(bases: dict[tuple[str, str], int], rate: str) -> dict[tuple[str, str], int]:
+        """Rules 3 and 4: each member-month's f(Y(M)) − f(Y(M−1)), Y the year to date (all of 2026 here)."""
+        figures: dict[tuple[str, str], int] = {}
+        for member_id in {m for m, _ in bases}:
+            before = 0
+            for month in sorted(month for m, month in bases if m == member_id):
+                after = before + bases[(member_id, month)]
+                f = (lambda x: round_half_up(max(x, 0) * Fraction(rate)))
+                if f(after) - f(before):
+                    figures[(member_id, month)] = f(after) - f(before)
+                before = after
+        return figures
 
-    def societariat(self, key: tuple[str, str]) -> int:
-        return round_half_up(max(self.associate_revenue[key], 0) * Fraction("0.03"))
+    def contributions(self) -> dict[tuple[str, str], int]:
+        return self.month_figures(self.margin, "0.115")
+
+    def societariat_postings(self) -> dict[tuple[str, str], int]:
+        """The 1013 credits (negative) the months' sociétariat figures post."""
+        return {k: -v for k, v in self.month_figures(self.associate_revenue, "0.03").items()}
 
     def receivable(self, member_id: str) -> int:
         return sum(i.ttc - i.credited_ttc - i.paid for i in self.invoices.values() if i.member_id == member_id)
@@ -135,40 +168,42 @@ def stories(draw: st.DrawFn, max_documents: int = 16) -> Story:
     story.lifecycle = len(story.events)
     for n in range(draw(st.integers(1, max_documents))):
         kind = draw(st.sampled_from(["invoice", "invoice", "credit_note", "payment", "expense", "salary"]))
-        open_invoices = [i for i in story.invoices.values() if i.room > 0]
-        if kind in ("credit_note", "payment") and not open_invoices:
+        open_invoices = [i for i in story.invoices.values() if any(i.left(r)[0] for r in i.rates)]
+        if kind == "credit_note" and not open_invoices:
+            kind = "invoice"
+        if kind == "payment" and not story.invoices:
             kind = "invoice"
         member_id = draw(st.sampled_from(members))
         if kind == "invoice":
             lines = draw(st.lists(st.tuples(cents, st.sampled_from(VAT_RATES)), min_size=1, max_size=4))
             on = draw(days)
-            ht = sum(c for c, _ in lines)
-            ttc = ht + sum(vat_cents(c, r) for c, r in lines)
+            rates: dict[str, list[int]] = {}
+            for c, r in lines:
+                part = rates.setdefault(str(Decimal(r).normalize()), [0, 0])
+                part[0] += c
+                part[1] += vat_cents(c, r)
             invoice_id = f"F-{n}"
-            story.invoices[invoice_id] = InvoiceModel(invoice_id, member_id, on, ht, ttc)
-            story.sale(member_id, on, ht, 1)
+            story.invoices[invoice_id] = InvoiceModel(invoice_id, member_id, on, rates)
+            story.sale(member_id, on, sum(c for c, _ in lines), 1, on)
             story.add({"type": "invoice.issued", "invoice_id": invoice_id, "member_id": member_id,
                        "issued_on": on.isoformat(), "client": draw(st.sampled_from(["Atelier Nord", "Mairie"])),
                        "lines": [{"label": f"Ligne {k}", "amount_ht": money(c), "vat_rate": r}
                                  for k, (c, r) in enumerate(lines)]})
         elif kind == "credit_note":
             invoice = draw(st.sampled_from(open_invoices))
-            cap = min(invoice.ht - invoice.credited_ht, invoice.room)
-            if cap <= 0:
-                continue
-            ht, rate = draw(st.integers(1, cap)), draw(st.sampled_from(VAT_RATES))
-            if ht + vat_cents(ht, rate) > invoice.room:
-                rate = "0.00"
-            on = invoice.issued_on + timedelta(days=draw(st.integers(0, 20)))
-            invoice.credited_ht += ht
-            invoice.credited_ttc += ht + vat_cents(ht, rate)
-            story.sale(invoice.member_id, on, ht, -1)
+            rate = draw(st.sampled_from(sorted(r for r in invoice.rates if invoice.left(r)[0])))
+            left = invoice.left(rate)[0]
+            ht = draw(st.one_of(st.just(left), st.integers(1, left)))  # often all that is left
+            on = min(invoice.issued_on + timedelta(days=draw(st.integers(0, 70))), LAST_DAY)
+            invoice.credit(rate, ht)
+            story.sale(invoice.member_id, on, ht, -1, invoice.issued_on)
             story.add({"type": "credit_note.issued", "credit_note_id": f"A-{n}", "invoice_id": invoice.invoice_id,
                        "member_id": invoice.member_id, "issued_on": on.isoformat(),
                        "lines": [{"label": "Avoir", "amount_ht": money(ht), "vat_rate": rate}]})
         elif kind == "payment":
-            invoice = draw(st.sampled_from(open_invoices))
-            amount = draw(st.integers(1, invoice.room))
+            invoice = draw(st.sampled_from(sorted(story.invoices.values(), key=lambda i: i.invoice_id)))
+            due = invoice.ttc - invoice.credited_ttc - invoice.paid
+            amount = draw(st.integers(1, max(due, 1) + draw(st.sampled_from([0, 0, 0, 5000]))))  # overpaid at times
             invoice.paid += amount
             story.add({"type": "payment.received", "payment_id": f"P-{n}", "invoice_id": invoice.invoice_id,
                        "member_id": invoice.member_id, "amount": money(amount),
@@ -262,7 +297,7 @@ def member_month_sums(engine: Engine, account: str) -> dict[tuple[str, str], int
 def ledger_state(engine: Engine) -> tuple[Any, ...]:
     with engine.connect() as conn:
         counts = tuple(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                       for t in ("entries", "lines", "processed_events", "dead_letters", "member_bases",
+                       for t in ("entries", "lines", "processed_events", "dead_letters", "base_moves",
                                  "invoices", "documents", "salaries"))
         return counts, tuple(trial_balance(conn))
 
@@ -300,6 +335,8 @@ def test_any_valid_story_keeps_every_entry_and_the_trial_balance_balanced(
 
 
 # -- (b) contribution and sociétariat: exact per member-month, whatever the order --------------
+# Year to date (DOMAIN.md rules 3 and 4): a credit note in a later month gives back what its
+# invoice's month paid, and the year's figures sum to f(the year's base).
 
 @LEDGER_SETTINGS
 @given(story=stories(), data=st.data())
@@ -309,14 +346,18 @@ def test_contribution_and_societariat_postings_sum_to_the_month_figure_whatever_
     shuffled = in_dependency_order(data.draw(st.permutations(documents), label="order"))
     arrangements = [(story.events, data.draw(batch_sizes, label="batches")),
                     (lifecycle + shuffled, data.draw(batch_sizes, label="batches after shuffle"))]
-    expected_contribution = {k: c for k in story.margin if (c := story.contribution(k))}
-    expected_societariat = {k: -s for k in story.associate_revenue if (s := story.societariat(k))}
+    expected_contribution = story.contributions()
+    expected_societariat = story.societariat_postings()
     for events, sizes in arrangements:
         with fresh_ledger(template) as engine:
             outcome = ingest(engine, raws(events), sizes)
             assert [d.reason for d in outcome.dead_letters] == []
             assert member_month_sums(engine, "6581") == expected_contribution
             assert member_month_sums(engine, "1013") == expected_societariat
+            for member_id in {m for m, _ in story.margin}:  # the year sums to f(the year's base)
+                year_base = sum(v for (m, _), v in story.margin.items() if m == member_id)
+                posted = sum(v for (m, _), v in member_month_sums(engine, "6581").items() if m == member_id)
+                assert posted == round_half_up(max(year_base, 0) * Fraction("0.115"))
 
 
 @settings(max_examples=20, deadline=None)
@@ -354,7 +395,7 @@ def test_replaying_any_prefix_twice_changes_nothing(template: Path, story: Story
         assert ledger_state(engine) == before
         rest = ingest(engine, items, sizes)  # the whole file, as a restarted runner would read it
         assert (rest.processed, rest.duplicates, rest.dead_letters) == (len(items) - cut, cut, [])
-        assert member_month_sums(engine, "6581") == {k: c for k in story.margin if (c := story.contribution(k))}
+        assert member_month_sums(engine, "6581") == story.contributions()
 
 
 # -- (d) the pure money rules ------------------------------------------------------------------

@@ -157,7 +157,7 @@ _documents = st.lists(st.tuples(st.integers(1, 12), st.sampled_from(["invoice", 
 def test_whatever_the_order_the_year_posts_the_scale_of_its_base(documents: list[tuple[int, str, int]],
                                                                    rng: object) -> None:
     rules = parse_rules(TIERED)
-    book = Book(whole_years=True)
+    book = Book()
     book.members["M1"] = Member("M1", "M1", date(2026, 1, 1), [(date(2026, 1, 1), "salarie")])
     raws, base = [], ZERO
     for k, (month, kind, cents) in enumerate(documents):
@@ -179,12 +179,19 @@ def test_whatever_the_order_the_year_posts_the_scale_of_its_base(documents: list
     assert posted == owed_tiered(SCALE, base)
 
 
-def test_the_book_refuses_a_tiered_contribution_without_its_year() -> None:
-    rules = parse_rules(TIERED)
+def test_a_flat_rate_follows_the_same_year_to_date_rule() -> None:
+    """Issue 9: one rule for flat and tiered rates: October's invoice credited in November gives
+    October's contribution back in November."""
+    rules = load_rules()
     book = Book()
     book.members["M1"] = Member("M1", "M1", date(2026, 1, 1), [(date(2026, 1, 1), "salarie")])
-    with pytest.raises(RuntimeError, match="whole years"):
-        member_rules.apply(book, decode(invoice("M1", "F1", "2027-01-10", "10.00").data), rules)
+    posted: dict[str, Decimal] = {}
+    for raw in (invoice("M1", "F1", "2026-10-30", "1000.00"), credit_note("M1", "A1", "F1", "2026-11-02", "1000.00")):
+        for entry in member_rules.apply(book, decode(raw.data), rules):
+            month = entry.date.isoformat()[:7]
+            posted[month] = posted.get(month, ZERO) + sum(
+                (line.amount for line in entry.lines if line.account == "6581"), ZERO)
+    assert posted == {"2026-10": Decimal("115.00"), "2026-11": Decimal("-115.00")}
 
 
 def test_the_readme_configuration_examples_are_valid() -> None:

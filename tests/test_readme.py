@@ -39,5 +39,6 @@ def test_readme_commands_run(heading: str, tmp_path: Path) -> None:
     for argv in commands:
         done = subprocess.run([CAE, *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=300)
-        assert done.returncode == 0, f"{' '.join(argv)}: {done.stderr}"
+        rejects = argv[1] == "ingest" and "dead letter" in done.stdout  # exit 3: some lines were refused
+        assert done.returncode == (3 if rejects else 0), f"{' '.join(argv)}: {done.stderr}"
         assert "Traceback" not in done.stderr
