@@ -26,8 +26,9 @@ from ledger.db import DatabaseError, masked, open_ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Piped or redirected output gets room for the reconciliation's columns instead of rich's 80.
-console = Console(width=None if sys.stdout.isatty() else 160)
+# Piped or redirected output gets room for the reconciliation's columns instead of rich's 80,
+# unless $COLUMNS says how wide it is; a terminal is measured.
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
 
 
 class UserError(click.ClickException):

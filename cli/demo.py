@@ -121,7 +121,7 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
         found = statements(conn, months[-1])
         names = dict(conn.execute(select(schema.members.c.member_id, schema.members.c.name)).tuples().all())
         balances = trial_balance(conn)
-        reconciliation = month_reconciliation(conn, months[-1])
+        reconciliation = month_reconciliation(conn, months[-1], rules)
         assemblies, _ = load_meetings(conn)
         governance = load_governance()
         tallies = [t for a in assemblies

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from sqlalchemy import Connection, select
 
+from cli.spreadsheet import csv_cells, xlsx_row
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.payroll_export import HEADERS, Variables, variables
 from engine.periods import last_day
@@ -28,7 +29,7 @@ def write_csv(rows: list[Variables], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
         out.writerow(HEADERS)
-        out.writerows(row.text() for row in rows)
+        out.writerows(csv_cells(row.cells()) for row in rows)
 
 
 def write_xlsx(rows: list[Variables], path: Path, month: str) -> None:
@@ -39,7 +40,7 @@ def write_xlsx(rows: list[Variables], path: Path, month: str) -> None:
     sheet.title = f"Variables {month}"
     sheet.append(HEADERS)
     for row in rows:
-        sheet.append(list(row.cells()))
+        xlsx_row(sheet, row.cells())
     for column in ("E", "F", "G", "H", "I"):
         for cell in sheet[column][1:]:
             cell.number_format = "0.00"

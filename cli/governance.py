@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from cli.common import console, day_option, db_options, emit_json, json_option, open_db, user_errors
+from cli.common import console, day_option, db_options, emit_json, json_option, open_db, today, user_errors
+from cli.tables import figures, records, show, texts
 from engine.money import fmt
 from governance.chart import participation_chart
 from governance.config import load_governance
@@ -209,21 +210,27 @@ def attendance_command(start: date | None, end: date | None, kinds: tuple[str, .
 def members_command(on: date | None, db_url: str | None, config_path: str | None,
                     as_json: bool) -> None:
     """Members with status, associate since, capital held, and the CESA associate deadline."""
-    day = on or date.today()
+    day = on or today(config_path)
+    nominal = load_governance(config_path).at(day).share_nominal
     with open_db(db_url).connect() as conn:
-        views = members_view(load_members(conn).values(), load_statuses(conn), capital_held(conn), day)
+        views = members_view(load_members(conn).values(), load_statuses(conn), capital_held(conn, day), day,
+                             nominal)
     if as_json:
-        emit_json({"on": day.isoformat(), "members": [v.to_json() for v in views]})
+        emit_json({"on": day.isoformat(), "share_nominal": fmt(nominal), "members": [v.to_json() for v in views]})
         return
-    table = Table(title=f"Members on {day}")
-    for name in ("Member", "Name", "Status", "Associate since", "Capital", "CESA since",
-                 "Associate by", "Days left"):
-        table.add_column(name, justify="right" if name in ("Capital", "Days left") else "left")
+    table = Table(title=f"Members on {day} (shares of {fmt(nominal)})")
+    texts(table, "Member", "Name", "Status")
+    figures(table, "Associate since", "Capital", "Shares", "Toward next", "CESA since", "Associate by",
+            "Days left")
+    rows = []
     for v in views:
         status = STATUSES.get(v.status or "", "not yet joined") + (", associate" if v.associate else "")
         late = v.days_left is not None and v.days_left < 0
-        table.add_row(v.member_id, v.name, status, str(v.associate_on or ""), fmt(v.capital),
-                      str(v.cesa_since or ""), str(v.associate_by or ""),
-                      "" if v.days_left is None else
-                      (f"[red]{v.days_left}[/]" if late else str(v.days_left)))
-    console.print(table)
+        cells = (str(v.associate_on or ""), fmt(v.capital), str(v.shares), fmt(v.toward_next_share),
+                 str(v.cesa_since or ""), str(v.associate_by or ""), "" if v.days_left is None else str(v.days_left))
+        table.add_row(v.member_id, v.name, status, *cells[:-1],
+                      f"[red]{cells[-1]}[/]" if late else cells[-1])
+        rows.append((f"{v.member_id} {v.name}", [("Status", status)] + list(zip(
+            ("Associate since", "Capital", "Shares", "Toward next", "CESA since", "Associate by", "Days left"),
+            cells))))
+    show(table, lambda: records(f"Members on {day} (shares of {fmt(nominal)})", rows))

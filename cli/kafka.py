@@ -99,6 +99,10 @@ def publish_command(path: Path, bootstrap: str | None, topic_prefix: str | None,
               show_default=True)
 @click.option("--log-every", type=click.FloatRange(1), default=10.0, show_default=True,
               help="Seconds between two progress lines (events, rate, assignment, lag).")
+@click.option("--wait-for-members", "member_wait", type=click.FloatRange(0, 86_400), default=300.0,
+              show_default=True, metavar="SECONDS",
+              help="How long a governance event naming a member not yet joined waits for the member's "
+                   "events (on cae.events) before it is a dead letter.")
 @click.option("--scheduler", "with_scheduler", is_flag=True,
               help="Also run the monthly routine (payroll, reconciliation, close) on its days; "
                    "safe on several workers: the database runs each job once.")
@@ -107,7 +111,7 @@ def publish_command(path: Path, bootstrap: str | None, topic_prefix: str | None,
 def worker_command(bootstrap: str | None, topic_prefix: str | None, group: str | None, partitions: int,
                    db_url: str | None, config_path: str | None, batch: int, within: float,
                    stop_when_idle: float | None, session_timeout: float, log_level: str, log_every: float,
-                   with_scheduler: bool, as_json: bool) -> None:
+                   member_wait: float, with_scheduler: bool, as_json: bool) -> None:
     """Consume cae.events and cae.governance into the ledger until stopped (SIGTERM, Ctrl-C)."""
     from streams.kafka_app import WorkerConfig, run
     from streams.scheduler import start_background
@@ -116,7 +120,8 @@ def worker_command(bootstrap: str | None, topic_prefix: str | None, group: str |
     topics = _topics(servers, topic_prefix, partitions)
     engine, rules = _open_patiently(db_url), rules_from(config_path)
     config = WorkerConfig(servers, group_id(group), topics, batch=batch, within=within,
-                          stop_when_idle=stop_when_idle, session_timeout=session_timeout, log_every=log_every)
+                          stop_when_idle=stop_when_idle, session_timeout=session_timeout, log_every=log_every,
+                          member_wait=member_wait)
     # faust wants a data folder even with no tables, and leaves it empty: one per user, shared by
     # every worker (a folder per run would pile up after each kill).
     datadir = os.path.join(tempfile.gettempdir(), f"cae-faust-{os.getuid()}")
@@ -146,7 +151,7 @@ def _open_patiently(db_url: str | None) -> Engine:
     delay = 1
     while True:
         try:
-            return open_ledger(db_url)
+            return open_ledger(db_url, create=True)
         except (DatabaseError, SQLAlchemyError) as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             if delay > 8:

@@ -12,7 +12,9 @@ from cli.fec import fec_command
 from cli.governance import assembly_command, attendance_command, members_command, tally_command
 from cli.ingest import ingest_command
 from cli.kafka import publish_command, status_command, topics_command, worker_command
-from cli.payroll import close_command, payroll_group
+from cli.migrate import migrate_command
+from cli.schema import schema_command
+from cli.payroll import close_command, close_year_command, payroll_group
 from cli.payslip import payslip_command
 from cli.reconcile import reconcile_command
 from cli.reports import statement_command, trial_balance_command
@@ -25,10 +27,11 @@ def cae() -> None:
 
 
 for command in (ingest_command, statement_command, trial_balance_command, payroll_group,
-                close_command, deadletter_group, fec_command, reconcile_command, demo_command,
+                close_command, close_year_command, deadletter_group, fec_command, reconcile_command, demo_command,
                 tally_command, assembly_command, attendance_command, members_command,
                 publish_command, worker_command, status_command, topics_command,
-                payslip_command, scheduler_command, runs_command):
+                payslip_command, scheduler_command, runs_command, migrate_command,
+                schema_command):
     cae.add_command(command)
 for command in (rerun_command, export_command):  # `cae payroll rerun`, `cae payroll export`
     payroll_group.add_command(command)

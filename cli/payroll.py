@@ -9,12 +9,14 @@ from rich.table import Table
 
 from cli.common import (UserError, console, db_options, emit_json, json_option, month_option, open_db, rules_from,
                         today, user_errors)
+from cli.tables import figures, records, show, texts
 from engine.money import fmt
 from engine.payroll import Payslip
 from ledger import monthly
 from ledger.closing import CloseRefused, check_close
 from ledger.payroll_run import PayrollError
 from ledger.runs import MANUAL, by_hand, operator
+from ledger.year_end import YearNotClosed
 
 
 def payslip_json(s: Payslip) -> dict[str, object]:
@@ -23,6 +25,14 @@ def payslip_json(s: Payslip) -> dict[str, object]:
             "employee_contributions": fmt(s.employee_contributions), "net": fmt(s.net),
             "employer_cost": fmt(s.employer_cost), "budget_before": fmt(s.budget_before),
             "capped": s.capped}
+
+
+_PAYSLIP_HEADERS = ("Requested", "Gross", "Employer contrib.", "Net", "Employer cost")
+
+
+def _payslip_figures(s: Payslip) -> tuple[str, ...]:
+    return (fmt(s.requested_gross), fmt(s.gross), fmt(s.employer_contributions), fmt(s.net),
+            fmt(s.employer_cost))
 
 
 @click.group("payroll")
@@ -52,12 +62,13 @@ def payroll_run_command(month: str, db_url: str | None, config_path: str | None,
                    "would_now_differ": [payslip_json(s) for s in run.stale]})
         return
     table = Table(title=f"Payroll {month}")
-    for name in ("Member", "Requested", "Gross", "Employer contrib.", "Net", "Employer cost", "Capped"):
-        table.add_column(name, justify="left" if name == "Member" else "right", no_wrap=True)
+    texts(table, "Member")
+    figures(table, *_PAYSLIP_HEADERS, "Capped")
     for s in run.payslips:
-        table.add_row(s.member_id, fmt(s.requested_gross), fmt(s.gross), fmt(s.employer_contributions),
-                      fmt(s.net), fmt(s.employer_cost), "yes" if s.capped else "")
-    console.print(table)
+        table.add_row(s.member_id, *_payslip_figures(s), "yes" if s.capped else "")
+    show(table, lambda: records(f"Payroll {month}", [
+        (s.member_id + (" (capped)" if s.capped else ""), list(zip(_PAYSLIP_HEADERS, _payslip_figures(s))))
+        for s in run.payslips]))
     paid = {s.member_id: s for s in run.payslips}
     for fresh in run.stale:
         console.print(f"[yellow]{fresh.member_id}[/]: computed again now, the payslip would pay a gross of "
@@ -109,5 +120,40 @@ def _closed(month: str, numbered: int, locked: list[str], as_json: bool) -> None
         emit_json({"month": month, "closed": True, "entries_numbered": numbered, "locked": locked})
     elif locked:
         console.print(f"{month} is closed; {numbered} entries got their definitive number.")
+        if month.endswith("-12"):
+            console.print(f"The year's books are final: `cae close-year --year {month[:4]}` opens "
+                          f"{int(month[:4]) + 1}.", highlight=False)
     else:
         console.print(f"{month} was already closed.")
+
+
+@click.command("close-year")
+@click.option("--year", required=True, type=click.IntRange(1900, 9998), metavar="YYYY",
+              help="The fiscal year to close (its December must be closed).")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@db_options
+@json_option
+@user_errors
+def close_year_command(year: int, assume_yes: bool, db_url: str | None, config_path: str | None,
+                       as_json: bool) -> None:
+    """Close a fiscal year: post the opening entries (à-nouveaux, journal AN) of the next one.
+
+    Every balance-sheet account is carried forward per member, client and supplier,
+    and the year's result goes to 120 (profit) or 129 (loss). Refused until
+    December is closed; running it again changes nothing.
+    """
+    engine = open_db(db_url)
+    click.echo(f"Closing {year} posts the opening entries of {year + 1}, dated {year + 1}-01-01.", err=True)
+    if sys.stdin.isatty() and not assume_yes:
+        click.confirm("Close the year?", abort=True, err=True)
+    try:
+        _, done = monthly.year_close(engine, year, started_by=operator())
+    except YearNotClosed as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        emit_json(done.to_json())
+    elif done.already:
+        console.print(f"{year} was already closed: {year + 1} opens with {done.lines} à-nouveaux lines.")
+    else:
+        console.print(f"{year} is closed: {year + 1} opens with {done.lines} à-nouveaux lines; "
+                      f"result {fmt(done.result)} to account {done.to_json()['result_account']}.", highlight=False)

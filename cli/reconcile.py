@@ -6,8 +6,11 @@ import csv
 from pathlib import Path
 
 import click
+from rich.console import RenderableType
 from rich.table import Table
 
+from cli.spreadsheet import csv_cells
+from cli.tables import figures, records, show, texts
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.money import fmt
 from engine.reconciliation import Reconciliation
@@ -40,7 +43,7 @@ def reconcile_command(month: str, csv_path: Path | None, db_url: str | None, con
     if as_json:
         emit_json(report.to_json())
         return
-    console.print(_table(report))
+    show(_table(report), lambda: _narrow(report))
     for check in report.checks:
         mark = "[red]NOT OK[/]" if not check.ok else "[yellow]look[/]" if check.attention else "[green]ok[/]"
         console.print(f"{mark}  {check.name}: {check.detail}", highlight=False)
@@ -52,20 +55,27 @@ def write_csv(report: Reconciliation, path: Path) -> None:
         out.writerow(("member_id",) + _ROW + ("capped",))
         for line in report.members:
             amounts = line.amounts()
-            out.writerow((line.statement.member_id, *(fmt(amounts[k]) for k in _ROW),
-                          "yes" if line.payslip and line.payslip.capped else ""))
-        out.writerow(("TOTAL", *(fmt(report.totals[k]) for k in _ROW), ""))
+            out.writerow(csv_cells((line.statement.member_id, *(amounts[k] for k in _ROW),
+                                    "yes" if line.payslip and line.payslip.capped else "")))
+        out.writerow(csv_cells(("TOTAL", *(report.totals[k] for k in _ROW), "")))
 
 
 def _table(report: Reconciliation) -> Table:
     table = Table(title=f"Reconciliation {report.month}")
-    table.add_column("Member")
-    for header in _HEADERS:
-        table.add_column(header, justify="right")
-    table.add_column("Capped")
+    texts(table, "Member")
+    figures(table, *_HEADERS)
+    table.add_column("Capped", no_wrap=True)
     for line in report.members:
         amounts = line.amounts()
         table.add_row(line.statement.member_id, *(fmt(amounts[k]) for k in _ROW),
                       "yes" if line.payslip and line.payslip.capped else "")
     table.add_row("Total", *(fmt(report.totals[k]) for k in _ROW), "", style="bold")
     return table
+
+
+def _narrow(report: Reconciliation) -> list[RenderableType]:
+    """One small table per member, and one for the totals: for terminals too narrow for the grid."""
+    rows = [(line.statement.member_id + (" (capped)" if line.payslip and line.payslip.capped else ""),
+             [(h, fmt(line.amounts()[k])) for h, k in zip(_HEADERS, _ROW)]) for line in report.members]
+    rows.append(("Total", [(h, fmt(report.totals[k])) for h, k in zip(_HEADERS, _ROW)]))
+    return records(f"Reconciliation {report.month}", rows)

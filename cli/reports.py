@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from cli.tables import figures, records, show, texts
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, optional_month, user_errors
 from engine.money import ZERO, fmt
 from engine.periods import last_day
@@ -70,10 +71,13 @@ def trial_balance_command(month: str | None, db_url: str | None, config_path: st
                    "total_debit": fmt(total_debit), "total_credit": fmt(total_credit)})
         return
     table = Table(title="Trial balance" + (f" at the end of {month}" if month else ""))
-    for name in ("Account", "Label", "Debit", "Credit", "Balance"):
-        table.add_column(name, justify="right" if name in ("Debit", "Credit", "Balance") else "left")
+    table.add_column("Account", no_wrap=True)
+    texts(table, "Label")
+    figures(table, "Debit", "Credit", "Balance")
     for r in rows:
         table.add_row(r.account, r.label, fmt(r.debit), fmt(r.credit), fmt(r.balance))
     table.add_row("", "Total", fmt(total_debit), fmt(total_credit), fmt(total_debit - total_credit),
                   style="bold")
-    console.print(table)
+    show(table, lambda: records(str(table.title), [
+        (f"{r.account} {r.label}", [("Debit", fmt(r.debit)), ("Credit", fmt(r.credit)), ("Balance", fmt(r.balance))])
+        for r in rows] + [("Total", [("Debit", fmt(total_debit)), ("Credit", fmt(total_credit))])]))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import click
 from rich.table import Table
 
 from cli.common import console, db_options, emit_json, json_option, open_db, optional_month, rules_from, user_errors
+from cli.tables import figures, records, show, texts
 from ledger.runs import list_runs
 from streams.scheduler import load_schedule, make_scheduler, run_due
 
@@ -64,11 +66,28 @@ def runs_command(month: str | None, job: str | None, limit: int, db_url: str | N
     if as_json:
         emit_json({"runs": [r.to_json() for r in runs]})
         return
-    table = Table(title="Runs")
-    for name in ("#", "Job", "Month", "Member", "How", "By", "Started", "Outcome", "Detail"):
-        table.add_column(name, overflow="fold")
+    zone = load_schedule(config_path).zone
+    table = Table(title=f"Runs (times in {zone})")
+    figures(table, "#")
+    for name in ("Job", "Month", "Member", "How"):
+        table.add_column(name, no_wrap=True)
+    texts(table, "By")
+    figures(table, "Started")
+    table.add_column("Outcome", no_wrap=True)
+    texts(table, "Detail")
+    rows = []
     for r in runs:
         colour = {"ok": "green", "warning": "yellow", "failed": "red"}.get(r.outcome, "")
-        table.add_row(str(r.id), r.job, r.month, r.member_id or "", r.origin, r.started_by,
-                      r.started_at.strftime("%Y-%m-%d %H:%M:%S"), f"[{colour}]{r.outcome}[/]", r.detail)
-    console.print(table)
+        started = _local(r.started_at, zone)
+        table.add_row(str(r.id), r.job, r.month, r.member_id or "", r.origin, r.started_by, started,
+                      f"[{colour}]{r.outcome}[/]", r.detail)
+        rows.append((f"#{r.id} {r.job} {r.month}", [("Member", r.member_id or ""), ("How", r.origin),
+                                                    ("By", r.started_by), ("Started", started),
+                                                    ("Outcome", r.outcome), ("Detail", r.detail)]))
+    show(table, lambda: records(f"Runs (times in {zone})", rows))
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    """A time as the staff read it: in the cooperative's zone, with the zone's abbreviation."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")

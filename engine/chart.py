@@ -13,6 +13,8 @@ from __future__ import annotations
 
 ACCOUNTS: dict[str, str] = {
     "1013": "Capital souscrit - appelé, versé",
+    "120": "Résultat de l'exercice (bénéfice)",
+    "129": "Résultat de l'exercice (perte)",
     "401": "Fournisseurs",
     "411": "Clients",
     "421": "Personnel - rémunérations dues",
@@ -31,6 +33,7 @@ ACCOUNTS: dict[str, str] = {
 }
 
 JOURNALS: dict[str, str] = {
+    "AN": "À-nouveaux",
     "VT": "Ventes",
     "AC": "Achats",
     "BQ": "Banque",
@@ -54,3 +57,5 @@ GROSS_PAY = "641"
 EMPLOYER_CONTRIBUTIONS = "645"
 NET_PAY_DUE = "421"
 SOCIAL_BODIES = "431"
+PROFIT = "120"
+LOSS = "129"

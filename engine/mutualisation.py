@@ -97,3 +97,10 @@ def figure_changes(months: Sequence[tuple[str, Decimal]], month: str, delta: Dec
         if change:
             changes.append((k, change))
     return changes
+
+
+def year_to_date(months: Sequence[tuple[str, Decimal]], through: str,
+                 scale_of: Callable[[str], Scale]) -> Decimal:
+    """The sum of the figures of the months up to `through`: what the year has posted by then."""
+    return sum((month_figure(months, k, scale_of(k)) for k in sorted({m for m, _ in months}) if k <= through),
+               ZERO)

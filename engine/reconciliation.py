@@ -98,33 +98,85 @@ class UnpaidInvoice:
     due: Decimal
 
 
-def reconcile(month: str, members: Sequence[MemberLine], movements: Mapping[str, Decimal],
-              balanced: tuple[Decimal, Decimal], unpaid_members: Sequence[str],
-              unpaid_invoices: Sequence[UnpaidInvoice], late_pieces: Sequence[str],
-              pending_dead_letters: int, unpaid_count: int | None = None) -> Reconciliation:
-    """`movements`: the whole ledger's debit-positive movement per account in the month.
+@dataclass(frozen=True, slots=True)
+class Recomputed:
+    """A member's contribution or sociétariat of the year to date: as posted, and from the documents."""
 
-    `unpaid_members`: members the payroll should have paid this month and has not.
-    `unpaid_count`: how many invoices are unpaid when `unpaid_invoices` names only the first.
+    member_id: str
+    what: str  # "contribution" or "societariat"
+    posted: Decimal
+    recomputed: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredit:
+    """What a client overpaid on a member's invoices and has not had applied yet (rule 9)."""
+
+    member_id: str
+    client: str
+    credit: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the ledger says beside the statements, for the checks.
+
+    `movements`: the whole ledger's debit-positive movement per account in the
+    month; `unpaid_members`: whom the payroll should have paid and has not;
+    `unpaid_count`: how many invoices are unpaid when `unpaid_invoices` names
+    only the first; `recomputed`: each member's year-to-date mutualisation, as
+    posted and as computed again from the ledger's own lines and documents.
     """
+
+    movements: Mapping[str, Decimal]
+    balanced: tuple[Decimal, Decimal]
+    unpaid_members: Sequence[str] = ()
+    unpaid_invoices: Sequence[UnpaidInvoice] = ()
+    unpaid_count: int = 0
+    late_pieces: Sequence[str] = ()
+    pending_dead_letters: int = 0
+    recomputed: Sequence[Recomputed] = ()
+    client_credits: Sequence[ClientCredit] = ()
+
+
+def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconciliation:
     totals: dict[str, Decimal] = {}
     for line in members:
         for key, value in line.amounts().items():
             totals[key] = totals.get(key, ZERO) + value
-    checks = [_balanced(*balanced), *_ledger_agrees(totals, movements),
-              Check("payroll run for every eligible member", not unpaid_members,
-                    "all paid" if not unpaid_members else "not paid: " + ", ".join(unpaid_members)),
+    late, credits = facts.late_pieces, facts.client_credits
+    checks = [_balanced(*facts.balanced), *_ledger_agrees(totals, facts.movements),
+              _mutualisation(facts.recomputed),
+              Check("payroll run for every eligible member", not facts.unpaid_members,
+                    "all paid" if not facts.unpaid_members else "not paid: " + ", ".join(facts.unpaid_members)),
               _negative_budgets(members),
-              _unpaid(unpaid_invoices, len(unpaid_invoices) if unpaid_count is None else unpaid_count),
+              _unpaid(facts.unpaid_invoices, facts.unpaid_count),
               Check("late events posted from a closed month", True,
-                    "none" if not late_pieces else f"{len(late_pieces)} posted here: "
-                    + ", ".join(late_pieces[:20]) + (" …" if len(late_pieces) > 20 else ""),
-                    attention=bool(late_pieces)),
+                    "none" if not late else f"{len(late)} posted here: "
+                    + ", ".join(late[:20]) + (" …" if len(late) > 20 else ""), attention=bool(late)),
+              Check("clients' credit balances (overpayments)", True,
+                    "none" if not credits else f"{len(credits)}: " + ", ".join(
+                        f"{c.client} for {c.member_id} ({fmt(c.credit)})" for c in credits[:20])
+                    + (" …" if len(credits) > 20 else ""), attention=bool(credits)),
               Check("dead letters pending", True,
-                    "none" if not pending_dead_letters else
-                    f"{pending_dead_letters} pending, not in the books: see `cae deadletter list`",
-                    attention=bool(pending_dead_letters))]
+                    "none" if not facts.pending_dead_letters else
+                    f"{facts.pending_dead_letters} pending, not in the books: see `cae deadletter list`",
+                    attention=bool(facts.pending_dead_letters))]
     return Reconciliation(month, tuple(members), totals, tuple(checks))
+
+
+def _mutualisation(found: Sequence[Recomputed]) -> Check:
+    """The books' contribution and sociétariat against the rules applied to the books' own sales.
+
+    A tampered state (the bases the rules read) changes later postings while
+    every sum above still agrees with itself: this check computes the figures
+    again from the sales and costs in the ledger and says where they differ.
+    """
+    wrong = [r for r in found if r.posted != r.recomputed]
+    return Check("contribution and sociétariat recomputed from the ledger", not wrong,
+                 f"{len(found)} member-figures of the year agree" if not wrong else "; ".join(
+                     f"{r.member_id} {r.what}: posted {fmt(r.posted)}, rules give {fmt(r.recomputed)}"
+                     for r in wrong[:10]) + (f" … ({len(wrong)} in all)" if len(wrong) > 10 else ""))
 
 
 def _balanced(debit: Decimal, credit: Decimal) -> Check:

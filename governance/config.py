@@ -28,15 +28,18 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from engine.config import ConfigError, in_force
+from engine.money import MoneyError, parse_amount
 from engine.wording import term
 
 KINDS = ("AGO", "AGE")
+SHARE_NOMINAL = Decimal("25.00")
 _MAJORITY = re.compile(r"^(more than|at least) ([0-9]+)/([0-9]+)$")
 _FRACTION = re.compile(r"^([0-9]+)(?:/([0-9]+))?$")
 
@@ -82,6 +85,7 @@ class GovernanceRules:
     quorums: tuple[tuple[str, Fraction, Fraction], ...]
     majorities: tuple[tuple[str, Majority], ...]
     proxy_limit: ProxyLimit
+    share_nominal: Decimal = SHARE_NOMINAL  # the nominal value of one share, set by the statutes
 
     def quorum(self, kind: str, convocation: int) -> Fraction:
         for k, first, second in self.quorums:
@@ -133,7 +137,7 @@ def _period(block: dict[str, Any], before: GovernanceRules | None, where: str) -
     starts = block.get("from")
     if not isinstance(starts, date):
         raise ConfigError(f"{where}: 'from' must be a date (such as 2027-01-01)")
-    unknown = set(block) - {"from", "quorum", "majority", "proxy_limit"}
+    unknown = set(block) - {"from", "quorum", "majority", "proxy_limit", "share_nominal"}
     if unknown:
         raise ConfigError(f"{where}: unknown key {term(sorted(unknown)[0])}")
     quorums = {k: (f, s) for k, f, s in before.quorums} if before else {}
@@ -160,8 +164,16 @@ def _period(block: dict[str, Any], before: GovernanceRules | None, where: str) -
     missing = [k for k in KINDS if k not in quorums or k not in majorities]
     if missing:
         raise ConfigError(f"{where}: quorum and majority of {missing[0]} are not configured")
+    nominal = before.share_nominal if before else SHARE_NOMINAL
+    if "share_nominal" in block:
+        try:
+            nominal = parse_amount(block["share_nominal"]) if isinstance(block["share_nominal"], str) else Decimal(0)
+        except MoneyError as exc:
+            raise ConfigError(f"{where}: share_nominal: {exc}") from None
+        if nominal <= 0:
+            raise ConfigError(f"{where}: share_nominal must be a positive amount string such as \"25.00\"")
     return GovernanceRules(starts, tuple((k, *quorums[k]) for k in KINDS),
-                           tuple((k, majorities[k]) for k in KINDS), limit)
+                           tuple((k, majorities[k]) for k in KINDS), limit, nominal)
 
 
 def _blocks(text: str, origin: str) -> list[dict[str, Any]]:

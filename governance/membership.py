@@ -46,6 +46,17 @@ class MemberView:
     cesa_since: date | None
     associate_by: date | None
     days_left: int | None
+    share_nominal: Decimal = Decimal("25.00")
+
+    @property
+    def shares(self) -> int:
+        """The whole shares the capital buys at the statutes' nominal value (DOMAIN.md, the fiscal year)."""
+        return int(max(self.capital, ZERO) // self.share_nominal)
+
+    @property
+    def toward_next_share(self) -> Decimal:
+        """The capital beyond the whole shares: paid toward the next one."""
+        return max(self.capital, ZERO) - self.shares * self.share_nominal
 
     def to_json(self) -> dict[str, Any]:
         def iso(d: date | None) -> str | None:
@@ -53,7 +64,9 @@ class MemberView:
         return {"member_id": self.member_id, "name": self.name, "status": self.status,
                 "associate": self.associate,
                 "joined_on": iso(self.joined_on), "associate_since": iso(self.associate_on),
-                "left_on": iso(self.left_on), "capital": fmt(self.capital),
+                "left_on": iso(self.left_on), "capital": fmt(self.capital), "shares": self.shares,
+                "share_nominal": fmt(self.share_nominal), "toward_next_share": fmt(self.toward_next_share),
+                "to_complete_next_share": fmt(self.share_nominal - self.toward_next_share),
                 "cesa_since": iso(self.cesa_since), "associate_by": iso(self.associate_by),
                 "days_left": self.days_left}
 
@@ -75,7 +88,7 @@ def associate_deadline(statuses: Sequence[tuple[date, str]]) -> tuple[date, date
 
 
 def member_view(member: MemberFacts, statuses: Sequence[tuple[date, str]], capital: Decimal,
-                on: date) -> MemberView:
+                on: date, share_nominal: Decimal = Decimal("25.00")) -> MemberView:
     """`status` on `on`: `cape`, `salarie`, `left` or None (not yet joined)."""
     left = member.left_on is not None and member.left_on < on
     status = "left" if left else status_on(statuses, on)
@@ -88,10 +101,11 @@ def member_view(member: MemberFacts, statuses: Sequence[tuple[date, str]], capit
             by = deadline[1]
             days = (by - on).days
     return MemberView(member.member_id, member.name, status, associate, member.joined_on,
-                      member.associate_on, member.left_on, capital, cesa, by, days)
+                      member.associate_on, member.left_on, capital, cesa, by, days, share_nominal)
 
 
 def members_view(members: Iterable[MemberFacts], statuses: Mapping[str, Sequence[tuple[date, str]]],
-                 capital: Mapping[str, Decimal], on: date) -> list[MemberView]:
-    return [member_view(m, statuses.get(m.member_id, ()), capital.get(m.member_id, ZERO), on)
+                 capital: Mapping[str, Decimal], on: date,
+                 share_nominal: Decimal = Decimal("25.00")) -> list[MemberView]:
+    return [member_view(m, statuses.get(m.member_id, ()), capital.get(m.member_id, ZERO), on, share_nominal)
             for m in sorted(members, key=lambda m: m.member_id)]

@@ -225,10 +225,13 @@ def load_statuses(conn: Connection) -> dict[str, list[tuple[Any, str]]]:
     return found
 
 
-def capital_held(conn: Connection) -> dict[str, Decimal]:
-    """Each member's share capital: the credit balance of their 1013 lines (DOMAIN.md rule 4)."""
-    lines = schema.lines
+def capital_held(conn: Connection, on: date | None = None) -> dict[str, Decimal]:
+    """Each member's share capital on `on` (else now): the credit balance of their 1013 lines
+    (DOMAIN.md rule 4), across the years (à-nouveaux belong to no member: nothing counts twice)."""
+    lines, entries = schema.lines, schema.entries
     query = (select(lines.c.member_id, func.sum(lines.c.amount))
              .where(lines.c.account == chart.CAPITAL, lines.c.member_id.is_not(None))
              .group_by(lines.c.member_id))
+    if on is not None:
+        query = query.where(lines.c.entry_id.in_(select(entries.c.id).where(entries.c.entry_date <= on)))
     return {member_id: -from_cents(int(total)) for member_id, total in conn.execute(query)}

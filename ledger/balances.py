@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, case, func, select
+from sqlalchemy import Connection, Row, Select, case, func, or_, select
 
 from engine.money import from_cents
 from engine.periods import last_day, parse_month
@@ -68,19 +68,40 @@ class AccountBalance:
         return self.debit - self.credit
 
 
+def opening_of(conn: Connection, day: date | None = None) -> date | None:
+    """The first day of the fiscal year of `day` (else of the latest one) if it was opened with
+    à-nouveaux (`ledger.year_end`), None if the books have no opening entries by then."""
+    entries = schema.entries
+    query = select(func.max(entries.c.entry_date)).where(entries.c.journal == "AN")
+    if day is not None:
+        query = query.where(entries.c.entry_date <= day)
+    found: date | None = conn.scalar(query)
+    if found is not None and not isinstance(found, date):
+        found = date.fromisoformat(str(found))
+    return found
+
+
 def trial_balance(conn: Connection, through: date | None = None) -> list[AccountBalance]:
     """Every account that has moved, with its total debits and credits up to `through`.
 
-    Like `member_sums`: everything, less the lines of entries dated after `through`.
+    In a fiscal year opened with à-nouveaux, from them on (the earlier years are in them);
+    otherwise since the first entry. Like `member_sums`: everything, less the lines of entries
+    dated outside the span.
     """
     lines, entries = schema.lines, schema.entries
     debit = func.sum(case((lines.c.amount > 0, lines.c.amount), else_=0))
     credit = func.sum(case((lines.c.amount < 0, -lines.c.amount), else_=0))
     query = select(lines.c.account, debit, credit).group_by(lines.c.account)
     totals = {a: [int(d), int(c)] for a, d, c in conn.execute(query)}
+    opening = opening_of(conn, through)
+    outside = []
     if through is not None:
-        later = query.where(lines.c.entry_id.in_(select(entries.c.id).where(entries.c.entry_date > through)))
-        for account, d, c in conn.execute(later):
+        outside.append(entries.c.entry_date > through)
+    if opening is not None:
+        outside.append(entries.c.entry_date < opening)
+    if outside:
+        left_out = query.where(lines.c.entry_id.in_(select(entries.c.id).where(or_(*outside))))
+        for account, d, c in conn.execute(left_out):
             totals[account][0] -= int(d)
             totals[account][1] -= int(c)
     labels = dict(conn.execute(select(schema.accounts.c.number, schema.accounts.c.label)).tuples().all())

@@ -38,10 +38,11 @@ class ClosePlan:
     months: tuple[str, ...]  # what the close locks, oldest first; empty when already closed
     to_number: int  # entries that would get their definitive number
     unpaid: dict[str, list[str]]  # month -> members its payroll should have paid and has not
+    years_to_open: tuple[int, ...] = ()  # years whose books must be closed before a month after them
 
     def to_json(self) -> dict[str, object]:
         return {"month": self.month, "locks": list(self.months), "entries_to_number": self.to_number,
-                "unpaid": self.unpaid}
+                "unpaid": self.unpaid, "years_to_close_first": list(self.years_to_open)}
 
 
 def _first_month(conn: Connection, month: str) -> str:
@@ -65,7 +66,27 @@ def plan_close(conn: Connection, month: str) -> ClosePlan:
     e, n = schema.entries, schema.entry_numbers
     to_number = conn.scalar(select(func.count()).select_from(e).where(
         e.c.entry_date <= last_day(month), e.c.id.not_in(select(n.c.entry_id)))) or 0
-    return ClosePlan(month, tuple(months), int(to_number), _unpaid(conn, months))
+    return ClosePlan(month, tuple(months), int(to_number), _unpaid(conn, months), _years_to_open(conn, months))
+
+
+def _years_to_open(conn: Connection, months: list[str]) -> tuple[int, ...]:
+    """The years Y whose January Y+1 this close would lock before Y+1 was opened (à-nouveaux).
+
+    Their opening entries are dated 1 January of Y+1: closing that January first would leave
+    the year with nowhere to open (`ledger.year_end`).
+    """
+    e = schema.entries
+    years = []
+    for month in months:
+        if month.endswith("-01"):
+            year = int(month[:4]) - 1
+            has_books = conn.scalar(select(func.count()).select_from(e).where(
+                e.c.entry_date <= date(year, 12, 31))) or 0
+            opened = conn.scalar(select(func.count()).select_from(e).where(
+                e.c.journal == "AN", e.c.entry_date == date(year + 1, 1, 1))) or 0
+            if has_books and not opened:
+                years.append(year)
+    return tuple(years)
 
 
 def _unpaid(conn: Connection, months: list[str]) -> dict[str, list[str]]:
@@ -89,6 +110,11 @@ def check_close(plan: ClosePlan, today: date, without_payroll: bool = False) -> 
     """Refuse a month that has not ended, and (unless `without_payroll`) members left unpaid."""
     if last_day(plan.month) >= today:
         raise CloseRefused(f"{plan.month} has not ended (today is {today}): a month is closed once it is over")
+    if plan.years_to_open:
+        year = plan.years_to_open[0]
+        first = f"close {year}-12, then " if f"{year}-12" in plan.months else ""
+        raise CloseRefused(f"{plan.month} is after the end of {year}, whose books are not closed: "
+                           f"{first}`cae close-year --year {year}` opens {year + 1}, then close {plan.month}")
     if plan.unpaid and not without_payroll:
         first = next(iter(plan.unpaid))
         names = ", ".join(plan.unpaid[first][:5]) + (" …" if len(plan.unpaid[first]) > 5 else "")

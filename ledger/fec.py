@@ -44,7 +44,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, case, func, select
 
 from engine.money import fmt, from_cents
 from ledger import schema
@@ -204,8 +204,10 @@ def fec_records(conn: Connection, year: int) -> Iterator[_Record]:
                           .outerjoin(n, n.c.entry_id == e.c.id)
                           .outerjoin(m, m.c.member_id == ln.c.member_id))
              .where(e.c.entry_date >= start, e.c.entry_date <= end)
-             # within one day and journal, entries are all definitive or all provisional
-             .order_by(e.c.entry_date, e.c.journal, n.c.number, e.c.id, ln.c.id)
+             # the à-nouveaux open the year; within one day and journal, entries are all
+             # definitive or all provisional
+             .order_by(e.c.entry_date, case((e.c.journal == "AN", 0), else_=1), e.c.journal, n.c.number,
+                       e.c.id, ln.c.id)
              .execution_options(yield_per=_FETCH))
     last_number = _number_offsets(conn, start)
     seen: dict[str, int] = {}  # journal -> last number written in this file

@@ -22,7 +22,10 @@ from engine.schedule import CLOSE, PAYROLL, RECONCILE
 from ledger.closing import ClosePlan, check_close, close_month, plan_close
 from ledger.payroll_run import PayrollRun, payroll as run_payroll
 from ledger.reconciliation import month_reconciliation
-from ledger.runs import Done, Run, run_job
+from ledger.runs import MANUAL, SCHEDULED, Done, Run, by_hand, run_job
+from ledger.year_end import YearEnd, close_year
+
+CLOSE_YEAR = "close-year"
 
 
 def _payroll(month: str, rules: Rules, today: date | None) -> Callable[[Connection], Done[PayrollRun]]:
@@ -40,9 +43,9 @@ def _payroll(month: str, rules: Rules, today: date | None) -> Callable[[Connecti
     return work
 
 
-def _reconcile(month: str) -> Callable[[Connection], Done[Reconciliation]]:
+def _reconcile(month: str, rules: Rules) -> Callable[[Connection], Done[Reconciliation]]:
     def work(conn: Connection) -> Done[Reconciliation]:
-        report = month_reconciliation(conn, month)
+        report = month_reconciliation(conn, month, rules)
         failed = [c.name for c in report.checks if not c.ok]
         detail = f"{len(report.checks) - len(failed)}/{len(report.checks)} checks ok, " \
                  f"{len(report.members)} members"
@@ -53,12 +56,17 @@ def _reconcile(month: str) -> Callable[[Connection], Done[Reconciliation]]:
     return work
 
 
-def _close(month: str, today: date | None, without_payroll: bool) -> Callable[[Connection], Done[int]]:
+def _close(month: str, today: date | None, without_payroll: bool,
+           then_year: bool) -> Callable[[Connection], Done[int]]:
     def work(conn: Connection) -> Done[int]:
         check_close(plan_close(conn, month), today or date.today(), without_payroll)
         numbered = close_month(conn, month)
-        return Done(f"closed{' without payroll' if without_payroll else ''}; {numbered} entries got their "
-                    "definitive number", numbered)
+        detail = (f"closed{' without payroll' if without_payroll else ''}; {numbered} entries got their "
+                  "definitive number")
+        if then_year and month.endswith("-12"):
+            opened = close_year(conn, int(month[:4]))
+            detail += f"; {opened.year + 1} opened with {opened.lines} à-nouveaux lines"
+        return Done(detail, numbered)
     return work
 
 
@@ -69,14 +77,27 @@ def payroll(engine: Engine, month: str, rules: Rules, *, origin: str, started_by
 
 def reconciliation(engine: Engine, month: str, rules: Rules, *, origin: str, started_by: str,
                    today: date | None = None) -> tuple[Run, Reconciliation] | None:
-    return run_job(engine, RECONCILE, month, _reconcile(month), origin=origin, started_by=started_by)
+    return run_job(engine, RECONCILE, month, _reconcile(month, rules), origin=origin, started_by=started_by)
 
 
 def close(engine: Engine, month: str, rules: Rules, *, origin: str, started_by: str,
           today: date | None = None, without_payroll: bool = False) -> tuple[Run, int] | None:
-    """The close, refused if the month has not ended on `today` or its payroll left someone unpaid."""
-    return run_job(engine, CLOSE, month, _close(month, today, without_payroll), origin=origin,
-                   started_by=started_by)
+    """The close, refused if the month has not ended on `today` or its payroll left someone unpaid.
+
+    The scheduler's close of December also closes the year (its books are final with December):
+    the next year opens on its own. By hand, `cae close-year` does it.
+    """
+    return run_job(engine, CLOSE, month, _close(month, today, without_payroll, then_year=origin == SCHEDULED),
+                   origin=origin, started_by=started_by)
+
+
+def year_close(engine: Engine, year: int, *, started_by: str) -> tuple[Run, YearEnd]:
+    """`cae close-year`: recorded like the month's jobs (job `close-year`, month YYYY-12)."""
+    def work(conn: Connection) -> Done[YearEnd]:
+        done = close_year(conn, year)
+        return Done(("already closed" if done.already else f"{year + 1} opened") +
+                    f": {done.lines} à-nouveaux lines, result {fmt(done.result)}", done)
+    return by_hand(run_job(engine, CLOSE_YEAR, f"{year:04d}-12", work, origin=MANUAL, started_by=started_by))
 
 
 def close_plan(engine: Engine, month: str) -> ClosePlan:

@@ -1,17 +1,34 @@
-"""Reading what the month's reconciliation needs from the ledger (see `engine.reconciliation`)."""
+"""Reading what the month's reconciliation needs from the ledger (see `engine.reconciliation`).
+
+The mutualisation check reads the ledger's own lines: the year's sales (706)
+and direct costs (604) per member and month, each sale with the date of its
+invoice (from `invoices`, or for a credit note from its invoice through
+`documents`), and applies the rules to them (`engine.mutualisation`), never
+reading the bases the pipeline keeps. A sociétariat recorded late for sales
+whose months were closed by then is posted in the first open month; the check
+counts it in its sales' months, so it agrees from that month on.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
+from sqlalchemy.orm import aliased
 
+from engine import chart
+from engine.config import Rules
 from engine.money import ZERO, from_cents
+from engine.mutualisation import contribution_scale, societariat_scale, year_to_date
 from engine.payroll import requested_gross
 from engine.periods import last_day, parse_month
-from engine.reconciliation import MemberLine, Reconciliation, UnpaidInvoice, reconcile
+from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliation, Recomputed, UnpaidInvoice,
+                                   reconcile)
 from ledger import schema
+from ledger.deadletters import pending_count
 from ledger.balances import trial_balance
 from ledger.invoices import with_due
 from ledger.payroll_run import members_on, payslips, salaries_by_member
@@ -21,26 +38,104 @@ UNPAID_AFTER = timedelta(days=60)
 SHOWN = 20  # unpaid invoices named in the report
 
 
-def month_reconciliation(conn: Connection, month: str) -> Reconciliation:
+def month_reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliation:
     end = last_day(month)
     slips = {s.member_id: s for s in payslips(conn, month)}
     lines = [MemberLine(s, slips.get(s.member_id)) for s in statements(conn, month)]
     tb = trial_balance(conn, end)
     balanced = (sum((r.debit for r in tb), ZERO), sum((r.credit for r in tb), ZERO))
     salaries = salaries_by_member(conn)
-    unpaid_members = sorted(m.member_id for m in members_on(conn, month)
+    members = members_on(conn, month)
+    unpaid_members = sorted(m.member_id for m in members
                             if m.member_id not in slips
                             and requested_gross(m, month, salaries.get(m.member_id, [])) is not None)
     unpaid, unpaid_count = _unpaid_invoices(conn, month)
-    return reconcile(month, lines, _movements(conn, month), balanced, unpaid_members, unpaid,
-                     _late_pieces(conn, month), _pending_dead_letters(conn), unpaid_count)
+    return reconcile(month, lines, Facts(
+        _movements(conn, month), balanced, unpaid_members, unpaid, unpaid_count, _late_pieces(conn, month),
+        pending_count(conn), _recomputed(conn, month, rules, {m.member_id: m.associate_on for m in members}),
+        _client_credits(conn)))
+
+
+def _recomputed(conn: Connection, month: str, rules: Rules,
+                associate_on: dict[str, date | None]) -> list[Recomputed]:
+    """Each member's year-to-date contribution and sociétariat: posted, and from the rules."""
+    start, end = date(int(month[:4]), 1, 1), last_day(month)
+    lines, entries, invoices, documents = schema.lines, schema.entries, schema.invoices, schema.documents
+    posting_month = _month_text(conn, entries.c.entry_date)
+    in_year = (entries.c.entry_date.between(start, end), entries.c.journal != "AN")
+    contribution: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    societariat: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    costs = (select(lines.c.member_id, posting_month, func.sum(lines.c.amount))
+             .join(entries, entries.c.id == lines.c.entry_id)
+             .where(*in_year, lines.c.account.in_((chart.REVENUE, chart.DIRECT_COSTS)),
+                    lines.c.member_id.is_not(None))
+             .group_by(lines.c.member_id, posting_month))
+    for member_id, m, cents in conn.execute(costs):
+        contribution[member_id][m] = -from_cents(int(cents))
+    credited = aliased(invoices)
+    counts_from = func.coalesce(invoices.c.issued_on, credited.c.issued_on, entries.c.piece_date)
+    sales = (select(lines.c.member_id, posting_month, counts_from, func.sum(lines.c.amount))
+             .select_from(lines.join(entries, entries.c.id == lines.c.entry_id)
+                          .outerjoin(invoices, (invoices.c.event_id == entries.c.event_id)
+                                     & (invoices.c.invoice_id == entries.c.piece_ref))
+                          .outerjoin(documents, (documents.c.event_id == entries.c.event_id)
+                                     & (documents.c.kind == "credit_note"))
+                          .outerjoin(credited, credited.c.invoice_id == documents.c.invoice_id))
+             .where(*in_year, lines.c.account == chart.REVENUE, lines.c.member_id.is_not(None))
+             .group_by(lines.c.member_id, posting_month, counts_from))
+    for member_id, m, day, cents in conn.execute(sales):
+        since = associate_on.get(member_id)
+        if since is not None and _as_date(day) >= since:
+            societariat[member_id][m] = societariat[member_id].get(m, ZERO) - from_cents(int(cents))
+    posted = (select(lines.c.member_id, lines.c.account, func.sum(lines.c.amount))
+              .join(entries, entries.c.id == lines.c.entry_id)
+              .where(*in_year, lines.c.account.in_((chart.CONTRIBUTION, chart.CAPITAL)),
+                     lines.c.member_id.is_not(None))
+              .group_by(lines.c.member_id, lines.c.account))
+    books: dict[tuple[str, str], Decimal] = {(m, a): from_cents(int(c)) for m, a, c in conn.execute(posted)}
+    found = []
+    for what, bases, account, sign, scale in (
+            ("contribution", contribution, chart.CONTRIBUTION, 1, contribution_scale),
+            ("societariat", societariat, chart.CAPITAL, -1, societariat_scale)):
+        for member_id in sorted(set(bases) | {m for m, a in books if a == account}):
+            rules_give = year_to_date(sorted(bases.get(member_id, {}).items()), month,
+                                      lambda k: scale(rules.at(parse_month(k))))
+            found.append(Recomputed(member_id, what, sign * books.get((member_id, account), ZERO), rules_give))
+    return found
+
+
+def _month_text(conn: Connection, column: Any) -> Any:
+    """`YYYY-MM` of a date column, in the dialect's words."""
+    if conn.dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.substr(column, 1, 7)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _client_credits(conn: Connection) -> list[ClientCredit]:
+    """Per member and client: what their invoices were overpaid, less what was applied since (rule 9)."""
+    query, due = with_due()
+    found = query.subquery()
+    d = schema.documents
+    applied = (select(d.c.invoice_id, func.sum(d.c.amount).label("applied"))
+               .where(d.c.kind == "payment", d.c.from_credit.is_(True)).group_by(d.c.invoice_id).subquery())
+    excess = case((found.c.due < 0, -found.c.due), else_=0) - func.coalesce(applied.c.applied, 0)
+    rows = conn.execute(select(found.c.member_id, found.c.client, func.sum(excess))
+                        .select_from(found.outerjoin(applied, applied.c.invoice_id == found.c.invoice_id))
+                        .group_by(found.c.member_id, found.c.client)
+                        .having(func.sum(excess) > 0).order_by(found.c.member_id, found.c.client))
+    return [ClientCredit(member_id, client, from_cents(int(cents))) for member_id, client, cents in rows]
 
 
 def _movements(conn: Connection, month: str) -> dict[str, Decimal]:
     lines, entries = schema.lines, schema.entries
     query = (select(lines.c.account, func.sum(lines.c.amount))
              .join(entries, entries.c.id == lines.c.entry_id)
-             .where(entries.c.entry_date.between(parse_month(month), last_day(month)))
+             .where(entries.c.entry_date.between(parse_month(month), last_day(month)),
+                    entries.c.journal != "AN")  # balances carried, not the month's movements
              .group_by(lines.c.account))
     return {account: from_cents(int(total)) for account, total in conn.execute(query)}
 
@@ -69,6 +164,3 @@ def _late_pieces(conn: Connection, month: str) -> list[str]:
     return list(conn.scalars(query))
 
 
-def _pending_dead_letters(conn: Connection) -> int:
-    d = schema.dead_letters
-    return int(conn.scalar(select(func.count()).select_from(d).where(d.c.status == "pending")) or 0)

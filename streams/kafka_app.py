@@ -20,15 +20,26 @@ case the crash came between 1 and 2). Plain `stream.take` would not do: it
 acknowledges its buffer in a `finally`, so an exception or a cancellation in
 the middle of a batch would let faust commit offsets of events never written.
 
-Failures are waited out, not skipped: a database error retries the batch
-with back-off (PostgreSQL restarting, a lock timeout), a Kafka error retries
-the sends; a worker asked to stop meanwhile exits at once (code 75), its
-batch unacknowledged, as if killed.
+Failures are waited out, not skipped: a transient database error retries
+the batch with back-off (PostgreSQL restarting, a lock timeout; any other
+error has already made its event a dead letter, see `streams.pipeline`), a
+Kafka error retries the sends; a worker asked to stop meanwhile exits at
+once (code 75), its batch unacknowledged, as if killed.
+
+The two topics are consumed side by side, so a governance event can arrive
+before the `member.joined` of a member it names, still waiting on
+`cae.events`: in a file the join came first. Such an event waits: the
+governance batch is held from it on (its order is the assembly's), and
+offered again every second while the members' topic has lag, for at most
+`WorkerConfig.member_wait` seconds (`--wait-for-members`, 300 by default);
+it is a dead letter only if the member is still unknown once the members'
+topic is caught up, or when the wait is over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -74,6 +85,8 @@ class WorkerConfig:
     session_timeout: float = 30.0
     commit_interval: float = 1.0
     log_every: float = 10.0
+    member_wait: float = 300.0  # seconds a governance event may wait for a member not yet joined
+    recheck: float = 1.0
 
 
 @dataclass
@@ -124,6 +137,7 @@ class Worker:
         self.stats = Stats()
         self.database = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cae-db")
         self.admin_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cae-admin")
+        self._admin: Any = None  # the agents' admin client, for the members' lag
         self.app = faust.App(
             config.group,
             broker=[f"kafka://{server.strip()}" for server in config.bootstrap.split(",")],
@@ -226,13 +240,42 @@ class Worker:
         started = time.monotonic()
         raws = [Raw(e.message.value or b"", f"{e.message.topic}/{e.message.partition}@{e.message.offset}")
                 for e in events]
-        outcome = await self._retry("database", lambda: self._in_thread(process, self.engine, raws, self.rules))
+        outcome = await self._process(raws, wait=True)
+        held, outcome.held = outcome.held, []
+        deadline = time.monotonic() + self.config.member_wait
+        if held:
+            log.info("%d governance event(s) from %s name a member not known yet: waiting for the members' "
+                     "events (at most %.0f s)", len(held), held[0].source, self.config.member_wait)
+        while held:  # governance events naming a member whose join is still on cae.events
+            final = time.monotonic() >= deadline or self.app.should_stop or not await self._members_behind()
+            if not final:
+                await asyncio.sleep(self.config.recheck)
+            more = await self._process(held, wait=not final)
+            held, more.held = more.held, []
+            outcome.add(more)
         entries = outcome.entries
         if outcome.duplicates:
             entries = entries + await self._retry(
                 "database", lambda: self._in_thread(reposted, self.engine, raws, outcome))
         self.stats.database += time.monotonic() - started
         return outcome, entries
+
+    async def _process(self, raws: list[Raw], wait: bool) -> Outcome:
+        return await self._retry("database", lambda: self._in_thread(
+            functools.partial(process, wait_for_members=wait), self.engine, raws, self.rules))
+
+    async def _members_behind(self) -> bool:
+        """Whether the group still has member events to consume (unknown lag counts as yes)."""
+        loop = asyncio.get_running_loop()
+        try:
+            if self._admin is None:
+                self._admin = await loop.run_in_executor(self.admin_pool, admin_client, self.config.bootstrap)
+            lags = await loop.run_in_executor(self.admin_pool, group_lag, self._admin, self.config.group,
+                                              (self.config.topics.events,))
+        except KafkaUnavailable as exc:
+            log.warning("cannot read the lag of %s: %s", self.config.topics.events, exc)
+            return True
+        return any(lag.lag for lag in lags)
 
     async def _send(self, entries: list[Entry], outcome: Outcome) -> None:
         topics = self.config.topics
@@ -306,6 +349,8 @@ class Worker:
 
     def shutdown(self) -> None:
         self.database.shutdown(wait=True)
+        if self._admin is not None:
+            self.admin_pool.submit(self._admin.close)
         self.admin_pool.shutdown(wait=True)
 
 

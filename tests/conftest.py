@@ -5,6 +5,11 @@ suite of STYLE.md: one set of tests, every store must pass it). PostgreSQL
 comes from $CAE_TEST_POSTGRES_URL, or from deploy/postgres/pg.sh, which starts
 a private cluster on loopback. Where it cannot be had, PostgreSQL tests skip,
 except under CI=true, where they fail: CI must never pass by skipping.
+
+On PostgreSQL the application runs as it does in production: as the role
+`cae_app`, which may read and insert but owns nothing, so it can neither alter
+a table nor switch a trigger off. The databases belong to `cae_owner`, who
+migrates them (`owner_url` gives a test the owner's URL of its database).
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from engine.config import Rules, load_rules
-from ledger.db import make_engine, migrate
+from ledger.db import grant_application_role, make_engine, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -40,11 +46,23 @@ def _postgres_server() -> str:
     return started.stdout.strip().splitlines()[-1]
 
 
+OWNER, APP = "cae_owner", "cae_app"  # password = name, as deploy/postgres/pg.sh makes them
+
+
 class PostgresServer:
     """The test server: an autocommit engine on `postgres`, and a migrated template to copy."""
 
     def __init__(self, admin: Engine, template: str) -> None:
         self.admin, self.template = admin, template
+
+
+def _ensure_roles(admin: Engine) -> None:
+    with admin.connect() as conn:
+        for role in (OWNER, APP):
+            conn.execute(text(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+                f"CREATE ROLE {role} LOGIN PASSWORD '{role}' NOSUPERUSER NOCREATEDB NOCREATEROLE; "
+                "END IF; END $$"))
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +77,13 @@ def postgres_admin() -> Iterator[PostgresServer]:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+    _ensure_roles(admin)
     template = f"cae_template_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{template}"'))
-    templ_engine = make_engine(_with_database(admin, template))
+        conn.execute(text(f'CREATE DATABASE "{template}" OWNER {OWNER}'))
+    templ_engine = make_engine(_with_database(admin, template, OWNER))
     migrate(templ_engine)
+    grant_application_role(templ_engine, APP)
     templ_engine.dispose()
     yield PostgresServer(admin, template)
     with admin.connect() as conn:
@@ -79,17 +99,24 @@ def new_database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) 
     admin = server.admin
     name = f"cae_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{server.template}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{server.template}" OWNER {OWNER}'))
 
     def drop() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     request.addfinalizer(drop)
-    return _with_database(admin, name)
+    return _with_database(admin, name, APP)
 
 
-def _with_database(admin: Engine, name: str) -> str:
-    return admin.url.set(database=name).render_as_string(hide_password=False)
+def _with_database(admin: Engine, name: str, role: str) -> str:
+    return admin.url.set(database=name, username=role, password=role).render_as_string(hide_password=False)
+
+
+def owner_url(url: str) -> str:
+    """The same database as the owner sees it (on SQLite, the file: its permissions are the guard)."""
+    if url.startswith("sqlite"):
+        return url
+    return make_url(url).set(username=OWNER, password=OWNER).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

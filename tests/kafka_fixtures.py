@@ -194,7 +194,8 @@ def ledger_snapshot(db_url: str) -> dict[str, Any]:
                 "dead_letters": sorted((r.raw_sha256, r.event_id or "", r.reason)
                                        for r in conn.execute(select(d))),
                 "invoices": sorted(tuple(r) for r in conn.execute(select(schema.invoices))),
-                "bases": sorted(tuple(r) for r in conn.execute(select(schema.member_bases))),
+                "bases": sorted(tuple(r)[1:] for r in conn.execute(select(schema.base_moves))),
+                "documents": sorted(tuple(r) for r in conn.execute(select(schema.documents))),
                 "members": sorted(tuple(r) for r in conn.execute(select(schema.members))),
                 "governance": [r.event_id for r in conn.execute(
                     select(schema.governance_events.c.event_id).order_by(schema.governance_events.c.seq))],
@@ -241,6 +242,13 @@ def embedded_snapshot(db_url: str, path: Path) -> dict[str, Any]:
     finally:
         engine.dispose()
     return ledger_snapshot(db_url)
+
+
+def new_database_url_like(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Another fresh ledger on the same backend as `db_url` (for a reference run beside it)."""
+    from tests.conftest import new_database_url
+
+    return new_database_url("sqlite" if db_url.startswith("sqlite") else "postgresql", tmp_path, request)
 
 
 def group_members(kafka: LocalKafka, group: str) -> int:

@@ -2,7 +2,9 @@
 
 Every test here goes around the application: it writes with raw SQL, as a
 script, a second program or a hand-typed fix would, and checks that the
-database itself refuses (django-hordak's tests/models/test_core.py). After a
+database itself refuses (django-hordak's tests/models/test_core.py). On
+PostgreSQL it writes as the tables' owner, who may do more than the
+application's role (tests/test_roles.py) and is still refused by the triggers. After a
 refusal the transaction is rolled back and the test checks that nothing at
 all was written. Each test runs on SQLite and on PostgreSQL (`engine`).
 
@@ -14,7 +16,7 @@ October closed, and two November invoices still unnumbered.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 from itertools import count
 from typing import Any
@@ -26,9 +28,11 @@ from sqlalchemy.exc import DBAPIError
 from engine.config import Rules
 from ledger import schema
 from ledger.closing import close_month
+from ledger.db import open_ledger
 from ledger.invariants import APPEND_ONLY
 from ledger.payroll_run import run_payroll
 from streams.pipeline import Raw, process
+from tests.conftest import owner_url
 
 Statement = Callable[[Connection], Any]
 
@@ -63,8 +67,8 @@ NOVEMBER = [invoice("F-2", "2026-11-20", "500.00"), invoice("F-3", "2026-11-10",
 
 
 @pytest.fixture
-def ledger(engine: Engine, rules: Rules) -> Engine:
-    """The small cooperative above, posted by the application itself."""
+def ledger(engine: Engine, db_url: str, rules: Rules) -> Iterator[Engine]:
+    """The small cooperative above, posted by the application itself; the owner's engine on it."""
     outcome = process(engine, COOPERATIVE, rules)
     assert outcome.dead_letters == [] and outcome.processed == len(COOPERATIVE)
     with engine.begin() as conn:
@@ -72,7 +76,9 @@ def ledger(engine: Engine, rules: Rules) -> Engine:
         assert close_month(conn, "2026-10") > 0
     outcome = process(engine, NOVEMBER, rules)
     assert outcome.dead_letters == [] and outcome.processed == len(NOVEMBER)
-    return engine
+    owner = open_ledger(owner_url(db_url))
+    yield owner
+    owner.dispose()
 
 
 # -- helpers: raw SQL, and what the database holds --------------------------------------------

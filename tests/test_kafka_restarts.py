@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.conftest import IN_CI, ROOT, new_database_url
 from tests.kafka_fixtures import (LocalKafka, WorkerProcess, assert_same_ledger, cae, cooperative_file,
@@ -76,13 +75,10 @@ def own_postgres() -> Iterator[tuple[str, dict[str, str]]]:
         if IN_CI:
             pytest.fail(f"cannot start a private PostgreSQL: {exc}")
         pytest.skip(f"cannot start a private PostgreSQL: {exc}")
-    server = started.stdout.strip().splitlines()[-1]
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('CREATE DATABASE "cae"'))
-    admin.dispose()
+    owner = subprocess.run(["bash", script, "url", "owner"], env=env, capture_output=True, text=True,
+                           timeout=30).stdout.strip()  # the database `cae`, which pg.sh made
     try:
-        yield server.rsplit("/", 1)[0] + "/cae", env
+        yield owner, env
     finally:
         subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=120)
         shutil.rmtree(env["CAE_PG_DATA"], ignore_errors=True)

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from ledger.db import alembic_config
+from ledger.db import SCHEMA_REVISION, alembic_config, make_engine
 from ledger.schema import metadata
+from tests.conftest import owner_url
+
+
+@pytest.fixture
+def owner(db_url: str) -> Iterator[Engine]:
+    """The ledger as its owner sees it: the role that may migrate (PostgreSQL)."""
+    engine = make_engine(owner_url(db_url))
+    yield engine
+    engine.dispose()
+
+
+def test_the_revision_the_code_expects_is_the_head(engine: Engine) -> None:
+    """`ledger.db` checks the schema with one query against this constant, without alembic."""
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_REVISION
 
 
 def test_migrated_database_matches_the_declared_schema(engine: Engine) -> None:
@@ -17,11 +35,13 @@ def test_migrated_database_matches_the_declared_schema(engine: Engine) -> None:
     assert differences == []
 
 
-def test_downgrade_to_nothing_and_upgrade_again(engine: Engine) -> None:
-    config = alembic_config(engine)
+def test_downgrade_to_nothing_and_upgrade_again(engine: Engine, owner: Engine) -> None:
+    engine.dispose()
+    config = alembic_config(owner)
     command.downgrade(config, "base")
-    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert set(inspect(owner).get_table_names()) <= {"alembic_version"}
     command.upgrade(config, "head")
+    engine = owner
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         triggers = conn.exec_driver_sql(

@@ -2,8 +2,15 @@
 # A private PostgreSQL cluster for tests and local runs, from Debian's packages.
 #
 #   deploy/postgres/pg.sh install   apt-get install postgresql (needs root)
-#   deploy/postgres/pg.sh start     init (once) and start on 127.0.0.1:$CAE_PG_PORT; prints the URL
-#   deploy/postgres/pg.sh stop | status | url
+#   deploy/postgres/pg.sh start     init (once) and start on 127.0.0.1:$CAE_PG_PORT; prints the admin URL
+#   deploy/postgres/pg.sh url [admin|owner|app]   a URL of the database `cae` (admin: of `postgres`)
+#   deploy/postgres/pg.sh stop | status
+#
+# Three roles (README.md here): `cae` the cluster's superuser (tests create databases with it),
+# `cae_owner` who owns the ledger's tables and migrates them (`cae migrate`), and `cae_app`, the
+# role the workers and the web use: it reads and inserts, but can neither alter a table nor
+# disable a trigger (it is no superuser and owns nothing). Passwords are the role names: this
+# cluster is for tests and local runs on loopback, never for real books.
 #
 # Why a private cluster rather than Debian's 'main' one: it lives in a folder of
 # ours (CAE_PG_DATA, default /tmp/cae-postgres-PORT: a path the postgres user can reach), listens on loopback only,
@@ -30,7 +37,28 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-url() { echo "postgresql+psycopg://$user:$password@127.0.0.1:$port/postgres"; }
+url() {
+  case "${1:-admin}" in
+    admin) echo "postgresql+psycopg://$user:$password@127.0.0.1:$port/postgres" ;;
+    owner) echo "postgresql+psycopg://cae_owner:cae_owner@127.0.0.1:$port/cae" ;;
+    app) echo "postgresql+psycopg://cae_app:cae_app@127.0.0.1:$port/cae" ;;
+    *) echo "pg.sh: url admin|owner|app" >&2; exit 2 ;;
+  esac
+}
+
+sql() { PGPASSWORD="$password" "$(bindir)/psql" -h 127.0.0.1 -p "$port" -U "$user" -d postgres -qtAX -c "$1"; }
+
+roles() {  # the owner and the application's role, and the database `cae`, where missing
+  local role
+  for role in cae_owner cae_app; do
+    sql "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
+           CREATE ROLE $role LOGIN PASSWORD '$role' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
+         END IF; END \$\$" >/dev/null
+  done
+  if [ -z "$(sql "SELECT 1 FROM pg_database WHERE datname = 'cae'")" ]; then
+    sql "CREATE DATABASE cae OWNER cae_owner" >/dev/null
+  fi
+}
 
 running() { [ -f "$data/postmaster.pid" ] && as_owner "$(bindir)/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
@@ -43,7 +71,7 @@ case "${1:-}" in
     ;;
   start)
     bin="$(bindir)"
-    if running; then url; exit 0; fi
+    if running; then roles; url; exit 0; fi
     mkdir -p "$data"
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$data" && chmod 700 "$data"
     if [ ! -f "$data/PG_VERSION" ]; then
@@ -56,6 +84,7 @@ case "${1:-}" in
     as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k /tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
       start >/dev/null
+    roles
     url
     ;;
   stop)
@@ -64,6 +93,6 @@ case "${1:-}" in
   status)
     if running; then echo "running on 127.0.0.1:$port"; else echo "stopped"; exit 3; fi
     ;;
-  url) url ;;
-  *) echo "usage: $0 install|start|stop|status|url" >&2; exit 2 ;;
+  url) url "${2:-admin}" ;;
+  *) echo "usage: $0 install|start|stop|status|url [admin|owner|app]" >&2; exit 2 ;;
 esac
