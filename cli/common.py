@@ -86,6 +86,11 @@ def optional_month(help_text: str) -> Callable[[F], F]:
     return click.option("--month", metavar="YYYY-MM", default=None, callback=_month, help=help_text)
 
 
+def interactive() -> bool:
+    """Whether a person is at the keyboard: irreversible commands ask them first (`--yes` skips it)."""
+    return sys.stdin.isatty()
+
+
 def today(config_path: str | None = None) -> date:
     """Today in the cooperative's time zone (`[schedule] timezone`), where months end."""
     from engine.schedule import parse_schedule

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from cli.common import UserError, console, db_options, emit_json, json_option, open_db, rules_from, user_errors
 from ledger import deadletters
+from ledger.bulk import iso_utc
 from ledger.db import reading
 from ledger.runs import operator
 from streams.pipeline import Raw, process
@@ -26,9 +27,9 @@ def deadletter_group() -> None:
 
 def _json(d: deadletters.StoredDeadLetter) -> dict[str, Any]:
     return {"id": d.id, "event_id": d.event_id, "reason": d.latest_reason, "first_reason": d.reason,
-            "source": d.source, "received_at": d.received_at.isoformat(), "status": d.status,
+            "source": d.source, "received_at": iso_utc(d.received_at), "status": d.status,
             "raw": d.raw.decode("utf-8", errors="replace"),
-            "history": [{"at": a.at.isoformat(), "action": a.action, "reason": a.reason, "by": a.by}
+            "history": [{"at": iso_utc(a.at), "action": a.action, "reason": a.reason, "by": a.by}
                         for a in d.history]}
 
 

@@ -169,26 +169,38 @@ def _open_patiently(db_url: str | None) -> Engine:
 @user_errors
 def status_command(bootstrap: str | None, topic_prefix: str | None, group: str | None, db_url: str | None,
                    config_path: str | None, as_json: bool) -> None:
-    """Consumer lag per partition, dead letters pending, last entry posted."""
-    from streams.status import group_lag, lag_document, ledger_status
+    """Consumer lag per partition, dead letters pending, last entry posted.
 
-    servers, name = bootstrap_servers(bootstrap), group_id(group)
-    topics = Topics.named(topic_prefix)
-    document: dict[str, Any] = {"group": name, "bootstrap": servers}
-    try:
-        admin = admin_client(servers)
-        try:
-            lags = group_lag(admin, name, topics.inputs)
-        finally:
-            admin.close()
-        document["kafka"] = lag_document(lags)
-    except KafkaUnavailable as exc:
-        document["kafka"] = {"error": str(exc)}
+    With no Kafka configured (neither --bootstrap nor $CAE_KAFKA_BOOTSTRAP: the embedded
+    setup), it answers with the ledger's own figures at once and says so.
+    """
+    from streams.status import ledger_status
+
+    name = group_id(group)
+    document: dict[str, Any] = {"group": name}
+    if bootstrap is None and not os.environ.get("CAE_KAFKA_BOOTSTRAP"):
+        document.update(bootstrap=None, kafka={"configured": False})
+    else:
+        document.update(bootstrap=bootstrap_servers(bootstrap),
+                        kafka=_kafka_status(bootstrap_servers(bootstrap), name, Topics.named(topic_prefix)))
     document.update(ledger_status(open_db(db_url)))
     if as_json:
         emit_json(document)
         return
     _print_status(document)
+
+
+def _kafka_status(servers: str, group: str, topics: Topics) -> dict[str, Any]:
+    from streams.status import group_lag, lag_document
+
+    try:
+        admin = admin_client(servers)
+        try:
+            return lag_document(group_lag(admin, group, topics.inputs))
+        finally:
+            admin.close()
+    except KafkaUnavailable as exc:
+        return {"configured": True, "error": str(exc)}
 
 
 @click.command("topics")
@@ -213,7 +225,9 @@ def topics_command(bootstrap: str | None, topic_prefix: str | None, partitions: 
 
 def _print_status(document: dict[str, Any]) -> None:
     kafka = document["kafka"]
-    if "error" in kafka:
+    if not kafka.get("configured", True):
+        console.print("No Kafka is configured (--bootstrap or $CAE_KAFKA_BOOTSTRAP): the embedded setup.")
+    elif "error" in kafka:
         console.print(f"[red]Kafka:[/] {kafka['error']}", highlight=False)
     else:
         table = Table(title=f"group {document['group']}: lag {kafka['total_lag']}")

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.table import Table
 
-from cli.common import (UserError, console, db_options, emit_json, json_option, month_option, open_db, rules_from,
-                        today, user_errors)
+from cli.common import (UserError, console, db_options, emit_json, interactive, json_option, month_option, open_db,
+                        rules_from, today, user_errors)
 from cli.tables import figures, records, show, texts
 from engine.money import fmt
 from engine.payroll import Payslip
 from ledger import monthly
-from ledger.closing import CloseRefused, check_close
+from ledger.closing import CloseRefused, check_close, check_ended
 from ledger.payroll_run import PayrollError
 from ledger.runs import MANUAL, by_hand, operator
 from ledger.year_end import YearNotClosed
@@ -94,6 +92,10 @@ def close_command(month: str, without_payroll: bool, assume_yes: bool, db_url: s
     will be locked and asks before doing it.
     """
     engine, rules, day = open_db(db_url), rules_from(config_path), today(config_path)
+    try:
+        check_ended(month, day)
+    except CloseRefused as exc:
+        raise UserError(str(exc)) from None
     plan = monthly.close_plan(engine, month)
     if not plan.months:
         _closed(month, 0, [], as_json)
@@ -105,7 +107,7 @@ def close_command(month: str, without_payroll: bool, assume_yes: bool, db_url: s
     span = plan.months[0] if len(plan.months) == 1 else f"{plan.months[0]} to {plan.months[-1]}"
     click.echo(f"Closing {month} locks {span} ({len(plan.months)} month(s)) for good; {plan.to_number} "
                "entries will get their definitive number.", err=True)
-    if sys.stdin.isatty() and not assume_yes:
+    if interactive() and not assume_yes:
         click.confirm("Close?", abort=True, err=True)
     try:
         _, numbered = by_hand(monthly.close(engine, month, rules, origin=MANUAL, started_by=operator(),
@@ -144,7 +146,7 @@ def close_year_command(year: int, assume_yes: bool, db_url: str | None, config_p
     """
     engine = open_db(db_url)
     click.echo(f"Closing {year} posts the opening entries of {year + 1}, dated {year + 1}-01-01.", err=True)
-    if sys.stdin.isatty() and not assume_yes:
+    if interactive() and not assume_yes:
         click.confirm("Close the year?", abort=True, err=True)
     try:
         _, done = monthly.year_close(engine, year, started_by=operator())

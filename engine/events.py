@@ -15,7 +15,7 @@ import math
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import (
     AfterValidator,
@@ -276,7 +276,7 @@ GOVERNANCE_TYPES = frozenset(
     for m in GovernanceEvent.__args__  # type: ignore[attr-defined]
 )
 
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(cast(Any, Event))  # a union, which mypy does not take for a type
 MAX_EVENT_BYTES = 64 * 1024
 
 
@@ -326,6 +326,17 @@ def decode(raw: bytes) -> AnyEvent:
     except ValidationError as exc:
         raise EventError(_reason(exc)) from None
     return event
+
+
+def claimed_event_id(raw: bytes) -> str | None:
+    """The `event_id` a line claims, read without validating it: for a line that is refused,
+    so that its corrected version (same id, now valid) settles its dead letter."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    found = document.get("event_id") if isinstance(document, dict) else None
+    return found if isinstance(found, str) and 0 < len(found) <= 128 else None
 
 
 def fingerprint(event: AnyEvent) -> str:

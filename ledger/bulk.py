@@ -10,7 +10,7 @@ strings SQLAlchemy itself writes, so that reading back through SQLAlchemy
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
@@ -55,6 +55,11 @@ def time_format(conn: Connection) -> Callable[[datetime], Any]:
     if conn.dialect.name == "sqlite":
         return lambda moment: moment.strftime("%Y-%m-%d %H:%M:%S.%f")
     return _same
+
+
+def iso_utc(moment: datetime) -> str:
+    """A stored timestamp as ISO text with its zone: SQLite gives timestamps back naive, in UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def _same(value: Any) -> Any:

@@ -106,10 +106,15 @@ def _unpaid(conn: Connection, months: list[str]) -> dict[str, list[str]]:
     return unpaid
 
 
+def check_ended(month: str, today: date) -> None:
+    """A close is final: a month that has not ended (2030-01, 9999-12, this one) is surely a typo."""
+    if last_day(month) >= today:
+        raise CloseRefused(f"{month} has not ended (today is {today}): a month is closed once it is over")
+
+
 def check_close(plan: ClosePlan, today: date, without_payroll: bool = False) -> None:
     """Refuse a month that has not ended, and (unless `without_payroll`) members left unpaid."""
-    if last_day(plan.month) >= today:
-        raise CloseRefused(f"{plan.month} has not ended (today is {today}): a month is closed once it is over")
+    check_ended(plan.month, today)
     if plan.years_to_open:
         year = plan.years_to_open[0]
         first = f"close {year}-12, then " if f"{year}-12" in plan.months else ""

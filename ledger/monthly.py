@@ -19,7 +19,7 @@ from engine.config import Rules
 from engine.money import ZERO, fmt
 from engine.reconciliation import Reconciliation
 from engine.schedule import CLOSE, PAYROLL, RECONCILE
-from ledger.closing import ClosePlan, check_close, close_month, plan_close
+from ledger.closing import ClosePlan, check_close, check_ended, close_month, plan_close
 from ledger.payroll_run import PayrollRun, payroll as run_payroll
 from ledger.reconciliation import month_reconciliation
 from ledger.runs import MANUAL, SCHEDULED, Done, Run, by_hand, run_job
@@ -59,6 +59,7 @@ def _reconcile(month: str, rules: Rules) -> Callable[[Connection], Done[Reconcil
 def _close(month: str, today: date | None, without_payroll: bool,
            then_year: bool) -> Callable[[Connection], Done[int]]:
     def work(conn: Connection) -> Done[int]:
+        check_ended(month, today or date.today())  # before planning: 9999-12 would plan 95,000 months
         check_close(plan_close(conn, month), today or date.today(), without_payroll)
         numbered = close_month(conn, month)
         detail = (f"closed{' without payroll' if without_payroll else ''}; {numbered} entries got their "

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ledger import schema
+from ledger.bulk import iso_utc
 
 T = TypeVar("T")
 SCHEDULED, MANUAL = "scheduled", "manual"
@@ -63,12 +64,8 @@ class Run:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "job": self.job, "month": self.month, "member_id": self.member_id,
                 "origin": self.origin, "started_by": self.started_by,
-                "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
+                "started_at": iso_utc(self.started_at), "finished_at": iso_utc(self.finished_at),
                 "outcome": self.outcome, "detail": self.detail}
-
-
-def _iso(moment: datetime) -> str:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def operator() -> str:

@@ -67,10 +67,12 @@ def _sqlite(check: str, name: str) -> CheckConstraint:
     return constraint
 
 
-def dates(*columns: str, nullable: tuple[str, ...] = ()) -> list[CheckConstraint]:
-    """SQLite: each column holds a real ISO date (`date(x)` gives it back unchanged)."""
-    return [_sqlite(f"{c} IS NULL OR {c} = date({c})" if c in nullable else f"{c} = date({c})",
-                    f"{c}_is_a_date") for c in columns]
+def dates(*columns: str) -> list[CheckConstraint]:
+    """SQLite: each column holds a real ISO date, or NULL (`date(x)` gives a date back unchanged).
+
+    `IS`, not `=`: `date('2026-10-15x')` is NULL, and a CHECK whose value is NULL passes.
+    """
+    return [_sqlite(f"{c} IS date({c})", f"{c}_is_a_date") for c in columns]
 
 
 def moments(*columns: str, nullable: tuple[str, ...] = ()) -> list[CheckConstraint]:
@@ -209,7 +211,7 @@ members = Table(
     Column("joined_on", Date, nullable=False),
     Column("associate_on", Date, nullable=True),
     Column("left_on", Date, nullable=True),
-    *dates("joined_on", "associate_on", "left_on", nullable=("associate_on", "left_on")),
+    *dates("joined_on", "associate_on", "left_on"),
 )
 
 member_statuses = Table(
@@ -254,7 +256,7 @@ documents = Table(
     Column("rates", Text, nullable=True),
     Column("from_credit", Boolean, nullable=False, server_default="0"),
     CheckConstraint("kind IN ('credit_note', 'payment', 'expense')", name="kind"),
-    *dates("issued_on", nullable=("issued_on",)),
+    *dates("issued_on"),
     Index("ix_documents_invoice", "invoice_id"),
 )
 
@@ -273,7 +275,7 @@ base_moves = Table(
     Column("revenue", Cents, nullable=False),
     Column("sale_date", Date, nullable=True),
     *months("month"),
-    *dates("sale_date", nullable=("sale_date",)),
+    *dates("sale_date"),
     Index("ix_base_moves_member_month", "member_id", "month"),
 )
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, select
 
+from engine.events import claimed_event_id
 from engine.money import from_cents
 from engine.postings import Entry, Line
 from ledger import schema
@@ -66,7 +67,7 @@ def reposted(engine: Engine, raws: Sequence[Raw], outcome: Outcome) -> list[Entr
     it reused the id of an event that has: that event's entries go again too).
     """
     fresh = {entry.event_id for entry in outcome.entries}
-    ids = sorted({i for i in (_event_id(raw.data) for raw in raws) if i and i not in fresh})
+    ids = sorted({i for i in (claimed_event_id(raw.data) for raw in raws) if i and i not in fresh})
     if not ids:
         return []
     e, li = schema.entries, schema.lines
@@ -90,15 +91,6 @@ def _entries(rows: Sequence[Row[Any]]) -> list[Entry]:
                   tuple(Line(r.account, from_cents(r.amount), r.member_id, r.aux_id, r.aux_label)
                         for r in lines), head.event_id)
             for head, lines in ((lines[0], lines) for lines in grouped.values())]
-
-
-def _event_id(data: bytes) -> str | None:
-    try:
-        event = json.loads(data)
-    except ValueError:
-        return None
-    value = event.get("event_id") if isinstance(event, dict) else None
-    return value if isinstance(value, str) else None
 
 
 class OutputProducer:

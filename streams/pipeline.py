@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from engine import rules as member_rules
 from engine.config import ConfigError, Rules
-from engine.events import AnyEvent, EventError, decode, fingerprint, is_governance
+from engine.events import AnyEvent, EventError, claimed_event_id, decode, fingerprint, is_governance
 from engine.periods import posting_date
 from engine.postings import Entry
 from engine.wording import term
@@ -117,7 +117,7 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_membe
             if not _is_refusal(exc):
                 log.error("event %s could not be processed", item[0].source, exc_info=exc)
             letter = DeadLetter(item[0].data, f"refused by the ledger: {reason(exc)}", item[0].source,
-                                _event_id(item[1]))
+                                claimed_event_id(item[0].data))
             with engine.begin() as conn:
                 deadletters.record(conn, [letter])
             outcome.dead_letters.append(letter)
@@ -134,10 +134,6 @@ def _is_refusal(exc: Exception) -> bool:
     from sqlalchemy.exc import DBAPIError
 
     return isinstance(exc, DBAPIError)
-
-
-def _event_id(event: AnyEvent | None) -> str | None:
-    return event.event_id if event is not None else None
 
 
 def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_members: bool) -> Outcome:
@@ -157,7 +153,8 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
     processed_at = time_format(conn)(now)
     for at, (raw, event, error) in enumerate(decoded):
         if event is None:
-            outcome.dead_letters.append(DeadLetter(raw.data, error or "invalid event", raw.source))
+            outcome.dead_letters.append(DeadLetter(raw.data, error or "invalid event", raw.source,
+                                                   claimed_event_id(raw.data)))
             continue
         print_ = fingerprint(event)
         earlier = seen.get(event.event_id)

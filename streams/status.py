@@ -17,6 +17,7 @@ from kafka.errors import KafkaError
 from sqlalchemy import Engine, func, select
 
 from ledger import schema
+from ledger.bulk import iso_utc
 from streams.topics import KafkaUnavailable
 from engine.wording import term
 
@@ -75,9 +76,10 @@ def ledger_status(engine: Engine) -> dict[str, Any]:
         "last_entry": None if last is None else {
             "id": last.id, "journal": last.journal, "date": last.entry_date.isoformat(),
             "piece_ref": last.piece_ref, "event_id": last.event_id,
-            "posted_at": last.posted_at.isoformat()},
+            "posted_at": iso_utc(last.posted_at)},
     }
 
 
 def lag_document(lags: list[PartitionLag]) -> dict[str, Any]:
-    return {"partitions": [asdict(lag) for lag in lags], "total_lag": sum(lag.lag for lag in lags)}
+    return {"configured": True, "partitions": [asdict(lag) for lag in lags],
+            "total_lag": sum(lag.lag for lag in lags)}

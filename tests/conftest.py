@@ -134,6 +134,15 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+@pytest.fixture
+def owner(db_url: str, engine: Engine) -> Iterator[Engine]:
+    """The ledger as the owner of its tables writes to it: more rights than the application's role
+    (on PostgreSQL), the triggers all the same. For tests that go around the application."""
+    found = make_engine(owner_url(db_url))
+    yield found
+    found.dispose()
+
+
 @pytest.fixture(scope="session")
 def rules() -> Rules:
     return load_rules()

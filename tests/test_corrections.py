@@ -152,9 +152,9 @@ def test_nothing_to_correct_no_payslip_and_no_reason_are_refused(capped: Engine,
     "UPDATE payslip_revisions SET gross = 0", "DELETE FROM payslip_revisions",
     "UPDATE runs SET detail = 'rewritten'", "DELETE FROM runs"])
 def test_revisions_and_run_records_are_append_only(capped: Engine, rules: Rules, db_url: str,
-                                                   statement: str) -> None:
+                                                   statement: str, owner: Engine) -> None:
     ingest(capped, rules, invoice("M1", "F3", "2026-10-28", "1000.00"))
     cli("payroll", "rerun", "M1", "--month", "2026-10", "--reason", "late invoice", "--db", db_url, "--json")
     with pytest.raises(Exception, match="append-only"):
-        with capped.begin() as conn:
+        with owner.begin() as conn:
             conn.execute(text(statement))

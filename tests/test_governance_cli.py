@@ -140,7 +140,7 @@ def test_events_naming_unknown_things_are_dead_lettered_then_replayed(db_url: st
     assert (tally["eligible"], tally["present"], tally["for"], tally["adopted"]) == (1, 1, 1, True)
 
 
-def test_governance_record_is_append_only_and_idempotent(engine: Engine, db_url: str,
+def test_governance_record_is_append_only_and_idempotent(engine: Engine, db_url: str, owner: Engine,
                                                          tmp_path: Path) -> None:
     ritual = {"event_id": "same", "type": "ritual.held", "meeting_id": "U1", "kind": "universite",
               "held_on": "2026-07-01", "title": "Université", "occurred_at": "2026-06-01T09:00:00Z"}
@@ -150,7 +150,7 @@ def test_governance_record_is_append_only_and_idempotent(engine: Engine, db_url:
     assert run_json(db_url, "ingest", str(path)) == {"processed": 1, "duplicates": 1, "dead_letters": 1}
     for statement in ("UPDATE governance_events SET payload = '{}'", "DELETE FROM governance_events"):
         with pytest.raises(DBAPIError, match="append-only"):
-            with engine.begin() as conn:
+            with owner.begin() as conn:
                 conn.execute(text(statement))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM governance_events")).scalar() == 1

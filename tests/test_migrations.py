@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from ledger.db import SCHEMA_REVISION, alembic_config, make_engine
+from ledger.db import SCHEMA_REVISION, alembic_config
 from ledger.schema import metadata
-from tests.conftest import owner_url
-
-
-@pytest.fixture
-def owner(db_url: str) -> Iterator[Engine]:
-    """The ledger as its owner sees it: the role that may migrate (PostgreSQL)."""
-    engine = make_engine(owner_url(db_url))
-    yield engine
-    engine.dispose()
 
 
 def test_the_revision_the_code_expects_is_the_head(engine: Engine) -> None:

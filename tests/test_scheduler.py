@@ -197,7 +197,7 @@ def test_two_schedulers_on_one_database_run_each_job_once(cooperative: Engine, r
     assert paid == 1
 
 
-def test_the_database_refuses_a_second_scheduled_run_of_a_month(engine: Engine) -> None:
+def test_the_database_refuses_a_second_scheduled_run_of_a_month(engine: Engine, owner: Engine) -> None:
     row = {"job": "payroll", "month": "2026-10", "origin": "scheduled", "started_by": "w1",
            "started_at": at("2026-10-25"), "finished_at": at("2026-10-25"), "outcome": "ok",
            "detail": "", "claim": "payroll:2026-10"}
@@ -207,7 +207,7 @@ def test_the_database_refuses_a_second_scheduled_run_of_a_month(engine: Engine) 
         with engine.begin() as conn:
             conn.execute(insert(schema.runs), {**row, "started_by": "w2"})
     with pytest.raises(Exception, match="append-only"):
-        with engine.begin() as conn:
+        with owner.begin() as conn:
             conn.execute(text("UPDATE runs SET outcome = 'failed'"))
 
 

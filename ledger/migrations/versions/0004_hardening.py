@@ -114,7 +114,7 @@ def _create_triggers(*, with_0004: bool) -> None:
 
 def _checks(table: str) -> list[sa.CheckConstraint]:
     days, times, months, nullable = CHECKED[table]
-    return _in_dialect(schema.dates(*days, nullable=nullable) + schema.moments(*times, nullable=nullable)
+    return _in_dialect(schema.dates(*days) + schema.moments(*times, nullable=nullable)
                        + schema.months(*months))
 
 
@@ -157,7 +157,7 @@ def upgrade() -> None:
         sa.Column('revenue', sa.BigInteger(), nullable=False),
         sa.Column('sale_date', sa.Date(), nullable=True),
         *[sa.CheckConstraint(c.sqltext, name=op.f(f"ck_base_moves_{c.name}"))
-          for c in _in_dialect(schema.months("month") + schema.dates("sale_date", nullable=("sale_date",)))],
+          for c in _in_dialect(schema.months("month") + schema.dates("sale_date"))],
         sa.ForeignKeyConstraint(['member_id'], ['members.member_id'], name=op.f('fk_base_moves_member_id_members')),
         sa.ForeignKeyConstraint(['event_id'], ['processed_events.event_id'],
                                 name=op.f('fk_base_moves_event_id_processed_events')),
