@@ -69,8 +69,8 @@ def close_year(conn: Connection, year: int) -> YearEnd:
     """Post the opening entries of `year + 1`; refused until December of `year` is closed."""
     lock_books(conn, closing=True)
     opened_on = date(year + 1, 1, 1)
-    done = conn.scalar(select(func.count()).select_from(schema.entries)
-                       .where(schema.entries.c.event_id == year_key(year)))
+    done = conn.scalar(select(func.count()).select_from(schema.processed_events)
+                       .where(schema.processed_events.c.event_id == year_key(year)))
     if done:
         return _summary(conn, year)
     lock = locked_through(conn)
@@ -82,8 +82,10 @@ def close_year(conn: Connection, year: int) -> YearEnd:
     lines, result = _carried(conn, year)
     now = datetime.now(timezone.utc)
     conn.execute(insert(schema.processed_events), {
-        "event_id": year_key(year), "fingerprint": "-" * 64, "type": "year.closed", "entry_count": 1,
-        "source": "cae close-year", "processed_at": now})
+        "event_id": year_key(year), "fingerprint": "-" * 64, "type": "year.closed",
+        "entry_count": 1 if lines else 0, "source": "cae close-year", "processed_at": now})
+    if not lines:  # a year without a balance to carry: closed, with nothing to open
+        return YearEnd(year, opened_on, 0, result, already=False)
     entry = Entry(JOURNAL, opened_on, f"AN-{year + 1}", opened_on, f"À-nouveaux {year + 1}", tuple(lines),
                   year_key(year))
     post(conn, [(entry, 0)], now)
