@@ -11,7 +11,8 @@
 3. runs the embedded runner (`streams.embedded.ingest`, what `cae ingest`
    does) on the same file into another fresh database of the same server:
    `embedded_events_per_s`, and `ratio` = stream ÷ embedded;
-4. checks that both ledgers hold the same number of processed events and entries.
+4. checks that both ledgers hold the same number of processed events, entries and dead letters,
+   and the same total of debits.
 
 Kafka: `$CAE_KAFKA_BOOTSTRAP` if set, else a private broker from
 deploy/kafka/kafka.sh on free ports, stopped at the end. PostgreSQL:
@@ -72,13 +73,15 @@ def _drop(server: str, names: list[str]) -> None:
     admin.dispose()
 
 
-def _counts(url: str) -> tuple[int, int]:
+def _counts(url: str) -> tuple[int, ...]:
+    """What the two runs must agree on: events processed, entries, lines' sum per sign, dead letters."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        processed = int(conn.scalar(text("SELECT count(*) FROM processed_events")) or 0)
-        entries = int(conn.scalar(text("SELECT count(*) FROM entries")) or 0)
+        found = tuple(int(conn.scalar(text(query)) or 0) for query in (
+            "SELECT count(*) FROM processed_events", "SELECT count(*) FROM entries",
+            "SELECT sum(amount) FROM lines WHERE amount > 0", "SELECT count(*) FROM dead_letters"))
     engine.dispose()
-    return processed, entries
+    return found
 
 
 def _cae(args: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
