@@ -13,10 +13,8 @@ from sqlalchemy import Connection
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from cli.payroll import payslip_json
 from engine.money import fmt
-from ledger.corrections import Correction, rerun_payslip
+from ledger.corrections import RERUN_JOB as JOB, Correction, rerun_payslip
 from ledger.runs import MANUAL, Done, by_hand, operator, run_job
-
-JOB = "payroll-rerun"
 
 
 @click.command("rerun")

@@ -8,15 +8,14 @@ decimal point; the XLSX keeps amounts as numbers with two decimals.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
 from sqlalchemy import Connection, select
 
-from cli.spreadsheet import csv_cells, xlsx_row
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.payroll_export import HEADERS, Variables, variables
+from engine.spreadsheet import payroll_csv, xlsx_row
 from engine.periods import last_day
 from ledger import schema
 from ledger.payslips import current as current_payslips
@@ -27,9 +26,7 @@ JOB = "export"
 
 def write_csv(rows: list[Variables], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(HEADERS)
-        out.writerows(csv_cells(row.cells()) for row in rows)
+        payroll_csv(rows, handle)
 
 
 def write_xlsx(rows: list[Variables], path: Path, month: str) -> None:

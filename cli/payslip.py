@@ -14,17 +14,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.table import Table
 
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, user_errors
+from engine.french import month_label
 from engine.money import fmt
 from engine.payslip_summary import PayslipSummary
 from ledger.payslips import payslip_summary
 
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre")
 _ENV = Environment(loader=PackageLoader("cli", "templates"), autoescape=select_autoescape(["html"]))
-
-
-def month_label(month: str) -> str:
-    return f"{_MONTHS[int(month[5:7]) - 1]} {month[:4]}"
 
 
 def render_html(summary: PayslipSummary) -> str:

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
 from rich.console import RenderableType
 from rich.table import Table
 
-from cli.spreadsheet import csv_cells
 from cli.tables import figures, records, show, texts
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.money import fmt
 from engine.reconciliation import Reconciliation
+from engine.spreadsheet import RECONCILED, reconciliation_csv
 from ledger import monthly
 from ledger.runs import MANUAL, by_hand, operator
 
-_COLUMNS = ("revenue_ht", "vat_collected", "direct_costs_ht", "other_expenses_ht", "contribution",
-            "societariat", "requested_gross", "gross", "net", "employer_cost")
-
-
-_ROW = ("budget_before",) + _COLUMNS + ("budget_closing",)
+_ROW = RECONCILED
 _HEADERS = ("Budget before", "Revenue HT", "VAT", "Direct", "Other", "Contrib.", "Sociét.", "Req. gross",
             "Gross", "Net", "Empl. cost", "Budget after")
 
@@ -51,13 +46,7 @@ def reconcile_command(month: str, csv_path: Path | None, db_url: str | None, con
 
 def write_csv(report: Reconciliation, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(("member_id",) + _ROW + ("capped",))
-        for line in report.members:
-            amounts = line.amounts()
-            out.writerow(csv_cells((line.statement.member_id, *(amounts[k] for k in _ROW),
-                                    "yes" if line.payslip and line.payslip.capped else "")))
-        out.writerow(csv_cells(("TOTAL", *(report.totals[k] for k in _ROW), "")))
+        reconciliation_csv(report, handle)
 
 
 def _table(report: Reconciliation) -> Table:

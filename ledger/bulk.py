@@ -14,6 +14,7 @@ from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 T = TypeVar("T")
 CHUNK = 500  # SQLite allows 999 bound parameters per statement; a pair of keys takes two
@@ -44,6 +45,16 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
            f"VALUES ({', '.join('?' for _ in columns)})")
     conn.exec_driver_sql(sql, rows)
+
+
+def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]] | dict[str, Any]) -> None:
+    """Insert, leaving alone any row whose key is already there (`ON CONFLICT DO NOTHING`).
+
+    For writers that may race one another to insert the same row (two web workers creating the
+    cookie key, a dead letter received twice): the first wins, and nobody fails.
+    """
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
 def day_format(conn: Connection) -> Callable[[date], Any]:

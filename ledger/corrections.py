@@ -37,6 +37,9 @@ from ledger.payslips import Recorded, history
 from ledger.posting import post
 
 
+RERUN_JOB = "payroll-rerun"  # its run records' job
+
+
 class CorrectionError(ValueError):
     """A correction that cannot be made, with what to do instead."""
 

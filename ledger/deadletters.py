@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger import schema
-from ledger.bulk import chunks
+from ledger.bulk import chunks, insert_new
 
 PENDING, REPLAYED, DISMISSED = "pending", "replayed", "dismissed"
 
@@ -70,11 +69,10 @@ def record(conn: Connection, letters: Sequence[DeadLetter], now: datetime | None
     if not letters:
         return
     when = _now(now)
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     rows = [{"raw": d.raw, "raw_sha256": hashlib.sha256(d.raw).hexdigest(), "event_id": d.event_id,
              "reason": d.reason, "source": d.source[:300], "received_at": when, "status": PENDING}
             for d in letters]
-    conn.execute(dialect.insert(schema.dead_letters).on_conflict_do_nothing(), rows)
+    insert_new(conn, schema.dead_letters, rows)
 
 
 def listed(conn: Connection, include_settled: bool = False,

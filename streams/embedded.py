@@ -36,7 +36,7 @@ def ingest(engine: Engine, raws: Iterator[Raw], rules: Rules, batch: int = BATCH
     total = Outcome()
     while chunk := list(islice(raws, batch)):
         outcome = process(engine, chunk, rules)
-        outcome.entries = []  # counted by the ledger, not kept in memory
+        outcome.entries, outcome.statuses = [], {}  # counted by the ledger, not kept in memory
         total.add(outcome)
         if progress:
             progress(len(chunk))

@@ -70,6 +70,7 @@ class Outcome:
     # With `wait_for_members`: the governance events from the first one naming a member not
     # yet known, in order, neither processed nor dead-lettered (see `process`).
     held: list[Raw] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)  # source -> "processed" or "duplicate"
 
     def add(self, other: Outcome) -> None:
         self.processed += other.processed
@@ -77,6 +78,7 @@ class Outcome:
         self.dead_letters += other.dead_letters
         self.entries += other.entries
         self.held += other.held
+        self.statuses.update(other.statuses)
 
 
 Decoded = tuple[Raw, AnyEvent | None, str | None]
@@ -161,6 +163,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
         if earlier is not None:
             if earlier == print_:
                 outcome.duplicates += 1
+                outcome.statuses[raw.source] = "duplicate"
             else:
                 outcome.dead_letters.append(DeadLetter(
                     raw.data, f"event id {term(event.event_id)} was already processed with different "
@@ -193,6 +196,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
         postings.extend((entry, part) for part, entry in enumerate(entries))
         outcome.entries.extend(entries)
         outcome.processed += 1
+        outcome.statuses[raw.source] = "processed"
     insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, processed)
     save_book(conn, book)
     if governance:

@@ -10,11 +10,14 @@ shown only as Excel's own "text" prefix. Amounts are numbers and stay so
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
 from engine.money import fmt
+from engine.payroll_export import HEADERS, Variables
+from engine.reconciliation import Reconciliation
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,3 +39,25 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> None:
             cell.data_type = "s"
             if cell.value.startswith(FORMULA_STARTS):
                 cell.quotePrefix = True
+
+
+def payroll_csv(rows: Iterable[Variables], out: TextIO) -> None:
+    """The payroll variables (`cae payroll export`, the staff's download): a header line, then a member a line."""
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    writer.writerows(csv_cells(row.cells()) for row in rows)
+
+
+RECONCILED = ("budget_before", "revenue_ht", "vat_collected", "direct_costs_ht", "other_expenses_ht",
+              "contribution", "societariat", "requested_gross", "gross", "net", "employer_cost", "budget_closing")
+
+
+def reconciliation_csv(report: Reconciliation, out: TextIO) -> None:
+    """The reconciliation's members and totals (`cae reconcile --csv`, the staff's download)."""
+    writer = csv.writer(out)
+    writer.writerow(("member_id",) + RECONCILED + ("capped",))
+    for line in report.members:
+        amounts = line.amounts()
+        writer.writerow(csv_cells((line.statement.member_id, *(amounts[k] for k in RECONCILED),
+                                   "yes" if line.payslip and line.payslip.capped else "")))
+    writer.writerow(csv_cells(("TOTAL", *(report.totals[k] for k in RECONCILED), "")))
