@@ -91,9 +91,13 @@ def _month_range(start: str, end: str) -> list[str]:
                    "run when it holds an earlier demo, refused when it holds other books "
                    "($CAE_DATABASE_URL is not used: the demo never writes into your ledger). "
                    "Any other database must be empty.")
+@click.option("--serve", "then_serve", is_flag=True,
+              help="Then make demo accounts (their logins are printed) and serve the pages on 127.0.0.1:8000.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="With --serve.")
 @json_option
 @user_errors
-def demo_command(members: int, months: list[str], seed: int, db_url: str | None, as_json: bool) -> None:
+def demo_command(members: int, months: list[str], seed: int, db_url: str | None, then_serve: bool, port: int,
+                 as_json: bool) -> None:
     """Generate a sample cooperative, process its events, run payroll, print the results."""
     started = time.perf_counter()
     engine, url = _fresh_database(db_url)
@@ -160,6 +164,33 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
                           highlight=False)
         for t in tallies:
             console.print(tally_table(t))
+    if then_serve:
+        from cli.web import serve
+
+        logins = demo_accounts(url, [s.member_id for s in found][:1])
+        click.echo("Demo accounts (passwords made for this demo only):", err=True)
+        for email, role, password in logins:
+            click.echo(f"  {role:<7} {email:<22} {password}", err=True)
+        serve(url, None, "127.0.0.1", port)
+
+
+def demo_accounts(db_url: str, members: list[str]) -> list[tuple[str, str, str]]:
+    """An account per role on the demo's books, with a fresh random password each: (email, role, password)."""
+    import secrets
+
+    from web.accounts import add_user
+
+    logins: list[tuple[str, str, str | None]] = [(f"{role}@demo.cae", role, None) for role in ("admin", "staff", "board")]
+    logins += [(f"{m.lower()}@demo.cae", "member", m) for m in members]
+    made = []
+    engine = open_db(db_url)
+    with engine.begin() as conn:
+        for email, role, member_id in logins:
+            password = secrets.token_urlsafe(12)
+            add_user(conn, email, password, role, member_id, "cae demo")
+            made.append((email, role, password))
+    engine.dispose()
+    return made
 
 
 def _fresh_database(db_url: str | None) -> tuple[Engine, str]:

@@ -14,6 +14,7 @@ from cli.ingest import ingest_command
 from cli.kafka import publish_command, status_command, topics_command, worker_command
 from cli.migrate import migrate_command
 from cli.schema import schema_command
+from cli.web import serve_command, token_group, user_group
 from cli.payroll import close_command, close_year_command, payroll_group
 from cli.payslip import payslip_command
 from cli.reconcile import reconcile_command
@@ -31,7 +32,7 @@ for command in (ingest_command, statement_command, trial_balance_command, payrol
                 tally_command, assembly_command, attendance_command, members_command,
                 publish_command, worker_command, status_command, topics_command,
                 payslip_command, scheduler_command, runs_command, migrate_command,
-                schema_command):
+                schema_command, serve_command, user_group, token_group):
     cae.add_command(command)
 for command in (rerun_command, export_command):  # `cae payroll rerun`, `cae payroll export`
     payroll_group.add_command(command)

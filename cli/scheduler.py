@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import click
 from rich.table import Table
 
 from cli.common import console, db_options, emit_json, json_option, open_db, optional_month, rules_from, user_errors
 from cli.tables import figures, records, show, texts
+from engine.french import local_time
 from ledger.runs import list_runs
 from streams.scheduler import load_schedule, make_scheduler, run_due
 
@@ -78,7 +78,7 @@ def runs_command(month: str | None, job: str | None, limit: int, db_url: str | N
     rows = []
     for r in runs:
         colour = {"ok": "green", "warning": "yellow", "failed": "red"}.get(r.outcome, "")
-        started = _local(r.started_at, zone)
+        started = local_time(r.started_at, zone)
         table.add_row(str(r.id), r.job, r.month, r.member_id or "", r.origin, r.started_by, started,
                       f"[{colour}]{r.outcome}[/]", r.detail)
         rows.append((f"#{r.id} {r.job} {r.month}", [("Member", r.member_id or ""), ("How", r.origin),
@@ -86,8 +86,3 @@ def runs_command(month: str | None, job: str | None, limit: int, db_url: str | N
                                                     ("Outcome", r.outcome), ("Detail", r.detail)]))
     show(table, lambda: records(f"Runs (times in {zone})", rows))
 
-
-def _local(moment: datetime, zone: ZoneInfo) -> str:
-    """A time as the staff read it: in the cooperative's zone, with the zone's abbreviation."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")

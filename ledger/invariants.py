@@ -33,7 +33,8 @@ from __future__ import annotations
 INITIAL_APPEND_ONLY = ("entries", "lines", "processed_events", "entry_numbers", "month_locks",
                        "payslips", "governance_events", "member_statuses", "salaries", "documents")
 APPEND_ONLY = INITIAL_APPEND_ONLY + ("payslip_revisions", "runs",  # 0003: corrections, run records
-                                     "invoices", "base_moves", "dead_letter_history")  # 0004: the rules' state
+                                     "invoices", "base_moves", "dead_letter_history",  # 0004: the rules' state
+                                     "login_failures", "audit_log", "web_settings")  # 0005: the web's records
 
 _SQLITE_CHECKS = [
     """CREATE TRIGGER lines_entry_not_posted BEFORE INSERT ON lines
@@ -182,9 +183,7 @@ def write_once_guards(dialect: str) -> list[str]:
             f"BEGIN SELECT RAISE(ABORT, '{member_message}'); END",
             f"CREATE TRIGGER dead_letters_settle_once BEFORE UPDATE ON dead_letters WHEN {sqlite_letters} "
             f"BEGIN SELECT RAISE(ABORT, '{letter_message}'); END",
-        ] + [f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-             f"BEGIN SELECT RAISE(ABORT, '{table} rows are never deleted'); END"
-             for table in ("members", "dead_letters")]
+        ] + no_delete_guards(dialect, ("members", "dead_letters"))
     if dialect == "postgresql":
         return [
             "CREATE FUNCTION cae_members_write_once() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -195,9 +194,17 @@ def write_once_guards(dialect: str) -> list[str]:
             "FOR EACH ROW EXECUTE FUNCTION cae_members_write_once()",
             "CREATE TRIGGER dead_letters_settle_once BEFORE UPDATE ON dead_letters "
             "FOR EACH ROW EXECUTE FUNCTION cae_dead_letters_settle_once()",
-        ] + [f"CREATE TRIGGER {table}_no_delete BEFORE DELETE OR TRUNCATE ON {table} "
-             "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()" for table in ("members", "dead_letters")]
+        ] + no_delete_guards(dialect, ("members", "dead_letters"))
     raise ValueError(f"no ledger invariants written for the {dialect} dialect")
+
+
+def no_delete_guards(dialect: str, tables: tuple[str, ...]) -> list[str]:
+    """Rows that may change (a member's facts, a session ending) but are never deleted."""
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} rows are never deleted'); END" for table in tables]
+    return [f"CREATE TRIGGER {table}_no_delete BEFORE DELETE OR TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()" for table in tables]
 
 
 def statements(dialect: str) -> list[str]:

@@ -346,6 +346,77 @@ runs = Table(
     Index("ix_runs_month_job", "month", "job"),
 )
 
+# -- the web application's accounts (revision 0005) -------------------------------------------
+# Passwords and token secrets are stored as hashes only (argon2 for passwords, SHA-256 for the
+# random session ids and API tokens); a reader of these tables can sign in as nobody.
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),  # lower-cased
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("member_id", ForeignKey("members.member_id"), nullable=True),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("role IN ('admin', 'staff', 'board', 'member')", name="role"),
+    CheckConstraint("(role = 'member') = (member_id IS NOT NULL)", name="member_of_a_member"),
+    *moments("created_at"),
+)
+
+sessions = Table(
+    # A browser's session: before login (it holds the login form's CSRF token) or after. Login ends
+    # the session it came from and starts a new one, so a cookie from before login is worth nothing.
+    "sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    *moments("created_at", "last_seen", "ended_at", nullable=("ended_at",)),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(24), primary_key=True),  # shown, to revoke it; the secret is never stored
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    *moments("created_at", "revoked_at", nullable=("revoked_at",)),
+)
+
+login_failures = Table(
+    # Failed logins, per email and per address, for throttling; append-only.
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject", String(300), nullable=False),  # "email:…" or "address:…"
+    Column("at", DateTime(timezone=True), nullable=False),
+    *moments("at"),
+    Index("ix_login_failures_subject_at", "subject", "at"),
+)
+
+audit_log = Table(
+    # Every write made through the web or an account command: who, when, what. Append-only.
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(300), nullable=False),  # the account's email, or the operator of a command
+    Column("action", String(60), nullable=False),
+    Column("detail", Text, nullable=False),
+    *moments("at"),
+)
+
+web_settings = Table(
+    # The key that signs session cookies, made on the first `cae serve` (insert-only).
+    "web_settings", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
 governance_events = Table(
     "governance_events", metadata,
     Column("seq", Integer, primary_key=True),

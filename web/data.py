@@ -1,0 +1,227 @@
+"""What the pages and the API read, always for a caller: the access rule applied below the routes.
+
+Every function here takes the `Caller` first and asks `web.access` before it
+reads anything: a member's figures go through `member_scope` (another member's
+id is "not found"), the books' and the governance's through `require`. The
+routes only render what comes back, so a new page cannot forget the rule.
+The figures themselves are the ledger's (`ledger.statements`,
+`ledger.reconciliation`, `governance.results`…): the same as the CLI's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from engine import chart
+from engine.config import Rules
+from engine.money import ZERO, from_cents
+from engine.payroll import Payslip, payslip
+from engine.periods import last_day, parse_month
+from engine.statement import Statement
+from governance.config import GovernanceConfig
+from governance.membership import MemberView, members_view
+from governance.records import MemberFacts
+from governance.results import record_of_assembly, tally_resolution
+from governance.sheet import AssemblyRecord
+from governance.store import (UnknownAssembly, UnknownResolution, capital_held, load_meetings, load_members,
+                              load_resolution, load_statuses)
+from governance.tally import Tally
+from ledger import schema
+from ledger.balances import AccountBalance, trial_balance
+from ledger.invoices import with_due
+from ledger.payroll_run import budgets_before_payroll
+from ledger.payslips import PayslipSummary, payslip_summary
+from ledger.statements import UnknownMember, statements
+from web.access import BOOKS, GOVERNANCE, Caller, Hidden, Role, member_scope, require
+
+
+def _member_known(conn: Connection, member_id: str) -> MemberFacts:
+    members = load_members(conn)
+    if member_id not in members:
+        raise Hidden(f"no member {member_id}")
+    return members[member_id]
+
+
+def statement(conn: Connection, caller: Caller, member_id: str, month: str) -> Statement:
+    """The member's état des comptes of the month (CONTRACT §3 statement)."""
+    member_scope(caller, member_id)
+    try:
+        (found,) = statements(conn, month, [member_id])
+    except UnknownMember:
+        raise Hidden(f"no member {member_id}") from None
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One entry of the member's month, as the statement's figures come from it."""
+
+    date: date
+    journal: str
+    piece: str
+    label: str
+    amounts: dict[str, Decimal]  # account -> the member's movement, debit positive
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    invoice_id: str
+    client: str
+    issued_on: date
+    ttc: Decimal
+    credited: Decimal
+    paid: Decimal
+    due: Decimal
+
+    @property
+    def status(self) -> str:
+        if self.due < 0:
+            return "trop-perçu"
+        if self.due == 0:
+            return "soldée" if self.paid else "annulée"
+        return "partiellement réglée" if self.paid or self.credited else "à régler"
+
+
+def postings(conn: Connection, caller: Caller, member_id: str, month: str) -> list[Posting]:
+    """The entries behind the month's figures: invoices, credit notes, payments, expenses,
+    contribution, share, payslip; each with the member's amounts per account."""
+    member_scope(caller, member_id)
+    lines, entries = schema.lines, schema.entries
+    rows = conn.execute(select(entries.c.id, entries.c.entry_date, entries.c.journal, entries.c.piece_ref,
+                               entries.c.label, lines.c.account, lines.c.amount)
+                        .join(lines, lines.c.entry_id == entries.c.id)
+                        .where(lines.c.member_id == member_id,
+                               entries.c.entry_date.between(parse_month(month), last_day(month)))
+                        .order_by(entries.c.entry_date, entries.c.id, lines.c.id)).all()
+    found: dict[int, Posting] = {}
+    for entry_id, day, journal, piece, label, account, cents in rows:
+        posting = found.setdefault(entry_id, Posting(day, journal, piece, label, {}))
+        posting.amounts[account] = posting.amounts.get(account, ZERO) + from_cents(int(cents))
+    return list(found.values())
+
+
+def invoices(conn: Connection, caller: Caller, member_id: str, month: str) -> list[InvoiceLine]:
+    """The member's invoices issued by the month's end that are of the month or still due."""
+    member_scope(caller, member_id)
+    query, due = with_due()
+    i = schema.invoices
+    rows = conn.execute(query.where(i.c.member_id == member_id, i.c.issued_on <= last_day(month),
+                                    (i.c.issued_on >= parse_month(month)) | (due != 0))
+                        .order_by(i.c.issued_on, i.c.invoice_id))
+    return [InvoiceLine(r.invoice_id, r.client, r.issued_on, from_cents(int(r.ttc)), from_cents(int(r.credited)),
+                        from_cents(int(r.paid)), from_cents(int(r.due))) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthFigures:
+    month: str
+    revenue: Decimal
+    contribution: Decimal
+    societariat: Decimal
+    gross: Decimal
+
+
+def year(conn: Connection, caller: Caller, member_id: str, year: int) -> list[MonthFigures]:
+    """Month by month of a year: revenue, contribution, share and gross salary (the year's chart)."""
+    member_scope(caller, member_id)
+    _member_known(conn, member_id)
+    lines, entries = schema.lines, schema.entries
+    month_text = entries.c.entry_date
+    rows = conn.execute(select(month_text, lines.c.account, lines.c.amount)
+                        .join(entries, entries.c.id == lines.c.entry_id)
+                        .where(lines.c.member_id == member_id,
+                               lines.c.account.in_((chart.REVENUE, chart.CONTRIBUTION, chart.CAPITAL,
+                                                    chart.GROSS_PAY)),
+                               entries.c.entry_date.between(date(year, 1, 1), date(year, 12, 31))))
+    sums: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for day, account, cents in rows:
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        sums[(f"{day:%Y-%m}", account)] += from_cents(int(cents))
+    return [MonthFigures(m, -sums[(m, chart.REVENUE)], sums[(m, chart.CONTRIBUTION)], -sums[(m, chart.CAPITAL)],
+                         sums[(m, chart.GROSS_PAY)]) for m in (f"{year:04d}-{n:02d}" for n in range(1, 13))]
+
+
+def payslips(conn: Connection, caller: Caller, member_id: str, year: int) -> list[PayslipSummary]:
+    """The member's payslips of a year, as `cae payslip` gives each."""
+    member_scope(caller, member_id)
+    _member_known(conn, member_id)
+    p = schema.payslips
+    months = sorted(set(conn.scalars(select(p.c.month).where(p.c.member_id == member_id,
+                                                             p.c.month.like(f"{year:04d}-%")))))
+    return [payslip_summary(conn, month, member_id) for month in months]
+
+
+def capital(conn: Connection, caller: Caller, member_id: str, on: date, governance: GovernanceConfig) -> MemberView:
+    """The member's capital and shares, as the register shows them."""
+    member_scope(caller, member_id)
+    member = _member_known(conn, member_id)
+    (view,) = members_view([member], {member_id: load_statuses(conn).get(member_id, [])},
+                           capital_held(conn, on), on, governance.at(on).share_nominal)
+    return view
+
+
+def simulate(conn: Connection, caller: Caller, member_id: str, month: str, gross: Decimal, rules: Rules) -> Payslip:
+    """"What salary can my budget pay": the payroll rule on a requested gross; nothing is posted."""
+    member_scope(caller, member_id)
+    _member_known(conn, member_id)
+    budget = budgets_before_payroll(conn, month, [member_id])[member_id]  # without the month's own payslip
+    return payslip(member_id, month, gross, budget, rules.at(last_day(month)))
+
+
+# -- governance ---------------------------------------------------------------------------------
+
+def _convened(conn: Connection, caller: Caller, assembly_id: str) -> None:
+    """A member sees an assembly they were convened to (in its electorate); the board and staff all."""
+    if caller.role in GOVERNANCE:
+        return
+    assemblies, _ = load_meetings(conn)
+    found = next((a for a in assemblies if a.assembly_id == assembly_id), None)
+    member = load_members(conn).get(caller.member_id or "")
+    if found is None or member is None or not member.associate_at(found.held_on):
+        raise Hidden(f"no assembly {assembly_id}")
+
+
+def tally(conn: Connection, caller: Caller, resolution_id: str, governance: GovernanceConfig) -> Tally:
+    try:
+        resolution = load_resolution(conn, resolution_id)
+        _convened(conn, caller, resolution.assembly_id)
+        return tally_resolution(conn, resolution_id, governance)
+    except (UnknownResolution, UnknownAssembly):
+        raise Hidden(f"no resolution {resolution_id}") from None
+
+
+def assembly(conn: Connection, caller: Caller, assembly_id: str, governance: GovernanceConfig) -> AssemblyRecord:
+    _convened(conn, caller, assembly_id)
+    try:
+        return record_of_assembly(conn, assembly_id, governance)
+    except UnknownAssembly:
+        raise Hidden(f"no assembly {assembly_id}") from None
+
+
+def assemblies(conn: Connection, caller: Caller) -> list[Any]:
+    """The assemblies the caller may see, latest first."""
+    found, _ = load_meetings(conn)
+    if caller.role is Role.MEMBER:
+        member = load_members(conn).get(caller.member_id or "")
+        found = [a for a in found if member is not None and member.associate_at(a.held_on)]
+    return sorted(found, key=lambda a: a.held_on, reverse=True)
+
+
+def register(conn: Connection, caller: Caller, on: date, governance: GovernanceConfig) -> list[MemberView]:
+    """The register of associates and members (board, staff)."""
+    require(caller, GOVERNANCE)
+    return members_view(load_members(conn).values(), load_statuses(conn), capital_held(conn, on), on,
+                        governance.at(on).share_nominal)
+
+
+# -- the books (staff) --------------------------------------------------------------------------
+
+def balances(conn: Connection, caller: Caller, through: date | None) -> list[AccountBalance]:
+    require(caller, BOOKS)
+    return trial_balance(conn, through)

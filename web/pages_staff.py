@@ -1,0 +1,283 @@
+"""The staff's pages: the month at a glance, entering events, dead letters, payroll, reconciliation,
+the close, downloads and the run log. Every action runs the ledger's own functions, recorded with
+who did it (the run records, and the audit log).
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from datetime import datetime, time
+from pathlib import Path
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from engine.events import MONTH_PATTERN
+from engine.payroll_export import variables
+from engine.keys import PREFIX
+from engine.periods import last_day, next_month, parse_month
+from engine.spreadsheet import payroll_csv, reconciliation_csv
+from ledger import deadletters, monthly, schema
+from ledger.closing import CloseRefused, check_close, check_ended, plan_close
+from ledger.corrections import RERUN_JOB, CorrectionError, rerun_payslip
+from ledger.fec import FecError, export_fec
+from ledger.payroll_run import PayrollError, payroll
+from ledger.payslips import current as current_payslips
+from ledger.runs import MANUAL, Done, by_hand, list_runs, run_job
+from streams.pipeline import Raw, process
+from web import accounts
+from web.access import BOOKS, Caller
+from web.app import render
+from web.events_form import FORMS, event_from, new_event_id
+from web.routing import Routes, checked_form, page_caller, site
+
+routes = Routes()
+Month = Query(default=None, pattern=MONTH_PATTERN)
+
+
+def _month(request: Request, month: str | None) -> str:
+    return month or site(request).today().strftime("%Y-%m")
+
+
+@routes.page("GET", "/staff", roles=BOOKS)
+def month_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
+    """The month at a glance: events in, dead letters, payroll, the last reconciliation, what blocks the close."""
+    month = _month(request, month)
+    p, e = schema.processed_events, schema.entries
+    start = datetime.combine(parse_month(month), time(), tzinfo=site(request).zone)
+    end = datetime.combine(parse_month(next_month(month)), time(), tzinfo=site(request).zone)
+    with site(request).engine.connect() as conn:
+        events = dict(conn.execute(select(p.c.type, func.count())
+                                   .where(p.c.processed_at >= start, p.c.processed_at < end,
+                                          p.c.event_id.not_like(f"{PREFIX}%"))
+                                   .group_by(p.c.type)).tuples().all())
+        posted = conn.scalar(select(func.count()).select_from(e).where(
+            e.c.entry_date.between(parse_month(month), last_day(month)))) or 0
+        letters = deadletters.listed(conn)
+        slips = current_payslips(conn, month)
+        plan = plan_close(conn, month)
+        runs = list_runs(conn, month, None, 20)
+    blocking = []
+    try:
+        check_close(plan, site(request).today())
+    except CloseRefused as exc:
+        blocking.append(str(exc))
+    last_reconcile = next((r for r in runs if r.job == "reconcile"), None)
+    return render(request, "staff_month.html", {
+        "month": month, "events": events, "posted": posted, "letters": letters[:10], "pending": len(letters),
+        "payslips": len(slips), "unpaid": plan.unpaid.get(month, []), "plan": plan, "blocking": blocking,
+        "reconcile": last_reconcile, "runs": runs})
+
+
+@routes.page("GET", "/staff/events/new", roles=BOOKS)
+def event_form(request: Request, type: str = Query(default="invoice.issued"),
+               caller: Caller = Depends(page_caller)) -> Response:
+    form = FORMS.get(type) or FORMS["invoice.issued"]
+    return render(request, "event_form.html", {"form": form, "forms": FORMS.values(), "event_id": new_event_id(),
+                                               "values": {}, "outcome": None})
+
+
+@routes.page("POST", "/staff/events", roles=BOOKS)
+async def enter_event(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    """An event from a form, through the same validators and `process` as `cae ingest` (or to Kafka)."""
+    fields = await checked_form(request)
+    form = FORMS.get(fields.get("type", ""))
+    if form is None:
+        return render(request, "error.html", {"status": 422, "message": "Type d'événement inconnu."}, 422)
+    raw = event_from(form.type, fields)
+    here = site(request)
+    if here.publish is not None:
+        here.publish([raw])
+        outcome_text, ok = "Envoyé aux workers (Kafka) : il sera traité dans l'ordre du flux.", True
+    else:
+        outcome = process(here.engine, [Raw(raw, f"web:{caller.email}")], here.rules)
+        if outcome.dead_letters:
+            outcome_text, ok = f"Refusé : {outcome.dead_letters[0].reason}", False
+        elif outcome.duplicates:
+            outcome_text, ok = "Déjà enregistré (même formulaire envoyé deux fois) : rien de plus.", True
+        else:
+            outcome_text, ok = "Enregistré.", True
+    with here.engine.begin() as conn:
+        accounts.audit(conn, caller.label, "event.enter", raw.decode())
+    return render(request, "event_form.html", {
+        "form": form, "forms": FORMS.values(), "event_id": fields.get("event_id") if not ok else new_event_id(),
+        "values": fields if not ok else {}, "outcome": (ok, outcome_text)}, 200 if ok else 422)
+
+
+@routes.page("GET", "/staff/deadletters", roles=BOOKS)
+def dead_letters_page(request: Request, all: bool = False, caller: Caller = Depends(page_caller)) -> Response:
+    with site(request).engine.connect() as conn:
+        letters = deadletters.listed(conn, include_settled=all)
+    return render(request, "deadletters.html", {"letters": letters, "all": all})
+
+
+@routes.page("POST", "/staff/deadletters/{letter_id}/dismiss", roles=BOOKS)
+async def dismiss(request: Request, letter_id: int, caller: Caller = Depends(page_caller)) -> Response:
+    form = await checked_form(request)
+    try:
+        with site(request).engine.begin() as conn:
+            deadletters.dismiss(conn, letter_id, form.get("reason", ""), caller.label)
+            accounts.audit(conn, caller.label, "deadletter.dismiss", f"#{letter_id}: {form.get('reason', '')}")
+    except (deadletters.NotPending, ValueError) as exc:
+        return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+    return RedirectResponse("/staff/deadletters", status_code=303)
+
+
+@routes.page("POST", "/staff/deadletters/replay", roles=BOOKS)
+async def replay(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    await checked_form(request)
+    here = site(request)
+    with here.engine.connect() as conn:
+        letters = deadletters.listed(conn)
+    for letter in letters:
+        outcome = process(here.engine, [Raw(letter.raw, letter.source)], here.rules)
+        with here.engine.begin() as conn:
+            if outcome.dead_letters:
+                deadletters.retried(conn, letter.id, outcome.dead_letters[0].reason, caller.label)
+            else:
+                deadletters.replayed(conn, letter.id, caller.label)
+    with here.engine.begin() as conn:
+        accounts.audit(conn, caller.label, "deadletter.replay", f"{len(letters)} pending replayed")
+    return RedirectResponse("/staff/deadletters", status_code=303)
+
+
+@routes.page("GET", "/staff/payroll", roles=BOOKS)
+def payroll_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
+    """The month's payslips, and a preview of what running it would pay (computed, then rolled back)."""
+    month = _month(request, month)
+    here = site(request)
+    preview, error = None, None
+    with here.engine.connect() as conn:
+        paid = [found.slip for _, found in sorted(current_payslips(conn, month).items())]
+    with here.engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            preview = payroll(conn, month, here.rules, here.today())
+        except PayrollError as exc:
+            error = str(exc)
+        finally:
+            trans.rollback()  # a preview: what the run would post, posted nowhere
+    return render(request, "payroll.html", {"month": month, "paid": paid, "preview": preview, "error": error})
+
+
+@routes.page("POST", "/staff/payroll/run", roles=BOOKS)
+async def run_payroll_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    form = await checked_form(request)
+    month = form.get("month", "")
+    here = site(request)
+    try:
+        parse_month(month)
+        by_hand(monthly.payroll(here.engine, month, here.rules, origin=MANUAL, started_by=caller.label,
+                                today=here.today()))
+    except (PayrollError, ValueError) as exc:
+        return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+    return RedirectResponse(f"/staff/payroll?month={month}", status_code=303)
+
+
+@routes.page("POST", "/staff/payroll/rerun", roles=BOOKS)
+async def rerun_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    form = await checked_form(request)
+    month, member_id, reason = form.get("month", ""), form.get("member_id", ""), form.get("reason", "")
+    here = site(request)
+    try:
+        parse_month(month)
+        by_hand(run_job(here.engine, RERUN_JOB, month, lambda conn: Done(
+            f"{member_id}: {reason}", rerun_payslip(conn, month, member_id, reason, here.rules)),
+            origin=MANUAL, started_by=caller.label, member_id=member_id))
+    except (CorrectionError, ValueError) as exc:
+        return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+    return RedirectResponse(f"/staff/payroll?month={month}", status_code=303)
+
+
+@routes.page("GET", "/staff/reconcile", roles=BOOKS)
+def reconcile_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
+    month = _month(request, month)
+    here = site(request)
+    _, report = by_hand(monthly.reconciliation(here.engine, month, here.rules, origin=MANUAL,
+                                               started_by=caller.label))
+    return render(request, "reconcile.html", {"month": month, "report": report})
+
+
+@routes.page("GET", "/staff/reconcile.csv", roles=BOOKS)
+def reconcile_csv(request: Request, month: str = Query(pattern=MONTH_PATTERN),
+                  caller: Caller = Depends(page_caller)) -> Response:
+    here = site(request)
+    _, report = by_hand(monthly.reconciliation(here.engine, month, here.rules, origin=MANUAL,
+                                               started_by=caller.label))
+    out = io.StringIO()
+    reconciliation_csv(report, out)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="rapprochement-{month}.csv"'})
+
+
+@routes.page("GET", "/staff/payroll/variables.csv", roles=BOOKS)
+def variables_csv(request: Request, month: str = Query(pattern=MONTH_PATTERN),
+                  caller: Caller = Depends(page_caller)) -> Response:
+    here = site(request)
+    with here.engine.connect() as conn:
+        slips = [found.slip for found in current_payslips(conn, month).values()]
+        m = schema.members
+        names = dict(conn.execute(select(m.c.member_id, m.c.name)).tuples().all())
+    out = io.StringIO()
+    payroll_csv(variables(slips, names, here.rules.at(last_day(month))), out)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="variables-paie-{month}.csv"'})
+
+
+@routes.page("GET", "/staff/fec", roles=BOOKS)
+def fec_download(request: Request, year: int = Query(ge=1900, le=9999), siren: str = Query(),
+                 caller: Caller = Depends(page_caller)) -> Response:
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            summary = export_fec(site(request).engine, year, siren, Path(folder))
+        except FecError as exc:
+            return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+        content = summary.path.read_bytes()
+    return Response(content, media_type="text/plain; charset=iso-8859-15",
+                    headers={"content-disposition": f'attachment; filename="{summary.path.name}"'})
+
+
+@routes.page("GET", "/staff/close", roles=BOOKS)
+def close_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
+    month = month or _previous_month(request)
+    here = site(request)
+    problem = None
+    try:
+        check_ended(month, here.today())
+        with here.engine.connect() as conn:
+            plan = plan_close(conn, month)
+        check_close(plan, here.today())
+    except CloseRefused as exc:
+        problem = str(exc)
+        plan = None
+    return render(request, "close.html", {"month": month, "plan": plan, "problem": problem})
+
+
+@routes.page("POST", "/staff/close", roles=BOOKS)
+async def close(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    form = await checked_form(request)
+    month = form.get("month", "")
+    here = site(request)
+    if form.get("confirm") != month:
+        return render(request, "error.html", {"status": 422, "message": f"Pour fermer, retapez le mois ({month})."}, 422)
+    try:
+        parse_month(month)
+        by_hand(monthly.close(here.engine, month, here.rules, origin=MANUAL, started_by=caller.label,
+                              today=here.today(), without_payroll=form.get("without_payroll") == "on"))
+    except (CloseRefused, ValueError) as exc:
+        return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+    return RedirectResponse(f"/staff?month={month}", status_code=303)
+
+
+@routes.page("GET", "/staff/runs", roles=BOOKS)
+def runs_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    with site(request).engine.connect() as conn:
+        runs = list_runs(conn, None, None, 200)
+    return render(request, "runs.html", {"runs": runs, "zone": site(request).zone})
+
+
+def _previous_month(request: Request) -> str:
+    first = site(request).today().replace(day=1)
+    return f"{first.year - (first.month == 1):04d}-{(first.month - 2) % 12 + 1:02d}"

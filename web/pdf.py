@@ -1,0 +1,22 @@
+"""A member's statement as a PDF (WeasyPrint): the same page, laid out for A4.
+
+WeasyPrint is an extra (`pip install 'cae-engine[pdf]'`, and Debian's pango
+libraries); without it the PDF link says what to install.
+"""
+
+from __future__ import annotations
+
+from engine.statement import Statement
+from web.app import PdfUnavailable, templates
+from web.data import Posting
+
+
+def statement_pdf(found: Statement, postings: list[Posting], name: str) -> bytes:
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # the package, or the system's pango libraries
+        raise PdfUnavailable("the PDF needs WeasyPrint: pip install 'cae-engine[pdf]' "
+                             f"(and Debian's libpango-1.0-0 libpangoft2-1.0-0): {exc}") from None
+    html = templates.get_template("statement_print.html").render(s=found, postings=postings, name=name)
+    result: bytes = HTML(string=html).write_pdf()
+    return result

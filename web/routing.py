@@ -1,0 +1,143 @@
+"""Routes that say whom they serve, and the request's caller: from its session cookie or its token.
+
+Every route is declared with `Routes.page` or `Routes.api`, which records its
+`Rule` (the roles it serves, the path parameter that names a member) in
+`RULES`; the access test goes through that table, route by route and role by
+role, and fails for a route that is not in it. Pages know their caller by a
+signed cookie holding a session id only (`web.accounts`); the API by
+`Authorization: Bearer TOKEN`. A page's POST must carry its session's CSRF
+token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Engine
+
+from engine.config import Rules
+from governance.config import GovernanceConfig
+from web import accounts
+from web.access import Caller, Forbidden, Role, Rule, require
+
+COOKIE = "cae_session"
+RULES: dict[tuple[str, str], Rule] = {}  # (method, path) -> rule, for every route of the app
+
+
+class NeedLogin(Exception):
+    """No signed-in caller: a page sends to /login, the API answers 401."""
+
+
+class BadCsrf(Exception):
+    """A form posted without its session's token (or from another session)."""
+
+
+@dataclass
+class Site:
+    """What every request needs: the ledger, the rules, and how sessions are signed."""
+
+    engine: Engine
+    rules: Rules
+    governance: GovernanceConfig
+    config_path: str | None
+    signer: URLSafeSerializer
+    secure_cookies: bool
+    zone: ZoneInfo
+    publish: Callable[[list[bytes]], int] | None = None  # events go to Kafka instead, when set
+
+    def today(self) -> date:
+        """Today where the cooperative is (`[schedule] timezone`): where its months end."""
+        return datetime.now(self.zone).date()
+
+
+def site(request: Request) -> Site:
+    found: Site = request.app.state.site
+    return found
+
+
+def cookie_session(request: Request) -> accounts.Session | None:
+    """The request's live session, if its cookie is ours and not ended (read once per request)."""
+    if hasattr(request.state, "cae_session"):
+        cached: accounts.Session | None = request.state.cae_session
+        return cached
+    found = None
+    raw = request.cookies.get(COOKIE)
+    if raw:
+        try:
+            session_id = site(request).signer.loads(raw)
+        except BadSignature:
+            session_id = None
+        if isinstance(session_id, str):
+            with site(request).engine.begin() as conn:
+                found = accounts.find_session(conn, session_id)
+    request.state.cae_session = found
+    return found
+
+
+def page_caller(request: Request) -> Caller:
+    session = cookie_session(request)
+    if session is None or session.caller is None:
+        raise NeedLogin()
+    return session.caller
+
+
+def api_caller(request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise NeedLogin()
+    with site(request).engine.begin() as conn:
+        caller = accounts.caller_of_token(conn, secret.strip())
+    if caller is None:
+        raise NeedLogin()
+    return caller
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """A page's posted form, once its CSRF token is checked against the session's."""
+    form = await request.form()
+    session = cookie_session(request)
+    token = form.get("csrf")
+    if session is None or not accounts.csrf_matches(session, token if isinstance(token, str) else None):
+        raise BadCsrf()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+class Routes:
+    """An APIRouter whose routes declare whom they serve."""
+
+    def __init__(self) -> None:
+        self.router = APIRouter()
+
+    def _add(self, method: str, path: str, roles: frozenset[Role] | None, member_param: str | None,
+             get_caller: Callable[[Request], Caller], **options: Any) -> Callable[[Callable[..., Any]], Any]:
+        RULES[(method, path)] = Rule(roles, member_param)
+        dependencies = []
+        if roles is not None:
+            def allowed(caller: Caller = Depends(get_caller)) -> None:
+                require(caller, roles)
+            dependencies.append(Depends(allowed))
+
+        def register(handler: Callable[..., Any]) -> Any:
+            self.router.add_api_route(path, handler, methods=[method], dependencies=dependencies, **options)
+            return handler
+        return register
+
+    def page(self, method: str, path: str, roles: frozenset[Role] | None, member_param: str | None = None,
+             **options: Any) -> Callable[[Callable[..., Any]], Any]:
+        """A page; `roles=None` for the open ones (login), served to anyone."""
+        return self._add(method, path, roles, member_param, page_caller, include_in_schema=False, **options)
+
+    def api(self, method: str, path: str, roles: frozenset[Role] | None, member_param: str | None = None,
+            **options: Any) -> Callable[[Callable[..., Any]], Any]:
+        return self._add(method, path, roles, member_param, api_caller, **options)
+
+
+__all__ = ["BadCsrf", "Forbidden", "NeedLogin", "RULES", "Routes", "Site", "api_caller", "checked_form",
+           "cookie_session", "page_caller", "site"]
