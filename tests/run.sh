@@ -9,6 +9,9 @@
 # - Apache Kafka (deploy/kafka/kafka.sh: Java 17+ and Maven, from Debian's packages when
 #   missing), one node on free loopback ports with its data in a temporary folder, stopped
 #   at the end; the stream tests (tests/kafka_fixtures.py) use it;
+# - Debian's chromium, which Playwright drives for the page tests (never `playwright install`,
+#   which downloads a browser of its own), and the Pango libraries WeasyPrint draws PDFs with;
+#   the page tests leave their screenshots in test-artifacts/screenshots/;
 # - mypy on the packages, then pytest: every ledger test on SQLite and PostgreSQL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,9 +32,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" = 0 ] && ! { command -v java && command -v mvn; } >/dev/null 2>&1; then
+debian_packages=()
+if ! { command -v java && command -v mvn; } >/dev/null 2>&1; then debian_packages+=(default-jre-headless maven); fi
+if ! command -v chromium >/dev/null 2>&1; then debian_packages+=(chromium); fi
+for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+  if ! dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'ok installed'; then debian_packages+=("$lib"); fi
+done
+if [ "$(id -u)" = 0 ] && [ "${#debian_packages[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq default-jre-headless maven >/dev/null
+  apt-get update -qq && apt-get install -y -qq "${debian_packages[@]}" >/dev/null
 fi
 read -r CAE_KAFKA_PORT CAE_KAFKA_CONTROLLER_PORT < <(python3 -c 'import socket
 a, b = socket.socket(), socket.socket()
