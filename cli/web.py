@@ -36,6 +36,14 @@ def serve(db_url: str | None, config_path: str | None, host: str, port: int, wor
 
     open_db(db_url).dispose()  # a missing ledger or a schema behind: say so here, not in a worker
     rules_from(config_path)
+    if to_kafka:
+        from streams.topics import KafkaUnavailable
+        from web.server import kafka_publisher
+
+        try:
+            kafka_publisher()  # Kafka there and its topics made, before any worker starts
+        except KafkaUnavailable as exc:
+            raise UserError(str(exc)) from None
     os.environ["CAE_SERVE_DB"] = db_url or os.environ.get("CAE_DATABASE_URL", "") or "sqlite:///cae.db"
     os.environ["CAE_SERVE_OPTIONS"] = ",".join(
         o for o, on in (("secure", secure_cookies), ("kafka", to_kafka)) if on)

@@ -14,13 +14,13 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from engine.events import MONTH_PATTERN, claimed_event_id
+from engine.events import MONTH_PATTERN
 from engine.money import ZERO, fmt
 from engine.periods import last_day
 from ledger import monthly
 from ledger.runs import MANUAL, by_hand
-from streams.pipeline import Raw, process
-from web import accounts, data
+from streams.pipeline import Raw
+from web import accounts, data, intake
 from web.access import BOOKS, EVERYONE, Caller, Role
 from web.routing import Routes, api_caller, site
 
@@ -106,16 +106,7 @@ async def post_events(request: Request, caller: Caller = Depends(api_caller)) ->
                                                                         if line.strip()]
     raws = [Raw(line.strip(), f"api:{caller.email}:{n}") for n, line in enumerate(lines, start=1)]
     here = site(request)
-    if here.publish is not None:
-        here.publish([r.data for r in raws])
-        results = [{"line": n, "event_id": claimed_event_id(r.data), "outcome": "published", "reason": None}
-                   for n, r in enumerate(raws, start=1)]
-    else:
-        outcome = process(here.engine, raws, here.rules)
-        letters = {d.source: d.reason for d in outcome.dead_letters}
-        results = [{"line": n, "event_id": claimed_event_id(r.data),
-                    "outcome": "dead_letter" if r.source in letters else outcome.statuses.get(r.source, "processed"),
-                    "reason": letters.get(r.source)} for n, r in enumerate(raws, start=1)]
+    results = [line.as_json() for line in intake.take(here, raws)]
     with here.engine.begin() as conn:
         accounts.audit(conn, caller.label, "event.api", json.dumps([(r["event_id"], r["outcome"]) for r in results]))
     return JSONResponse({"results": results})

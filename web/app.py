@@ -26,9 +26,10 @@ from engine.config import Rules, read_config
 from engine.schedule import parse_schedule
 from engine.french import day_label, euros, local_time, month_label, number
 from governance.config import GovernanceConfig
+from streams.topics import KafkaUnavailable
 from web import accounts
 from web.access import Forbidden, Hidden
-from web.routing import COOKIE, BadCsrf, NeedLogin, Site, cookie_session
+from web.routing import COOKIE, BadCsrf, NeedLogin, Publisher, Site, cookie_session
 
 
 class PdfUnavailable(RuntimeError):
@@ -68,7 +69,7 @@ def _error(request: Request, status: int, message: str) -> Response:
 
 
 def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, config_path: str | None = None,
-               secure_cookies: bool = False, publish: Any = None) -> FastAPI:
+               secure_cookies: bool = False, publish: Publisher | None = None) -> FastAPI:
     from web import api, pages_account, pages_board, pages_member, pages_staff
 
     app = FastAPI(title="CAE engine", version="1", openapi_url="/api/openapi.json", docs_url="/api/docs",
@@ -124,6 +125,12 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     @app.exception_handler(PdfUnavailable)
     async def no_pdf(request: Request, exc: PdfUnavailable) -> Response:
         return _error(request, 503, str(exc))
+
+    @app.exception_handler(KafkaUnavailable)
+    async def no_kafka(request: Request, exc: KafkaUnavailable) -> Response:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _error(request, 503, str(exc) if _is_api(request) else
+                      "Kafka ne répond pas : rien n'a été envoyé, recommencez dans un moment.")
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

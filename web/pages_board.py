@@ -18,8 +18,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from governance.participation import meetings_of, participation
 from governance.store import load_attendance, load_meetings, load_members
-from streams.pipeline import Raw, process
-from web import accounts, data
+from streams.pipeline import Raw
+from web import accounts, data, intake
 from web.access import EVERYONE, GOVERNANCE, Caller, Role
 from web.app import render
 from web.events_form import new_event_id
@@ -92,12 +92,7 @@ async def record_event(request: Request, caller: Caller = Depends(page_caller)) 
         event[name] = int(value) if name == "convocation" and value.isdigit() else value
     raw = json.dumps(event, ensure_ascii=False).encode()
     here = site(request)
-    if here.publish is not None:
-        here.publish([raw])
-        refused = None
-    else:
-        outcome = process(here.engine, [Raw(raw, f"web:{caller.email}")], here.rules)
-        refused = outcome.dead_letters[0].reason if outcome.dead_letters else None
+    refused = intake.take(here, [Raw(raw, f"web:{caller.email}")])[0].reason
     with here.engine.begin() as conn:
         accounts.audit(conn, caller.label, "event.enter", raw.decode())
     if refused:

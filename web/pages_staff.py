@@ -27,7 +27,7 @@ from ledger.payroll_run import PayrollError, payroll
 from ledger.payslips import current as current_payslips
 from ledger.runs import MANUAL, Done, by_hand, list_runs, run_job
 from streams.pipeline import Raw, process
-from web import accounts
+from web import accounts, intake
 from web.access import BOOKS, Caller
 from web.app import render
 from web.events_form import FORMS, event_from, new_event_id
@@ -35,6 +35,9 @@ from web.routing import Routes, checked_form, page_caller, site
 
 routes = Routes()
 Month = Query(default=None, pattern=MONTH_PATTERN)
+_SAID = {intake.PROCESSED: "Enregistré.",
+         intake.DUPLICATE: "Déjà enregistré (même formulaire envoyé deux fois) : rien de plus.",
+         intake.PUBLISHED: "Envoyé aux workers (Kafka) : il sera traité dans l'ordre du flux."}
 
 
 def _month(request: Request, month: str | None) -> str:
@@ -88,17 +91,9 @@ async def enter_event(request: Request, caller: Caller = Depends(page_caller)) -
         return render(request, "error.html", {"status": 422, "message": "Type d'événement inconnu."}, 422)
     raw = event_from(form.type, fields)
     here = site(request)
-    if here.publish is not None:
-        here.publish([raw])
-        outcome_text, ok = "Envoyé aux workers (Kafka) : il sera traité dans l'ordre du flux.", True
-    else:
-        outcome = process(here.engine, [Raw(raw, f"web:{caller.email}")], here.rules)
-        if outcome.dead_letters:
-            outcome_text, ok = f"Refusé : {outcome.dead_letters[0].reason}", False
-        elif outcome.duplicates:
-            outcome_text, ok = "Déjà enregistré (même formulaire envoyé deux fois) : rien de plus.", True
-        else:
-            outcome_text, ok = "Enregistré.", True
+    taken = intake.take(here, [Raw(raw, f"web:{caller.email}")])[0]
+    ok = taken.outcome != intake.DEAD_LETTER
+    outcome_text = _SAID[taken.outcome] if ok else f"Refusé : {taken.reason}"
     with here.engine.begin() as conn:
         accounts.audit(conn, caller.label, "event.enter", raw.decode())
     return render(request, "event_form.html", {

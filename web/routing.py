@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
@@ -25,6 +25,12 @@ from engine.config import Rules
 from governance.config import GovernanceConfig
 from web import accounts
 from web.access import Caller, Forbidden, Role, Rule, require
+
+if TYPE_CHECKING:
+    from streams.pipeline import Raw
+    from streams.publish import Published
+
+Publisher = Callable[[list["Raw"]], "Published"]  # sends events to Kafka (web.server.kafka_publisher)
 
 COOKIE = "cae_session"
 RULES: dict[tuple[str, str], Rule] = {}  # (method, path) -> rule, for every route of the app
@@ -49,7 +55,7 @@ class Site:
     signer: URLSafeSerializer
     secure_cookies: bool
     zone: ZoneInfo
-    publish: Callable[[list[bytes]], int] | None = None  # events go to Kafka instead, when set
+    publish: Publisher | None = None  # events go to Kafka instead of `process`, when set (web.intake)
 
     def today(self) -> date:
         """Today where the cooperative is (`[schedule] timezone`): where its months end."""

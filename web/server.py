@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from streams.pipeline import Raw
+    from streams.publish import Published
+    from web.routing import Publisher
 
 
 def app() -> FastAPI:
@@ -24,14 +31,18 @@ def app() -> FastAPI:
                       publish=publish)
 
 
-def kafka_publisher() -> object:
-    """Events entered in the web, sent to the workers' topics like `cae publish` sends a file's."""
-    from streams.pipeline import Raw
+def kafka_publisher() -> Publisher:
+    """Events entered in the web, sent to the workers' topics like `cae publish` sends a file's.
+
+    A producer per call: the web sends an event or a few at a time, and an idle connection
+    kept in each worker would only have to be watched for going stale.
+    """
     from streams.publish import publish
-    from streams.topics import Topics, bootstrap_servers
+    from streams.topics import Topics, bootstrap_servers, ensure_topics
 
     servers, topics = bootstrap_servers(None), Topics.named(os.environ.get("CAE_KAFKA_TOPIC_PREFIX"))
+    ensure_topics(servers, topics)  # as `cae publish` does; `KafkaUnavailable` when Kafka is not there
 
-    def send(lines: list[bytes]) -> int:
-        return publish([Raw(line, "web") for line in lines], servers, topics).published
+    def send(raws: list[Raw]) -> Published:
+        return publish(raws, servers, topics)
     return send

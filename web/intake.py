@@ -1,0 +1,54 @@
+"""Events entered on the web (the staff's and the board's forms, `POST /api/events`), taken in one place.
+
+Processed here by the same `process` as `cae ingest`, or, when the deployment runs its workers on
+Kafka (`cae serve --publish-to-kafka`), sent to their topics like `cae publish` sends a file's, so
+that one stream keeps the order of everything. A line that cannot be sent (not JSON, no member to
+key it by) is not dropped: it goes to the dead letters here, with its reason, as a worker would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.events import claimed_event_id
+from ledger import deadletters
+from ledger.deadletters import DeadLetter
+from streams.pipeline import Raw, process
+from web.routing import Site
+
+PROCESSED, DUPLICATE, DEAD_LETTER, PUBLISHED = "processed", "duplicate", "dead_letter", "published"
+
+
+@dataclass(frozen=True, slots=True)
+class LineOutcome:
+    """What became of one line: `outcome` is processed, duplicate, dead_letter, or published (to Kafka)."""
+
+    line: int
+    event_id: str | None
+    outcome: str
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {"line": self.line, "event_id": self.event_id, "outcome": self.outcome, "reason": self.reason}
+
+
+def take(here: Site, raws: list[Raw]) -> list[LineOutcome]:
+    """Each line's outcome, in order. `KafkaUnavailable` when the deployment's Kafka does not take them."""
+    if here.publish is None:
+        done = process(here.engine, raws, here.rules)
+        refused = {d.source: d.reason for d in done.dead_letters}
+        statuses = done.statuses
+        default = PROCESSED
+    else:
+        sent = here.publish(raws)
+        refused = dict(sent.bad)
+        if sent.bad:
+            by_source = {r.source: r for r in raws}
+            with here.engine.begin() as conn:
+                deadletters.record(conn, [DeadLetter(by_source[source].data, reason, source,
+                                                     claimed_event_id(by_source[source].data))
+                                          for source, reason in sent.bad])
+        statuses, default = {}, PUBLISHED
+    return [LineOutcome(n, claimed_event_id(r.data), DEAD_LETTER, refused[r.source]) if r.source in refused
+            else LineOutcome(n, claimed_event_id(r.data), statuses.get(r.source, default))
+            for n, r in enumerate(raws, start=1)]
