@@ -15,6 +15,8 @@ from ledger.runs import operator
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes (behind a reverse proxy; see deploy/web).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Threads per process for the routes that read the ledger.")
 @click.option("--secure-cookies", is_flag=True,
               help="Mark the session cookie Secure: behind an HTTPS proxy, which production is.")
 @click.option("--publish-to-kafka", "to_kafka", is_flag=True,
@@ -22,14 +24,14 @@ from ledger.runs import operator
                    "workers, instead of processing them here.")
 @db_options
 @user_errors
-def serve_command(host: str, port: int, workers: int, secure_cookies: bool, to_kafka: bool, db_url: str | None,
-                  config_path: str | None) -> None:
+def serve_command(host: str, port: int, workers: int, threads: int, secure_cookies: bool, to_kafka: bool,
+                  db_url: str | None, config_path: str | None) -> None:
     """Serve the pages and the JSON API over the ledger (http://127.0.0.1:8000 by default)."""
-    serve(db_url, config_path, host, port, workers, secure_cookies, to_kafka)
+    serve(db_url, config_path, host, port, workers, secure_cookies, to_kafka, threads)
 
 
 def serve(db_url: str | None, config_path: str | None, host: str, port: int, workers: int = 1,
-          secure_cookies: bool = False, to_kafka: bool = False) -> None:
+          secure_cookies: bool = False, to_kafka: bool = False, threads: int = 4) -> None:
     import os
 
     import uvicorn
@@ -47,6 +49,7 @@ def serve(db_url: str | None, config_path: str | None, host: str, port: int, wor
     os.environ["CAE_SERVE_DB"] = db_url or os.environ.get("CAE_DATABASE_URL", "") or "sqlite:///cae.db"
     os.environ["CAE_SERVE_OPTIONS"] = ",".join(
         o for o, on in (("secure", secure_cookies), ("kafka", to_kafka)) if on)
+    os.environ["CAE_SERVE_THREADS"] = str(threads)
     if config_path:
         os.environ["CAE_CONFIG"] = config_path
     click.echo(f"cae serve on http://{host}:{port} ({workers} worker(s)); Ctrl-C stops it.", err=True)

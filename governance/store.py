@@ -12,9 +12,7 @@ database's planner recognises them.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Container, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,14 +23,12 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    String,
     Text,
     cast,
     column,
     func,
     select,
     true,
-    type_coerce,
 )
 
 from engine import chart
@@ -53,6 +49,7 @@ from governance.records import (
     from_fields,
 )
 from ledger import schema
+from ledger.rows import bulk, day, maybe_day, raw_dates
 from engine.wording import term
 
 _CHUNK = 500
@@ -62,24 +59,6 @@ _ge = schema.governance_events
 def _key(key: str) -> ColumnElement[Any]:
     """A field of the stored JSON, written as the indexes are (`ledger.schema.JsonField`)."""
     return schema.JsonField(_ge.c.payload, key)
-
-
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """Build thousands of small records without the cyclic collector scanning the heap meanwhile.
-
-    Every few hundred allocations CPython's collector runs, and now and then it
-    walks every live object; while an assembly's records are built that is
-    most of the load time. The records hold no reference cycles, so pausing
-    it for the load frees nothing late.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _select_fields(conn: Connection, kind: str) -> Select[Any]:
@@ -108,7 +87,7 @@ def _records(conn: Connection, kind: str, key: str | None = None,
     at once: for an assembly of thousands this is most of a tally's time.
     """
     query = _select_fields(conn, kind).where(_ge.c.type == kind).order_by(_ge.c.seq)
-    with _bulk():
+    with bulk():
         if key is None or values is None:
             rows = conn.execute(query).all()
         else:
@@ -200,38 +179,43 @@ def load_attendance(conn: Connection) -> list[Attendance]:
     return _typed(_records(conn, "attendance.recorded"), Attendance)
 
 
-def _day(value: Any) -> date | None:
-    """A date column as read without SQLAlchemy's per-row processing (SQLite gives text)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
-def load_members(conn: Connection) -> dict[str, MemberFacts]:
+def load_members(conn: Connection, member_ids: Sequence[str] | None = None) -> dict[str, MemberFacts]:
+    """Every member's facts, or those of `member_ids` (a few: one member's page)."""
     m = schema.members
-    raw = [type_coerce(c, String) for c in (m.c.joined_on, m.c.associate_on, m.c.left_on)]
-    with _bulk():
-        rows = conn.execute(select(m.c.member_id, m.c.name, *raw).order_by(m.c.member_id)).all()
-        return {mid: MemberFacts(mid, name, _day(joined) or date.min, _day(associate), _day(left))
+    raw = raw_dates(m.c.joined_on, m.c.associate_on, m.c.left_on)
+    query = select(m.c.member_id, m.c.name, *raw).order_by(m.c.member_id)
+    if member_ids is not None:
+        query = query.where(m.c.member_id.in_(member_ids))
+    with bulk():
+        rows = conn.execute(query).all()
+        return {mid: MemberFacts(mid, name, day(joined), maybe_day(associate), maybe_day(left))
                 for mid, name, joined, associate, left in rows}
 
 
-def load_statuses(conn: Connection) -> dict[str, list[tuple[Any, str]]]:
-    """Each member's status history (`cape` / `salarie`), in the order it was recorded."""
+def load_statuses(conn: Connection, member_ids: Sequence[str] | None = None) -> dict[str, list[tuple[Any, str]]]:
+    """Each member's status history (`cape` / `salarie`), in the order it was recorded; every
+    member's, or those of `member_ids` (a few: one member's page)."""
     s = schema.member_statuses
     found: dict[str, list[tuple[Any, str]]] = {}
-    for row in conn.execute(select(s.c.member_id, s.c.since, s.c.status).order_by(s.c.id)):
+    query = select(s.c.member_id, s.c.since, s.c.status).order_by(s.c.id)
+    if member_ids is not None:
+        query = query.where(s.c.member_id.in_(member_ids))
+    for row in conn.execute(query):
         found.setdefault(row.member_id, []).append((row.since, row.status))
     return found
 
 
-def capital_held(conn: Connection, on: date | None = None) -> dict[str, Decimal]:
+def capital_held(conn: Connection, on: date | None = None,
+                 member_ids: Sequence[str] | None = None) -> dict[str, Decimal]:
     """Each member's share capital on `on` (else now): the credit balance of their 1013 lines
-    (DOMAIN.md rule 4), across the years (à-nouveaux belong to no member: nothing counts twice)."""
+    (DOMAIN.md rule 4), across the years (à-nouveaux belong to no member: nothing counts twice).
+    Every member's, or those of `member_ids` (a few: one member's page)."""
     lines, entries = schema.lines, schema.entries
     query = (select(lines.c.member_id, func.sum(lines.c.amount))
              .where(lines.c.account == chart.CAPITAL, lines.c.member_id.is_not(None))
              .group_by(lines.c.member_id))
+    if member_ids is not None:
+        query = query.where(lines.c.member_id.in_(member_ids))
     if on is not None:
-        query = query.where(lines.c.entry_id.in_(select(entries.c.id).where(entries.c.entry_date <= on)))
+        query = query.join(entries, entries.c.id == lines.c.entry_id).where(entries.c.entry_date <= on)
     return {member_id: -from_cents(int(total)) for member_id, total in conn.execute(query)}

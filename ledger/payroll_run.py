@@ -16,7 +16,7 @@ November, then October spends one budget once, not three times (issue 8).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -39,6 +39,7 @@ from ledger.bulk import chunks
 from ledger.locks import lock_books
 from ledger.payslips import current as current_payslips
 from ledger.posting import post
+from ledger.rows import bulk, day, maybe_day, raw_dates
 
 _PAY_ACCOUNTS = (chart.GROSS_PAY, chart.EMPLOYER_CONTRIBUTIONS)
 
@@ -149,21 +150,33 @@ def _sums(conn: Connection, member_ids: list[str], where: tuple[Any, ...]) -> di
     return found
 
 
-def members_on(conn: Connection, month: str) -> list[Member]:
-    """Every member who had joined by the month's end, with their status history in event order."""
+def members_on(conn: Connection, month: str, member_ids: Sequence[str] | None = None) -> list[Member]:
+    """Every member who had joined by the month's end (or those of `member_ids` who had), with
+    their status history in event order."""
     m, s = schema.members, schema.member_statuses
-    members = {r.member_id: Member(r.member_id, r.name, r.joined_on, [], r.associate_on, r.left_on)
-               for r in conn.execute(select(m).where(m.c.joined_on <= last_day(month)))}
-    for row in conn.execute(select(s.c.member_id, s.c.since, s.c.status).order_by(s.c.id)):
-        if row.member_id in members:
-            members[row.member_id].statuses.append((row.since, row.status))
+    members_query = (select(m.c.member_id, m.c.name, *raw_dates(m.c.joined_on, m.c.associate_on, m.c.left_on))
+                     .where(m.c.joined_on <= last_day(month)))
+    statuses_query = select(s.c.member_id, *raw_dates(s.c.since), s.c.status).order_by(s.c.id)
+    if member_ids is not None:
+        members_query = members_query.where(m.c.member_id.in_(member_ids))
+        statuses_query = statuses_query.where(s.c.member_id.in_(member_ids))
+    with bulk():
+        members = {member_id: Member(member_id, name, day(joined), [], maybe_day(associate), maybe_day(left))
+                   for member_id, name, joined, associate, left in conn.execute(members_query).tuples()}
+        for member_id, since, status in conn.execute(statuses_query).tuples():
+            if member_id in members:
+                members[member_id].statuses.append((day(since), status))
     return list(members.values())
 
 
-def salaries_by_member(conn: Connection) -> dict[str, list[Salary]]:
+def salaries_by_member(conn: Connection, member_ids: Sequence[str] | None = None) -> dict[str, list[Salary]]:
+    """Each member's `salary.set` in event order; every member's, or those of `member_ids`."""
     t = schema.salaries
     found: dict[str, list[Salary]] = defaultdict(list)
-    for r in conn.execute(select(t).order_by(t.c.id)):
+    query = select(t).order_by(t.c.id)
+    if member_ids is not None:
+        query = query.where(t.c.member_id.in_(member_ids))
+    for r in conn.execute(query):
         found[r.member_id].append(Salary(r.member_id, r.from_month, from_cents(r.gross), r.event_id))
     return found
 

@@ -119,6 +119,7 @@ processed_events = Table(
     Column("processed_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("entry_count >= 0", name="entry_count"),
     *moments("processed_at"),
+    Index("ix_processed_events_processed_at", "processed_at"),  # revision 0006: the staff's month
 )
 
 entries = Table(

@@ -34,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from engine.config import Rules, load_rules, read_config
-from engine.schedule import (CLOSE, PAYROLL, RECONCILE, Due, Schedule, due_jobs, months_in_view,
+from engine.schedule import (Due, Schedule, due_jobs, months_in_view,
                              parse_schedule)
 from ledger import monthly
 from ledger.book_store import locked_through

@@ -133,4 +133,6 @@ def test_pages_forbid_framing_and_inline_scripts(web: WebLedger) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"  # a member's figures stay out of shared caches
     assert "<script>" not in response.text
+    assert "cache-control" not in web.client().get("/static/app.css").headers

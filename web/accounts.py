@@ -190,23 +190,57 @@ def start_session(conn: Connection, caller: Caller | None, ending: str | None = 
     return Session(session_id, csrf, caller)
 
 
-def find_session(conn: Connection, session_id: str) -> Session | None:
-    """The live session of this id (idle ones end here), with its account if signed in."""
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A session looked up by its id, and what the lookup must write: end it (idle, or its account
+    disabled: `session` is then None) or note that it was seen (once a minute, not at every request)."""
+
+    session: Session | None
+    end: bool = False
+    seen: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A session as stored, with its account: what a request reads (and the web may keep) by its hash."""
+
+    csrf: str
+    last_seen: datetime
+    ended: bool
+    caller: Caller | None
+    disabled: bool
+
+
+def session_record(conn: Connection, id_hash: str) -> SessionRecord | None:
     s, u = schema.sessions, schema.users
     row = conn.execute(select(s, u.c.email, u.c.role, u.c.member_id, u.c.disabled)
                        .select_from(s.outerjoin(u, u.c.id == s.c.user_id))
-                       .where(s.c.id_hash == digest(session_id))).first()
-    if row is None or row.ended_at is not None:
+                       .where(s.c.id_hash == id_hash)).first()
+    if row is None:
         return None
-    moment = now()
-    seen = _aware(row.last_seen)
-    if moment - seen > IDLE or (row.user_id is not None and row.disabled):
-        conn.execute(update(s).where(s.c.id_hash == row.id_hash).values(ended_at=moment))
-        return None
-    if moment - seen > SEEN_EVERY:
-        conn.execute(update(s).where(s.c.id_hash == row.id_hash).values(last_seen=moment))
     caller = None if row.user_id is None else Caller(row.user_id, row.email, Role(row.role), row.member_id)
-    return Session(session_id, row.csrf, caller)
+    return SessionRecord(row.csrf, _aware(row.last_seen), row.ended_at is not None, caller, bool(row.disabled))
+
+
+def lookup(session_id: str, record: SessionRecord | None, moment: datetime) -> Lookup:
+    """The live session of this id at `moment`, with its account if signed in, and what to write:
+    only reads went before, so a page's requests never queue for the write lock, and
+    `record_lookup` writes the rare change in a transaction of its own."""
+    if record is None or record.ended:
+        return Lookup(None)
+    seen = moment - record.last_seen
+    if seen > IDLE or (record.caller is not None and record.disabled):
+        return Lookup(None, end=True)
+    return Lookup(Session(session_id, record.csrf, record.caller), seen=seen > SEEN_EVERY)
+
+
+def record_lookup(conn: Connection, session_id: str, lookup: Lookup) -> None:
+    s = schema.sessions
+    where = (s.c.id_hash == digest(session_id)) & s.c.ended_at.is_(None)
+    if lookup.end:
+        conn.execute(update(s).where(where).values(ended_at=now()))
+    elif lookup.seen:
+        conn.execute(update(s).where(where).values(last_seen=now()))
 
 
 def end_session(conn: Connection, session_id: str) -> None:
@@ -240,11 +274,12 @@ def revoke_token(conn: Connection, token_id: str, actor: str) -> None:
     audit(conn, actor, "token.revoke", token_id)
 
 
-def caller_of_token(conn: Connection, secret: str) -> Caller | None:
+def caller_of_digest(conn: Connection, secret_hash: str) -> Caller | None:
+    """The account of a live token, by the token's hash."""
     t, u = schema.api_tokens, schema.users
     row = conn.execute(select(u.c.id, u.c.email, u.c.role, u.c.member_id)
                        .select_from(t.join(u, u.c.id == t.c.user_id))
-                       .where(t.c.secret_hash == digest(secret), t.c.revoked_at.is_(None),
+                       .where(t.c.secret_hash == secret_hash, t.c.revoked_at.is_(None),
                               u.c.disabled.is_(False))).first()
     return None if row is None else Caller(row.id, row.email, Role(row.role), row.member_id)
 

@@ -37,7 +37,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Error} for code in (4
 
 
 @routes.api("GET", "/healthz", roles=None, responses=ERRORS)
-def healthz() -> dict[str, bool]:
+async def healthz() -> dict[str, bool]:
     return {"ok": True}
 
 
@@ -48,11 +48,11 @@ def me(caller: Caller = Depends(api_caller)) -> dict[str, Any]:
 
 @routes.api("GET", "/api/members/{member_id}/statement", roles=MEMBER_DATA, member_param="member_id",
             responses=ERRORS)
-def statement(request: Request, member_id: str, month: str = Query(pattern=MONTH_PATTERN),
-              caller: Caller = Depends(api_caller)) -> dict[str, Any]:
+async def statement(request: Request, member_id: str, month: str = Query(pattern=MONTH_PATTERN),
+                    caller: Caller = Depends(api_caller)) -> JSONResponse:
     """The member's statement of the month: `cae statement MEMBER --month M --json`."""
-    with site(request).engine.connect() as conn:
-        return data.statement(conn, caller, member_id, month).to_json()
+    found = await data.statement_of(site(request).reader, caller, member_id, month)
+    return JSONResponse(found.to_json())
 
 
 @routes.api("GET", "/api/members/{member_id}/payslips", roles=MEMBER_DATA, member_param="member_id",
@@ -60,7 +60,7 @@ def statement(request: Request, member_id: str, month: str = Query(pattern=MONTH
 def payslips(request: Request, member_id: str, year: int = Query(ge=1900, le=9999),
              caller: Caller = Depends(api_caller)) -> dict[str, Any]:
     """The member's payslips of a year, each as `cae payslip --json` gives it."""
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         return {"payslips": [p.to_json() for p in data.payslips(conn, caller, member_id, year)]}
 
 
@@ -78,7 +78,7 @@ def reconcile(request: Request, month: str = Query(pattern=MONTH_PATTERN),
 def trial_balance(request: Request, month: str | None = Query(default=None, pattern=MONTH_PATTERN),
                   caller: Caller = Depends(api_caller)) -> dict[str, Any]:
     """`cae trial-balance [--month M] --json`."""
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         rows = data.balances(conn, caller, last_day(month) if month else None)
     return {"accounts": [{"account": r.account, "label": r.label, "debit": fmt(r.debit), "credit": fmt(r.credit),
                           "balance": fmt(r.balance)} for r in rows],
@@ -89,7 +89,7 @@ def trial_balance(request: Request, month: str | None = Query(default=None, patt
 @routes.api("GET", "/api/tally/{resolution_id}", roles=EVERYONE, responses=ERRORS)
 def tally(request: Request, resolution_id: str, caller: Caller = Depends(api_caller)) -> dict[str, Any]:
     """`cae tally R --json`: staff and board; a member, for an assembly they were convened to."""
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         return data.tally(conn, caller, resolution_id, site(request).governance).to_json()
 
 

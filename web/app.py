@@ -10,9 +10,12 @@ that keep the pages to themselves (no framing, no inline script, no referrer).
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -20,15 +23,20 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.config import Rules, read_config
 from engine.schedule import parse_schedule
 from engine.french import day_label, euros, local_time, month_label, number
 from governance.config import GovernanceConfig
+from ledger.changes import ChangeWatch
 from streams.topics import KafkaUnavailable
 from web import accounts
 from web.access import Forbidden, Hidden
+from web.data import Reader
+from web.readcache import ReadCache
 from web.routing import COOKIE, BadCsrf, NeedLogin, Publisher, Site, cookie_session
 
 
@@ -47,6 +55,7 @@ _SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
+_PRIVATE = ("/api/", "/members/", "/staff", "/board", "/admin", "/account")  # never kept by a cache
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -68,29 +77,61 @@ def _error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
+class SecurityHeaders:
+    """The headers every answer carries, and `no-store` on private ones. Plain ASGI, not
+    `@app.middleware`: that one wraps each answer in a stream of its own, a cost per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        private = str(scope["path"]).startswith(_PRIVATE)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if private:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+THREADS = 4  # the routes' thread pool, per process
+
+
+@asynccontextmanager
+async def _few_threads(app: FastAPI) -> AsyncIterator[None]:
+    """Run the routes on a few threads, not anyio's default 40: their work holds the GIL (SQLite
+    runs in the process), and more threads only take turns at it, slower (bench/web.py)."""
+    to_thread.current_default_thread_limiter().total_tokens = app.state.threads
+    yield
+
+
 def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, config_path: str | None = None,
-               secure_cookies: bool = False, publish: Publisher | None = None) -> FastAPI:
+               secure_cookies: bool = False, publish: Publisher | None = None,
+               threads: int = THREADS) -> FastAPI:
     from web import api, pages_account, pages_board, pages_member, pages_staff
 
     app = FastAPI(title="CAE engine", version="1", openapi_url="/api/openapi.json", docs_url="/api/docs",
-                  redoc_url=None)
+                  redoc_url=None, lifespan=_few_threads)
     with engine.begin() as conn:
         key = accounts.signing_key(conn)
     zone = parse_schedule(*read_config(config_path)).zone
+    app.state.threads = threads
+    reader = Reader(engine, ReadCache(ChangeWatch(engine)))
     app.state.site = Site(engine, rules, governance, config_path, URLSafeSerializer(key, salt="session"),
-                          secure_cookies, zone, publish)
+                          secure_cookies, zone, reader, publish)
     for module in (api, pages_account, pages_member, pages_staff, pages_board):
         app.include_router(module.routes.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/api/", "/members/", "/staff", "/board", "/admin", "/account")):
-            response.headers["cache-control"] = "no-store"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(NeedLogin)
     async def need_login(request: Request, exc: NeedLogin) -> Response:

@@ -6,17 +6,23 @@ id is "not found"), the books' and the governance's through `require`. The
 routes only render what comes back, so a new page cannot forget the rule.
 The figures themselves are the ledger's (`ledger.statements`,
 `ledger.reconciliation`, `governance.results`…): the same as the CLI's.
+
+The pages read most, a member's month and its statement, go through a `Reader`:
+computed on a read-only connection and kept until the ledger changes
+(`web.readcache`), always after the caller's access is checked.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
+from starlette.concurrency import run_in_threadpool
 
 from engine import chart
 from engine.config import Rules
@@ -34,15 +40,44 @@ from governance.store import (UnknownAssembly, UnknownResolution, capital_held, 
 from governance.tally import Tally
 from ledger import schema
 from ledger.balances import AccountBalance, trial_balance
+from ledger.db import reading
 from ledger.invoices import with_due
 from ledger.payroll_run import budgets_before_payroll
 from ledger.payslips import PayslipSummary, payslip_summary
 from ledger.statements import UnknownMember, statements
 from web.access import BOOKS, GOVERNANCE, Caller, Hidden, Role, member_scope, require
+from web.readcache import MISSING, ReadCache
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """How the routes read what they show often: on a read-only connection, kept in `cache`."""
+
+    engine: Engine
+    cache: ReadCache
+
+    def kept(self, key: Hashable, compute: Callable[[Connection], T]) -> T:
+        """`compute`'s answer for `key`, computed now or kept since the ledger last changed."""
+        return self.cache.get(key, lambda: self._read(compute))
+
+    async def kept_async(self, key: Hashable, compute: Callable[[Connection], T]) -> T:
+        """`kept`, for a coroutine: a kept answer at once, without the hop to a thread, when the
+        ledger's change token is cheap to read (SQLite); otherwise, and to compute, in a thread."""
+        if self.cache.watch.cheap:
+            found = self.cache.peek(key)
+            if found is not MISSING:
+                return found  # type: ignore[return-value]
+        return await run_in_threadpool(self.kept, key, compute)
+
+    def _read(self, compute: Callable[[Connection], T]) -> T:
+        with reading(self.engine) as conn:
+            return compute(conn)
 
 
 def _member_known(conn: Connection, member_id: str) -> MemberFacts:
-    members = load_members(conn)
+    members = load_members(conn, [member_id])
     if member_id not in members:
         raise Hidden(f"no member {member_id}")
     return members[member_id]
@@ -109,13 +144,39 @@ def postings(conn: Connection, caller: Caller, member_id: str, month: str) -> li
 def invoices(conn: Connection, caller: Caller, member_id: str, month: str) -> list[InvoiceLine]:
     """The member's invoices issued by the month's end that are of the month or still due."""
     member_scope(caller, member_id)
-    query, due = with_due()
+    query, due = with_due(member_id)
     i = schema.invoices
-    rows = conn.execute(query.where(i.c.member_id == member_id, i.c.issued_on <= last_day(month),
+    rows = conn.execute(query.where(i.c.issued_on <= last_day(month),
                                     (i.c.issued_on >= parse_month(month)) | (due != 0))
                         .order_by(i.c.issued_on, i.c.invoice_id))
     return [InvoiceLine(r.invoice_id, r.client, r.issued_on, from_cents(int(r.ttc)), from_cents(int(r.credited)),
                         from_cents(int(r.paid)), from_cents(int(r.due))) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberMonth:
+    """A member's month as the statement page and its PDF show it."""
+
+    statement: Statement
+    postings: list[Posting]
+    invoices: list[InvoiceLine]
+    capital: MemberView
+
+
+def member_month(reader: Reader, caller: Caller, member_id: str, month: str,
+                 governance: GovernanceConfig) -> MemberMonth:
+    """The statement, the entries and invoices behind it, and the capital at the month's end."""
+    member_scope(caller, member_id)
+    return reader.kept(("member_month", member_id, month), lambda conn: MemberMonth(
+        statement(conn, caller, member_id, month), postings(conn, caller, member_id, month),
+        invoices(conn, caller, member_id, month), capital(conn, caller, member_id, last_day(month), governance)))
+
+
+async def statement_of(reader: Reader, caller: Caller, member_id: str, month: str) -> Statement:
+    """`statement`, kept until the ledger changes: the API's most asked answer."""
+    member_scope(caller, member_id)
+    return await reader.kept_async(("statement", member_id, month),
+                                   lambda conn: statement(conn, caller, member_id, month))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +222,8 @@ def capital(conn: Connection, caller: Caller, member_id: str, on: date, governan
     """The member's capital and shares, as the register shows them."""
     member_scope(caller, member_id)
     member = _member_known(conn, member_id)
-    (view,) = members_view([member], {member_id: load_statuses(conn).get(member_id, [])},
-                           capital_held(conn, on), on, governance.at(on).share_nominal)
+    (view,) = members_view([member], load_statuses(conn, [member_id]), capital_held(conn, on, [member_id]), on,
+                           governance.at(on).share_nominal)
     return view
 
 
@@ -182,7 +243,7 @@ def _convened(conn: Connection, caller: Caller, assembly_id: str) -> None:
         return
     assemblies, _ = load_meetings(conn)
     found = next((a for a in assemblies if a.assembly_id == assembly_id), None)
-    member = load_members(conn).get(caller.member_id or "")
+    member = load_members(conn, [caller.member_id or ""]).get(caller.member_id or "")
     if found is None or member is None or not member.associate_at(found.held_on):
         raise Hidden(f"no assembly {assembly_id}")
 
@@ -208,7 +269,7 @@ def assemblies(conn: Connection, caller: Caller) -> list[Any]:
     """The assemblies the caller may see, latest first."""
     found, _ = load_meetings(conn)
     if caller.role is Role.MEMBER:
-        member = load_members(conn).get(caller.member_id or "")
+        member = load_members(conn, [caller.member_id or ""]).get(caller.member_id or "")
         found = [a for a in found if member is not None and member.associate_at(a.held_on)]
     return sorted(found, key=lambda a: a.held_on, reverse=True)
 

@@ -79,7 +79,7 @@ def home(request: Request, caller: Caller = Depends(page_caller)) -> Response:
 
 @routes.page("GET", "/account", roles=EVERYONE)
 def account(request: Request, caller: Caller = Depends(page_caller)) -> Response:
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         tokens = accounts.tokens_of(conn, caller.user_id)
     return render(request, "account.html", {"tokens": tokens, "created": None})
 
@@ -106,7 +106,7 @@ async def revoke(request: Request, token_id: str, caller: Caller = Depends(page_
 
 @routes.page("GET", "/admin/accounts", roles=ADMIN)
 def accounts_page(request: Request, caller: Caller = Depends(page_caller), error: str | None = None) -> Response:
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         found = accounts.accounts(conn)
     return render(request, "accounts.html", {"accounts": found, "roles": [r.value for r in Role], "error": error})
 
@@ -119,7 +119,7 @@ async def add_account(request: Request, caller: Caller = Depends(page_caller)) -
             accounts.add_user(conn, form.get("email", ""), form.get("password", ""), form.get("role", ""),
                               form.get("member_id") or None, caller.label)
     except accounts.AccountError as exc:
-        with site(request).engine.connect() as conn:
+        with site(request).reading() as conn:
             found = accounts.accounts(conn)
         return render(request, "accounts.html", {"accounts": found, "roles": [r.value for r in Role],
                                                  "error": str(exc)}, 422)

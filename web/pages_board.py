@@ -31,7 +31,7 @@ ASSEMBLIES_SEEN = EVERYONE  # members: the ones they were convened to (web.data)
 
 @routes.page("GET", "/board", roles=GOVERNANCE)
 def board_home(request: Request, caller: Caller = Depends(page_caller)) -> Response:
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         found = data.assemblies(conn, caller)
     return render(request, "board.html", {"assemblies": found, "today": site(request).today(),
                                           "event_id": new_event_id()})
@@ -39,14 +39,14 @@ def board_home(request: Request, caller: Caller = Depends(page_caller)) -> Respo
 
 @routes.page("GET", "/assemblies", roles=ASSEMBLIES_SEEN)
 def assemblies_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         found = data.assemblies(conn, caller)
     return render(request, "assemblies.html", {"assemblies": found, "today": site(request).today()})
 
 
 @routes.page("GET", "/assemblies/{assembly_id}", roles=ASSEMBLIES_SEEN)
 def assembly_page(request: Request, assembly_id: str, caller: Caller = Depends(page_caller)) -> Response:
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         record = data.assembly(conn, caller, assembly_id, site(request).governance)
         members = sorted(load_members(conn).values(), key=lambda m: m.member_id) if caller.role is not Role.MEMBER else []
     return render(request, "assembly.html", {
@@ -58,7 +58,7 @@ def assembly_page(request: Request, assembly_id: str, caller: Caller = Depends(p
 def sheet_page(request: Request, assembly_id: str, caller: Caller = Depends(page_caller)) -> Response:
     from governance.printable import assembly_html
 
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         record = data.assembly(conn, caller, assembly_id, site(request).governance)
     rules = site(request).governance.at(record.assembly.held_on)
     # A page of its own, to print: its styles are in it (and nothing else may run there).
@@ -106,7 +106,7 @@ async def record_event(request: Request, caller: Caller = Depends(page_caller)) 
 
 @routes.page("GET", "/board/participation", roles=GOVERNANCE)
 def participation_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         assemblies, rituals = load_meetings(conn)
         report = participation(meetings_of(assemblies, rituals), load_attendance(conn), load_members(conn),
                                None, None, ())
@@ -120,7 +120,7 @@ def participation_page(request: Request, caller: Caller = Depends(page_caller)) 
 
 @routes.page("GET", "/board/register", roles=GOVERNANCE)
 def register_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         views = data.register(conn, caller, site(request).today(), site(request).governance)
     return render(request, "register.html", {"views": views, "today": site(request).today(),
                                              "nominal": site(request).governance.at(site(request).today()).share_nominal})

@@ -13,7 +13,6 @@ from fastapi.responses import Response
 
 from engine.events import MONTH_PATTERN
 from engine.money import MoneyError, fmt, parse_amount
-from engine.periods import last_day
 from web import data
 from web.access import BOOKS, Caller, Role
 from web.app import render
@@ -30,11 +29,8 @@ def this_month(request: Request) -> str:
 
 def _statement_view(request: Request, caller: Caller, member_id: str, month: str) -> dict[str, Any]:
     """What the statement page and its PDF show: one member's month, read as that caller."""
-    with site(request).engine.connect() as conn:
-        return {"s": data.statement(conn, caller, member_id, month),
-                "postings": data.postings(conn, caller, member_id, month),
-                "invoices": data.invoices(conn, caller, member_id, month),
-                "capital": data.capital(conn, caller, member_id, last_day(month), site(request).governance)}
+    found = data.member_month(site(request).reader, caller, member_id, month, site(request).governance)
+    return {"s": found.statement, "postings": found.postings, "invoices": found.invoices, "capital": found.capital}
 
 
 @routes.page("GET", "/members/{member_id}/statement", roles=MEMBER_PAGES, member_param="member_id")
@@ -60,7 +56,7 @@ def statement_pdf(request: Request, member_id: str, month: str | None = Month,
 def year_page(request: Request, member_id: str, year: int | None = Query(default=None, ge=1900, le=9999),
               caller: Caller = Depends(page_caller)) -> Response:
     year = year or site(request).today().year
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         months = data.year(conn, caller, member_id, year)
         capital = data.capital(conn, caller, member_id, site(request).today(), site(request).governance)
     chart = {"labels": [m.month for m in months],
@@ -75,7 +71,7 @@ def year_page(request: Request, member_id: str, year: int | None = Query(default
 def payslips_page(request: Request, member_id: str, year: int | None = Query(default=None, ge=1900, le=9999),
                   caller: Caller = Depends(page_caller)) -> Response:
     year = year or site(request).today().year
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         found = data.payslips(conn, caller, member_id, year)
     return render(request, "payslips.html", {"payslips": found, "year": year, "member_id": member_id})
 
@@ -86,7 +82,7 @@ def simulate_page(request: Request, member_id: str, month: str | None = Month, g
     """The payroll rule on a requested gross, for the month's budget: nothing is posted."""
     month = month or this_month(request)
     result, error = None, None
-    with site(request).engine.connect() as conn:
+    with site(request).reading() as conn:
         data.statement(conn, caller, member_id, month)  # the member is the caller's, and exists
         if gross:
             try:

@@ -11,7 +11,8 @@ token.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from engine.config import Rules
 from governance.config import GovernanceConfig
+from ledger.db import reading
 from web import accounts
 from web.access import Caller, Forbidden, Role, Rule, require
+from web.data import Reader
 
 if TYPE_CHECKING:
     from streams.pipeline import Raw
@@ -55,7 +58,13 @@ class Site:
     signer: URLSafeSerializer
     secure_cookies: bool
     zone: ZoneInfo
+    reader: Reader  # the ledger read for the routes, answers kept until it changes (web.data)
     publish: Publisher | None = None  # events go to Kafka instead of `process`, when set (web.intake)
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A connection for a page or an API answer that only reads: on SQLite its transaction
+        is deferred, so readers never queue behind one another nor behind a writer (WAL)."""
+        return reading(self.engine)
 
     def today(self) -> date:
         """Today where the cooperative is (`[schedule] timezone`): where its months end."""
@@ -80,26 +89,35 @@ def cookie_session(request: Request) -> accounts.Session | None:
         except BadSignature:
             session_id = None
         if isinstance(session_id, str):
-            with site(request).engine.begin() as conn:
-                found = accounts.find_session(conn, session_id)
+            id_hash = accounts.digest(session_id)
+            record = site(request).reader.kept(("session", id_hash),
+                                               lambda conn: accounts.session_record(conn, id_hash))
+            lookup = accounts.lookup(session_id, record, accounts.now())
+            if lookup.end or lookup.seen:
+                with site(request).engine.begin() as conn:
+                    accounts.record_lookup(conn, session_id, lookup)
+            found = lookup.session
     request.state.cae_session = found
     return found
 
 
-def page_caller(request: Request) -> Caller:
+# The two ways in are coroutines: they read the session or token kept since the ledger last
+# changed (a dict and a pragma) without a hop to the thread pool, which costs more than that.
+
+async def page_caller(request: Request) -> Caller:
     session = cookie_session(request)
     if session is None or session.caller is None:
         raise NeedLogin()
     return session.caller
 
 
-def api_caller(request: Request) -> Caller:
+async def api_caller(request: Request) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise NeedLogin()
-    with site(request).engine.begin() as conn:
-        caller = accounts.caller_of_token(conn, secret.strip())
+    digest = accounts.digest(secret.strip())  # the key kept: a hash, never the token itself
+    caller = site(request).reader.kept(("token", digest), lambda conn: accounts.caller_of_digest(conn, digest))
     if caller is None:
         raise NeedLogin()
     return caller
@@ -122,11 +140,11 @@ class Routes:
         self.router = APIRouter()
 
     def _add(self, method: str, path: str, roles: frozenset[Role] | None, member_param: str | None,
-             get_caller: Callable[[Request], Caller], **options: Any) -> Callable[[Callable[..., Any]], Any]:
+             get_caller: Callable[[Request], Awaitable[Caller]], **options: Any) -> Callable[[Callable[..., Any]], Any]:
         RULES[(method, path)] = Rule(roles, member_param)
         dependencies = []
         if roles is not None:
-            def allowed(caller: Caller = Depends(get_caller)) -> None:
+            async def allowed(caller: Caller = Depends(get_caller)) -> None:
                 require(caller, roles)
             dependencies.append(Depends(allowed))
 

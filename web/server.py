@@ -19,16 +19,17 @@ def app() -> FastAPI:
     from engine.config import load_rules
     from governance.config import load_governance
     from ledger.db import open_ledger
-    from web.app import create_app
+    from web.app import THREADS, create_app
 
     options = set(filter(None, os.environ.get("CAE_SERVE_OPTIONS", "").split(",")))
     publish = None
     if "kafka" in options:
         publish = kafka_publisher()
     config = os.environ.get("CAE_CONFIG") or None
+    threads = int(os.environ.get("CAE_SERVE_THREADS") or THREADS)
     return create_app(open_ledger(os.environ.get("CAE_SERVE_DB") or None), load_rules(config),
                       load_governance(config), config_path=config, secure_cookies="secure" in options,
-                      publish=publish)
+                      publish=publish, threads=threads)
 
 
 def kafka_publisher() -> Publisher:

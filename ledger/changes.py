@@ -1,0 +1,51 @@
+"""Whether the ledger changed: a token, cheap to read, that differs after any commit.
+
+Readers that keep answers (the web's `ReadCache`) compare it at each request and drop
+what they kept when it moved, so that an answer is never older than the last commit
+made before the request came in.
+
+- SQLite: `PRAGMA data_version` on a connection of the watcher's own, which never writes;
+  SQLite changes it whenever another connection, of this process or another, commits.
+- PostgreSQL: `pg_current_snapshot()`: its next transaction id and the list of those in
+  progress change whenever a transaction that wrote begins or ends, in any database of the
+  server. Conservative (another database's writes count too), never late.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+from sqlalchemy import Engine, text
+
+from ledger.db import sqlite_path
+
+
+class ChangeWatch:
+    """`token()`: equal tokens mean no commit in between."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._sqlite: sqlite3.Connection | None = None
+        path = sqlite_path(str(engine.url))
+        if path is not None:
+            self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    @property
+    def cheap(self) -> bool:
+        """Whether `token` costs a pragma (SQLite), not a query to a server: a coroutine may call it."""
+        return self._sqlite is not None
+
+    def token(self) -> object:
+        if self._sqlite is not None:
+            with self._lock:
+                return self._sqlite.execute("PRAGMA data_version").fetchone()[0]
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                return conn.scalar(text("SELECT pg_current_snapshot()::text"))
+        return object()  # an in-memory database: nothing to watch, so nothing is ever kept
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()

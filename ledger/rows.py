@@ -1,0 +1,50 @@
+"""Reading many rows fast: dates without SQLAlchemy's per-row processing, and no collector pauses.
+
+For the readers that load every member (the payroll, the register, the close's plan):
+on SQLite, SQLAlchemy's `Date` parses each value in Python; read as text
+(`raw_dates`) and turned into dates by `day` (`date.fromisoformat`, in C), ten
+thousand members load in a fraction of the time.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, type_coerce
+
+
+def raw_dates(*columns: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """Date columns as the driver gives them (text on SQLite, dates on PostgreSQL), for `day`."""
+    return [type_coerce(c, String).label(c.key or "day") for c in columns]
+
+
+def day(value: Any) -> date:
+    """A NOT NULL date column read through `raw_dates`."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def maybe_day(value: Any) -> date | None:
+    """A date column that may be NULL, read through `raw_dates`."""
+    return None if value is None else day(value)
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Build thousands of small records without the cyclic collector scanning the heap meanwhile.
+
+    Every few hundred allocations CPython's collector runs, and now and then it
+    walks every live object; while thousands of records are built that is most
+    of the load time. The records hold no reference cycles, so pausing it for
+    the load frees nothing late.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
