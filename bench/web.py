@@ -19,7 +19,9 @@
    `ratio` = requests/s ÷ the raw requests/s;
 4. `staff_month`: `GET /staff?month=…` (the month at a glance over every member), one client,
    `--staff-requests` times: p50, p95, max in ms;
-5. `server_peak_rss_mb`: the server's peak resident memory (VmHWM), read before it stops.
+5. `server_peak_rss_mb`: the server's peak resident memory (VmHWM), read before it stops, and
+   what it holds then: `server_rss_anon_mb` its own memory (what it keeps included),
+   `server_rss_file_mb` the pages of the ledger file SQLite maps (shared with the OS's cache).
 
 Latency is measured by the client, from sending a request to reading the whole answer. The
 client is aiohttp (it comes with the test extras): a synchronous client cannot keep 16
@@ -111,9 +113,13 @@ class Server:
                 time.sleep(0.1)
         raise SystemExit(f"cae serve did not start: {log.read_text(errors='replace')[-2000:]}")
 
-    def peak_rss_mb(self) -> float:
+    def memory_mb(self) -> dict[str, float]:
+        """The server's peak resident memory, and what it holds now: its own (anonymous) memory and
+        the pages of the ledger file it maps (SQLite's mmap: the OS's page cache, shared, reclaimable)."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return round(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024, 1)  # type: ignore[union-attr]
+        figures = {name: round(int(value) / 1024, 1) for name, value in re.findall(r"(\w+):\s+(\d+) kB", status)}
+        return {"server_peak_rss_mb": figures["VmHWM"], "server_rss_anon_mb": figures["RssAnon"],
+                "server_rss_file_mb": figures["RssFile"]}
 
     def stop(self) -> None:
         self.process.terminate()
@@ -231,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
             kept.write_text(json.dumps(made))
         server = Server(url, work / "serve.log")
         result.update(asyncio.run(measure(server.base, made, args.clients, args.requests, args.staff_requests)))
-        result["server_peak_rss_mb"] = server.peak_rss_mb()
+        result.update(server.memory_mb())
     finally:
         if server is not None:
             server.stop()
@@ -245,7 +251,8 @@ def main(argv: list[str] | None = None) -> None:
               + (f"  ratio to raw {r['ratio']:.3f}" if "ratio" in r else ""))
     s = result["staff_month"]
     print(f"staff_month     p50 {s['p50_ms']:.1f} ms  p95 {s['p95_ms']:.1f} ms  max {s['max_ms']:.1f} ms; "
-          f"server peak RSS {result['server_peak_rss_mb']} MB ({result['members']} members, "
+          f"server peak RSS {result['server_peak_rss_mb']} MB (now {result['server_rss_anon_mb']} MB its own, "
+          f"{result['server_rss_file_mb']} MB of mapped ledger; {result['members']} members, "
           f"{result['clients']} clients, SQLite)")
 
 
