@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.config import ConfigError, Rules, load_rules
+from engine.extras import MissingExtra
 from engine.periods import parse_day, parse_month
 from ledger.db import DatabaseError, masked, open_ledger
 
@@ -122,7 +123,7 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except (ConfigError, DatabaseError, LookupError, ValueError, OSError) as exc:
+        except (ConfigError, DatabaseError, MissingExtra, LookupError, ValueError, OSError) as exc:
             raise UserError(str(exc)) from None
         except SQLAlchemyError as exc:
             raise UserError(f"database error: {_without_secrets(str(getattr(exc, 'orig', exc)).splitlines()[0])}") \

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from cli.common import console, day_option, db_options, emit_json, json_option, open_db, today, user_errors
 from cli.tables import figures, records, show, texts
+from engine.extras import require
 from engine.money import fmt
 from governance.chart import participation_chart
 from governance.config import load_governance
@@ -186,6 +187,7 @@ def attendance_command(start: date | None, end: date | None, kinds: tuple[str, .
         report = participation(meetings_of(assemblies, rituals), load_attendance(conn),
                                load_members(conn), start, end, kinds)
     if chart_path is not None:
+        require("charts", "cae attendance --chart")
         participation_chart(report, chart_path)
     if as_json:
         emit_json(report.to_json())

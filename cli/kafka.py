@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cli.common import (F, UserError, console, db_options, emit_json, json_option, open_db, rules_from,
                         user_errors)
+from engine.extras import require
 from ledger.db import DatabaseError, open_ledger
 from streams.embedded import read_events
 from streams.topics import (DEFAULT_PARTITIONS, KafkaUnavailable, Topics, admin_client, bootstrap_servers,
@@ -65,6 +66,7 @@ def _topics(bootstrap: str, prefix: str | None, partitions: int) -> Topics:
 def publish_command(path: Path, bootstrap: str | None, topic_prefix: str | None, partitions: int,
                     as_json: bool) -> None:
     """Send the events of a .jsonl file to Kafka (idempotent producer, acks=all, keyed by member)."""
+    require("kafka", "cae publish")
     from streams.publish import publish
 
     servers = bootstrap_servers(bootstrap)
@@ -113,6 +115,7 @@ def worker_command(bootstrap: str | None, topic_prefix: str | None, group: str |
                    stop_when_idle: float | None, session_timeout: float, log_level: str, log_every: float,
                    member_wait: float, with_scheduler: bool, as_json: bool) -> None:
     """Consume cae.events and cae.governance into the ledger until stopped (SIGTERM, Ctrl-C)."""
+    require("kafka", "cae worker")
     from streams.kafka_app import WorkerConfig, run
     from streams.scheduler import start_background
 
@@ -181,6 +184,7 @@ def status_command(bootstrap: str | None, topic_prefix: str | None, group: str |
     if bootstrap is None and not os.environ.get("CAE_KAFKA_BOOTSTRAP"):
         document.update(bootstrap=None, kafka={"configured": False})
     else:
+        require("kafka", "cae status with Kafka configured")
         document.update(bootstrap=bootstrap_servers(bootstrap),
                         kafka=_kafka_status(bootstrap_servers(bootstrap), name, Topics.named(topic_prefix)))
     document.update(ledger_status(open_db(db_url)))
@@ -210,6 +214,7 @@ def _kafka_status(servers: str, group: str, topics: Topics) -> dict[str, Any]:
 @user_errors
 def topics_command(bootstrap: str | None, topic_prefix: str | None, partitions: int, as_json: bool) -> None:
     """Create the topics of the contract where missing, and show their partitions."""
+    require("kafka", "cae topics")
     servers = bootstrap_servers(bootstrap)
     topics = Topics.named(topic_prefix)
     try:

@@ -1,41 +1,67 @@
-"""`cae`: the command line of the engine (CONTRACT.md §3)."""
+"""`cae`: the command line of the engine (CONTRACT.md §3).
+
+The commands are imported when used (`cli.lazy`): this module names them, where they
+live and their line of `cae --help`, and imports none of them.
+"""
 
 from __future__ import annotations
 
 import click
 
-from cli.corrections import rerun_command
-from cli.deadletters import deadletter_group
-from cli.demo import demo_command
-from cli.export import export_command
-from cli.fec import fec_command
-from cli.governance import assembly_command, attendance_command, members_command, tally_command
-from cli.ingest import ingest_command
-from cli.kafka import publish_command, status_command, topics_command, worker_command
-from cli.migrate import migrate_command
-from cli.schema import schema_command
-from cli.web import serve_command, token_group, user_group
-from cli.payroll import close_command, close_year_command, payroll_group
-from cli.payslip import payslip_command
-from cli.reconcile import reconcile_command
-from cli.reports import statement_command, trial_balance_command
-from cli.scheduler import runs_command, scheduler_command
+from cli.lazy import Lazy, LazyGroup
+
+COMMANDS = {
+    "ingest": Lazy("cli.ingest:ingest_command",
+                   "Process the events of a .jsonl file, in order (same code as the Kafka workers)."),
+    "statement": Lazy("cli.reports:statement_command", "A member's statement for a month (état des comptes)."),
+    "trial-balance": Lazy("cli.reports:trial_balance_command", "Balances of every account."),
+    "payroll": Lazy("cli.payroll:payroll_group", "The monthly payroll."),
+    "close": Lazy("cli.payroll:close_command",
+                  "Lock a month, and every month before it, for good: later events dated in them go to the next "
+                  "open month, and their entries get their definitive numbers."),
+    "close-year": Lazy("cli.payroll:close_year_command",
+                       "Close a fiscal year: post the opening entries (à-nouveaux, journal AN) of the next one."),
+    "deadletter": Lazy("cli.deadletters:deadletter_group", "Events that could not be processed, with their reasons."),
+    "fec": Lazy("cli.fec:fec_command",
+                "Write the FEC (article A47 A-1 LPF) of a fiscal year: every entry of the year, one line per "
+                "ledger line, as the DGFiP's checks expect."),
+    "reconcile": Lazy("cli.reconcile:reconcile_command",
+                      "The staff's monthly reconciliation: per member, totals, and checks (recorded in `cae runs`)."),
+    "demo": Lazy("cli.demo:demo_command",
+                 "Generate a sample cooperative, process its events, run payroll, print the results."),
+    "tally": Lazy("cli.governance:tally_command",
+                  "A resolution's tally: electorate, quorum, votes, majority, and the votes not counted."),
+    "assembly": Lazy("cli.governance:assembly_command",
+                     "An assembly's attendance sheet and the results of its resolutions."),
+    "attendance": Lazy("cli.governance:attendance_command",
+                       "Participation in the rituals: per member and kind, and the rate per year."),
+    "members": Lazy("cli.governance:members_command",
+                    "Members with status, associate since, capital held, and the CESA associate deadline."),
+    "publish": Lazy("cli.kafka:publish_command",
+                    "Send the events of a .jsonl file to Kafka (idempotent producer, acks=all, keyed by member)."),
+    "worker": Lazy("cli.kafka:worker_command",
+                   "Consume cae.events and cae.governance into the ledger until stopped (SIGTERM, Ctrl-C)."),
+    "status": Lazy("cli.kafka:status_command", "Consumer lag per partition, dead letters pending, last entry posted."),
+    "topics": Lazy("cli.kafka:topics_command",
+                   "Create the topics of the contract where missing, and show their partitions."),
+    "payslip": Lazy("cli.payslip:payslip_command", "A member's payslip summary for a month, figures from the ledger."),
+    "scheduler": Lazy("cli.scheduler:scheduler_command",
+                      "Run the monthly payroll, reconciliation and close on the days the configuration sets."),
+    "runs": Lazy("cli.scheduler:runs_command", "The monthly jobs that ran, by the scheduler or by hand, latest first."),
+    "migrate": Lazy("cli.migrate:migrate_command",
+                    "Upgrade the ledger's schema to this version (run it with the owner role's URL)."),
+    "schema": Lazy("cli.schema:schema_command",
+                   "Print the JSON Schema (draft 2020-12) every event is validated against."),
+    "serve": Lazy("cli.web:serve_command",
+                  "Serve the pages and the JSON API over the ledger (http://127.0.0.1:8000 by default)."),
+    "user": Lazy("cli.web:user_group", "Accounts of the web application."),
+    "token": Lazy("cli.web:token_group", "Personal API tokens (`Authorization: Bearer TOKEN`)."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 def cae() -> None:
     """Mutualisation, ledger, payroll and governance for a CAE."""
-
-
-for command in (ingest_command, statement_command, trial_balance_command, payroll_group,
-                close_command, close_year_command, deadletter_group, fec_command, reconcile_command, demo_command,
-                tally_command, assembly_command, attendance_command, members_command,
-                publish_command, worker_command, status_command, topics_command,
-                payslip_command, scheduler_command, runs_command, migrate_command,
-                schema_command, serve_command, user_group, token_group):
-    cae.add_command(command)
-for command in (rerun_command, export_command):  # `cae payroll rerun`, `cae payroll export`
-    payroll_group.add_command(command)
 
 
 def main() -> None:

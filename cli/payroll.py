@@ -7,6 +7,7 @@ from rich.table import Table
 
 from cli.common import (UserError, console, db_options, emit_json, interactive, json_option, month_option, open_db,
                         rules_from, today, user_errors)
+from cli.lazy import Lazy, LazyGroup
 from cli.tables import figures, records, show, texts
 from engine.money import fmt
 from engine.payroll import Payslip
@@ -33,7 +34,12 @@ def _payslip_figures(s: Payslip) -> tuple[str, ...]:
             fmt(s.employer_cost))
 
 
-@click.group("payroll")
+@click.group("payroll", cls=LazyGroup, lazy={
+    "rerun": Lazy("cli.corrections:rerun_command",
+                  "Correct a member's payslip of a month: reversing entry, then the payslip computed again."),
+    "export": Lazy("cli.export:export_command",
+                   "Write the month's payroll variables for the payroll provider (recorded in `cae runs`)."),
+})
 def payroll_group() -> None:
     """The monthly payroll."""
 

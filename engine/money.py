@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from moneyed import Money
-
 from engine.wording import term
 
 CENT = Decimal("0.01")
@@ -80,8 +78,3 @@ def fmt(value: Decimal) -> str:
     """The contract's text form: exactly 2 decimals ("0.00", "1333.33")."""
     cents = value.quantize(CENT)
     return str(cents if cents else ZERO)  # never "-0.00"
-
-
-def eur(value: Decimal) -> Money:
-    """A `moneyed.Money` for the edges where a currency travels with the amount."""
-    return Money(value, CURRENCY)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
 from engine.chart import ACCOUNTS, JOURNALS
+from engine.extras import MissingExtra, require
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
@@ -104,8 +105,10 @@ def make_engine(url: str | None = None) -> Engine:
             event.listen(engine, "connect", _sqlite_settings)
             event.listen(engine, "begin", _sqlite_begin)
         else:
+            if make_url(url).get_driver_name() == "psycopg":
+                require("postgres", "a PostgreSQL ledger")
             engine = create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
-    except (ArgumentError, ImportError) as exc:
+    except (ArgumentError, ImportError, MissingExtra) as exc:
         raise DatabaseError(f"cannot use database URL {masked(url)}: {exc}") from None
     return engine
 

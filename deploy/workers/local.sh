@@ -20,7 +20,7 @@ root="$(cd "$here/../.." && pwd)"
 run="${CAE_RUN_DIR:-$here/.run}"
 cae="$root/.venv/bin/cae"
 [ -x "$cae" ] || cae="$(command -v cae || true)"
-[ -n "$cae" ] || { echo "local.sh: no cae command (python3 -m venv .venv && .venv/bin/pip install .)" >&2; exit 1; }
+[ -n "$cae" ] || { echo "local.sh: no cae command (python3 -m venv .venv && .venv/bin/pip install '.[kafka,postgres]')" >&2; exit 1; }
 export CAE_KAFKA_BOOTSTRAP="${CAE_KAFKA_BOOTSTRAP:-127.0.0.1:${CAE_KAFKA_PORT:-9092}}"
 
 database_url() {

@@ -1,0 +1,62 @@
+"""Commands imported when used, so that `cae --help` or `cae statement` start at once.
+
+Every command module pulls in what it works with (SQLAlchemy, the Kafka client, alembic,
+WeasyPrint…); importing them all made each `cae` invocation pay about a second for
+modules it never used. A `LazyGroup` knows its commands by name, where they live and the
+one line `--help` shows for them, and imports a command's module only when it runs
+(tests/test_cli_start.py checks that every line here is the command's own).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+
+@dataclass(frozen=True, slots=True)
+class Lazy:
+    """Where a command lives (`module:attribute`) and its line in the group's `--help`."""
+
+    target: str
+    help: str
+
+    def load(self) -> click.Command:
+        module, _, attribute = self.target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands (`lazy`, by name) are imported when first asked for."""
+
+    def __init__(self, *args: Any, lazy: dict[str, Lazy] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(self.lazy[cmd_name].load(), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their lines, from `lazy` for those not imported: listing them imports nothing."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                if self.commands[name].hidden:
+                    continue
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+            else:
+                rows.append((name, click.utils.make_default_short_help(self.lazy[name].help, limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
