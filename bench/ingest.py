@@ -11,7 +11,11 @@
    same schema, triggers and connection settings (`raw_rows_per_s`;
    `ratio` = raw insert time ÷ ingest time, 1.0 would be "as fast as the
    database allows"). The event ids those entries point to are copied first,
-   untimed: the foreign keys and the one-set-per-event trigger need them.
+   untimed: the foreign keys and the one-set-per-event trigger need them;
+4. and the bare limit: the same rows into a third database with the same tables but no
+   trigger, no foreign key and no secondary index (`bare_rows_per_s`; `ratio_bare` = bare
+   insert time ÷ ingest time): what the storage alone costs, a figure that moves less with
+   the machine's load than the others.
 
 Memory stays flat in the number of events: the file is written and read as a
 stream, and the read-back goes by chunks of entries. One JSON line with
@@ -36,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 
 from engine.config import load_rules  # noqa: E402
 from engine.sample import throughput_events  # noqa: E402
@@ -53,13 +57,13 @@ CHUNK = 5_000  # entries per read-back chunk: bounds the memory of the read-back
 
 
 @contextmanager
-def databases(server: str | None, work: Path) -> Iterator[tuple[str, str]]:
-    """Two fresh, empty database URLs: SQLite files in `work`, or new databases on `server`."""
+def databases(server: str | None, work: Path) -> Iterator[tuple[str, str, str]]:
+    """Three fresh, empty database URLs: SQLite files in `work`, or new databases on `server`."""
     if server is None:
-        yield f"sqlite:///{work / 'ingest.db'}", f"sqlite:///{work / 'raw.db'}"
+        yield f"sqlite:///{work / 'ingest.db'}", f"sqlite:///{work / 'raw.db'}", f"sqlite:///{work / 'bare.db'}"
         return
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    names = [f"cae_bench_{uuid.uuid4().hex[:10]}_{kind}" for kind in ("ingest", "raw")]
+    names = [f"cae_bench_{uuid.uuid4().hex[:10]}_{kind}" for kind in ("ingest", "raw", "bare")]
     with admin.connect() as conn:
         for name in names:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -71,6 +75,38 @@ def databases(server: str | None, work: Path) -> Iterator[tuple[str, str]]:
             for name in names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def bare(url: str) -> Engine:
+    """The ledger's tables at `url` (migrated first) without their triggers, foreign keys and
+    secondary indexes: only the tables and their primary and unique keys are left."""
+    open_ledger(url).dispose()
+    if url.startswith("sqlite"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            for kind, name in conn.exec_driver_sql(
+                    "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'index') AND sql IS NOT NULL"
+            ).all():
+                conn.exec_driver_sql(f"DROP {kind.upper()} IF EXISTS {name}")
+        # the ledger's own settings, less the foreign keys (off unless a connection turns them on)
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.executescript(
+            "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;"))
+        return engine
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table, name in conn.execute(text(
+                "SELECT event_object_table, trigger_name FROM information_schema.triggers "
+                "WHERE trigger_schema = 'public'")).all():
+            conn.execute(text(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"'))
+        for table, name in conn.execute(text(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'f' "
+                "AND connamespace = 'public'::regnamespace")).all():
+            conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+        for (name,) in conn.execute(text(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' "
+                "AND indexname NOT IN (SELECT conname FROM pg_constraint)")).all():
+            conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
+    return engine
 
 
 def write_events(path: Path, n: int, seed: int) -> None:
@@ -133,7 +169,7 @@ def run(n: int, batch: int, server: str | None, seed: int) -> dict[str, Any]:
         write_events(path, n, seed)
         phases["generate"] = time.perf_counter() - clock
         rules = load_rules()
-        with databases(server, work) as (ingest_url, raw_url):
+        with databases(server, work) as (ingest_url, raw_url, bare_url):
             clock = time.perf_counter()
             engine, raw_engine = open_ledger(ingest_url), open_ledger(raw_url)
             phases["migrate"] = time.perf_counter() - clock
@@ -149,18 +185,23 @@ def run(n: int, batch: int, server: str | None, seed: int) -> dict[str, Any]:
             phases["copy_event_ids"] = time.perf_counter() - clock
             entries, lines, raw_seconds, phases["read_back"] = raw_insert(engine, raw_engine)
             phases["raw_insert"] = raw_seconds
+            bare_engine = bare(bare_url)
+            _, _, bare_seconds, _ = raw_insert(engine, bare_engine)
+            phases["bare_insert"] = bare_seconds
             backend = engine.dialect.name
-            engine.dispose()
-            raw_engine.dispose()
+            for each in (engine, raw_engine, bare_engine):
+                each.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = entries + lines
     return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds),
             "raw_rows_per_s": round(rows / raw_seconds) if raw_seconds else None,
             "ratio": round(raw_seconds / seconds, 4),
+            "bare_rows_per_s": round(rows / bare_seconds) if bare_seconds else None,
+            "ratio_bare": round(bare_seconds / seconds, 4),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "backend": backend, "batch": batch, "entries": entries, "lines": lines,
-            "raw_seconds": round(raw_seconds, 3),
+            "raw_seconds": round(raw_seconds, 3), "bare_seconds": round(bare_seconds, 3),
             "phases": {k: round(v, 3) for k, v in phases.items()}}
 
 
@@ -187,6 +228,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"raw insert of the same {result['entries']} entries + {result['lines']} lines: "
           f"{result['raw_seconds']:.2f} s, {result['raw_rows_per_s']} rows/s; "
           f"raw/ingest time ratio {result['ratio']:.3f}")
+    print(f"bare (no triggers, foreign keys nor secondary indexes): {result['bare_seconds']:.2f} s, "
+          f"{result['bare_rows_per_s']} rows/s; bare/ingest time ratio {result['ratio_bare']:.3f}")
     print("phases: " + ", ".join(f"{name.replace('_', ' ')} {s:.2f} s" for name, s in p.items())
           + f"; peak RSS {result['peak_rss_mb']} MB")
 

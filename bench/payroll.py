@@ -141,7 +141,7 @@ def measure(url: str) -> dict[str, Any]:
     engine.dispose()
     return {"payroll_s": round(payroll_s, 3), "reconcile_s": round(reconcile_s, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "payslips": len(paid[1]), "capped": sum(1 for s in paid[1] if s.capped),
+            "payslips": len(paid[1].payslips), "capped": sum(1 for s in paid[1].payslips if s.capped),
             "members": len(report.members), "checks_not_ok": [c.name for c in report.checks if not c.ok],
             "backend": engine.dialect.name}
 
