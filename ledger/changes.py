@@ -30,7 +30,8 @@ class ChangeWatch:
         self._sqlite: sqlite3.Connection | None = None
         path = sqlite_path(str(engine.url))
         if path is not None:
-            self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            uri = path.resolve().as_uri() + "?mode=ro"  # as_uri escapes what a URI would misread (?, #, %)
+            self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False)
 
     @property
     def cheap(self) -> bool:
