@@ -28,25 +28,32 @@ class ChangeWatch:
         self.engine = engine
         self._lock = threading.Lock()
         self._sqlite: sqlite3.Connection | None = None
+        self._opened = 0
         path = sqlite_path(str(engine.url))
-        if path is not None:
-            uri = path.resolve().as_uri() + "?mode=ro"  # as_uri escapes what a URI would misread (?, #, %)
-            self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        # as_uri escapes what a URI would misread in a path (?, #, %)
+        self._sqlite_uri = None if path is None else path.resolve().as_uri() + "?mode=ro"
 
     @property
     def cheap(self) -> bool:
         """Whether `token` costs a pragma (SQLite), not a query to a server: a coroutine may call it."""
-        return self._sqlite is not None
+        return self._sqlite_uri is not None
 
     def token(self) -> object:
-        if self._sqlite is not None:
+        if self._sqlite_uri is not None:
             with self._lock:
-                return self._sqlite.execute("PRAGMA data_version").fetchone()[0]
+                if self._sqlite is None:  # opened on first use, and again after `close`
+                    self._sqlite = sqlite3.connect(self._sqlite_uri, uri=True, check_same_thread=False)
+                    self._opened += 1
+                # data_version counts per connection: a new connection's must not meet an old one's
+                return self._opened, self._sqlite.execute("PRAGMA data_version").fetchone()[0]
         if self.engine.dialect.name == "postgresql":
             with self.engine.connect() as conn:
                 return conn.scalar(text("SELECT pg_current_snapshot()::text"))
         return object()  # an in-memory database: nothing to watch, so nothing is ever kept
 
     def close(self) -> None:
-        if self._sqlite is not None:
-            self._sqlite.close()
+        """Close the watcher's SQLite connection; a later `token` opens a new one."""
+        with self._lock:
+            if self._sqlite is not None:
+                self._sqlite.close()
+                self._sqlite = None

@@ -55,3 +55,20 @@ def test_a_revoked_token_is_refused_at_once_though_its_caller_was_kept(web: WebL
         token_id = conn.scalar(select(t.c.id).where(t.c.secret_hash == accounts.digest(web.tokens["member"])))
         accounts.revoke_token(conn, token_id, "tests")  # as `cae token revoke` does, in another connection
     assert client.get("/api/me", headers=web.bearer("member")).status_code == 401
+
+
+def test_the_app_started_again_after_a_shutdown_still_sees_each_commit(web: WebLedger) -> None:  # noqa: F811
+    """The shutdown closes the change watcher's connection; a restart of the same app must neither
+    fail on it nor mistake the new connection's counter for the old one's (a stale statement)."""
+    from fastapi.testclient import TestClient
+
+    app = web.app()
+    with TestClient(app) as client:
+        before = _revenue(client, web)
+    with TestClient(app) as client:
+        assert _revenue(client, web) == before
+        posted = client.post("/api/events", headers=web.bearer("staff"),
+                             content=json.dumps({**INVOICE, "event_id": "cache-3", "invoice_id": "F-M002-0803"}))
+        assert posted.json()["results"][0]["outcome"] == "processed"
+    with TestClient(app) as client:
+        assert _revenue(client, web) == before + 800

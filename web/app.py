@@ -110,7 +110,10 @@ async def _few_threads(app: FastAPI) -> AsyncIterator[None]:
     """Run the routes on a few threads, not anyio's default 40: their work holds the GIL (SQLite
     runs in the process), and more threads only take turns at it, slower (bench/web.py)."""
     to_thread.current_default_thread_limiter().total_tokens = app.state.threads
-    yield
+    try:
+        yield
+    finally:
+        app.state.site.reader.cache.watch.close()  # its own read-only SQLite connection
 
 
 def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, config_path: str | None = None,
