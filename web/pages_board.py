@@ -115,7 +115,7 @@ def participation_page(request: Request, caller: Caller = Depends(page_caller)) 
         {"label": kind, "values": [next((str(round(c.rate * 100, 1)) for k, y2, _, c in report.by_year
                                          if k == kind and y2 == y and c.rate is not None), None) for y in years]}
         for kind in report.kinds()]}
-    return render(request, "participation.html", {"report": report, "chart": json.dumps(chart)})
+    return render(request, "participation.html", {"report": report, "chart": chart})
 
 
 @routes.page("GET", "/board/register", roles=GOVERNANCE)

@@ -4,7 +4,6 @@ the payslips, the salary simulator, the statement as a PDF. Staff open any membe
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -64,7 +63,7 @@ def year_page(request: Request, member_id: str, year: int | None = Query(default
                         {"label": "Contribution", "values": [fmt(m.contribution) for m in months]},
                         {"label": "Salaire brut", "values": [fmt(m.gross) for m in months]}]}
     return render(request, "year.html", {"year": year, "months": months, "capital": capital, "member_id": member_id,
-                                         "chart": json.dumps(chart)})
+                                         "chart": chart})
 
 
 @routes.page("GET", "/members/{member_id}/payslips", roles=MEMBER_PAGES, member_param="member_id")
