@@ -6,8 +6,8 @@
    (10,000 by default, about 260,000 events), ingested, January to November paid;
 2. each command run `--runs` times (5 by default) as a user runs it, a new process each time,
    wall time from start to exit: `python -c pass` (the interpreter alone: the raw limit),
-   `cae --help`, `cae statement MEMBER --month 2026-11` (its table, as a person reads it); their medians and maxima in
-   seconds, and `ratio` = the interpreter's median ÷ the command's.
+   `cae --help`, `cae statement MEMBER --month 2026-11` (its table, as a person reads it);
+   their medians and maxima in seconds, and `ratio` = the interpreter's median ÷ the command's.
 
 Targets (issue 11): `cae --help` ≤ 0.3 s, `cae statement` ≤ 0.5 s.
 """
