@@ -3,11 +3,12 @@
     python bench/stream.py --events 100000 --json
 
 1. generates the events (bench/events.py) and publishes them with `cae publish`;
-2. runs one `cae worker --stop-when-idle` into a fresh PostgreSQL database:
-   `events_per_s` is end to end, from the first batch taken off Kafka to the
-   commit of the last (the worker's own count), `p95_commit_latency_ms` the
-   95th percentile of a batch's time from taken to acknowledged (database
-   commit and output messages included), `peak_rss_mb` the worker's peak RSS;
+2. runs `--workers` (1 by default) `cae worker --stop-when-idle` processes, one consumer
+   group, into a fresh PostgreSQL database: `events_per_s` is end to end, from the first
+   batch any of them took off Kafka to the commit of the last (the workers' own clocks),
+   `p95_commit_latency_ms` the 95th percentile of a batch's time from taken to acknowledged
+   (database commit and output messages included; the worst worker's), `peak_rss_mb` the
+   workers' peak RSS, summed;
 3. runs the embedded runner (`streams.embedded.ingest`, what `cae ingest`
    does) on the same file into another fresh database of the same server:
    `embedded_events_per_s`, and `ratio` = stream ÷ embedded;
@@ -93,7 +94,27 @@ def _cae(args: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]
     return result
 
 
-def bench(events: int, batch: int, partitions: int, server: str, bootstrap: str, workdir: Path) -> dict[str, Any]:
+def _workers(count: int, args: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """`count` workers of one group at once, their figures combined as one deployment's."""
+    started = [subprocess.Popen([CAE, *args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, **env}) for _ in range(count)]
+    each = []
+    for process in started:
+        out, err = process.communicate(timeout=timeout)
+        if process.returncode != 0:
+            raise SystemExit(f"cae worker failed ({process.returncode}): {err[-2000:]}")
+        each.append(json.loads(out))
+    spans = [w["span_monotonic"] for w in each if w["events"]]
+    seconds = max(end for _, end in spans) - min(start for start, _ in spans)
+    total = {key: sum(w[key] for w in each) for key in ("processed", "duplicates", "dead_letters", "events",
+                                                          "batches", "database_s", "sending_s", "peak_rss_mb")}
+    return {**total, "seconds": round(seconds, 3), "events_per_s": round(total["events"] / seconds, 1),
+            "p95_commit_latency_ms": max(w["p95_commit_latency_ms"] for w in each),
+            "events_by_worker": [w["events"] for w in each]}
+
+
+def bench(events: int, batch: int, partitions: int, server: str, bootstrap: str, workdir: Path,
+          workers: int = 1) -> dict[str, Any]:
     path = workdir / "events.jsonl"
     count = write(str(path), events)
     tag = uuid.uuid4().hex[:8]
@@ -105,8 +126,8 @@ def bench(events: int, batch: int, partitions: int, server: str, bootstrap: str,
         start = time.perf_counter()
         published = _cae(["publish", str(path), "--partitions", str(partitions)], env, 1800)
         publish_s = time.perf_counter() - start
-        worker = _cae(["worker", "--db", stream_url, "--batch", str(batch), "--stop-when-idle", "3",
-                       "--log-level", "warning"], env, 3600)
+        worker = _workers(workers, ["worker", "--db", stream_url, "--batch", str(batch), "--stop-when-idle", "3",
+                                    "--log-level", "warning"], env, 3600)
 
         embedded_url = _fresh_database(server, embedded_db)
         engine, rules = open_ledger(embedded_url), load_rules()
@@ -128,10 +149,10 @@ def bench(events: int, batch: int, partitions: int, server: str, bootstrap: str,
         "embedded_events_per_s": round(embedded_rate, 1),
         "ratio": round(worker["events_per_s"] / embedded_rate, 3),
         "worker": {k: worker[k] for k in ("processed", "duplicates", "dead_letters", "batches", "seconds",
-                                          "database_s", "sending_s")},
+                                          "database_s", "sending_s", "events_by_worker")},
         "embedded": {"processed": outcome.processed, "duplicates": outcome.duplicates,
                      "dead_letters": len(outcome.dead_letters), "seconds": round(embedded_s, 3)},
-        "same_ledger_counts": same, "batch": batch, "partitions": partitions,
+        "same_ledger_counts": same, "batch": batch, "partitions": partitions, "workers": workers,
     }
 
 
@@ -140,6 +161,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes, one consumer group")
     parser.add_argument("--postgres", default=None, help="PostgreSQL server URL (its databases are created)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
@@ -153,7 +175,7 @@ def main() -> None:
             broker.start()
             bootstrap = broker.bootstrap
         try:
-            result = bench(args.events, args.batch, args.partitions, server, bootstrap, Path(tmp))
+            result = bench(args.events, args.batch, args.partitions, server, bootstrap, Path(tmp), args.workers)
         finally:
             if broker is not None:
                 broker.stop()
