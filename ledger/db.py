@@ -30,7 +30,7 @@ from engine.extras import MissingExtra, require
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
-SCHEMA_REVISION = "0006"  # alembic's head (tests/test_migrations.py checks it)
+SCHEMA_REVISION = "0007"  # alembic's head (tests/test_migrations.py checks it)
 
 
 class DatabaseError(RuntimeError):

@@ -277,7 +277,8 @@ base_moves = Table(
     Column("sale_date", Date, nullable=True),
     *months("month"),
     *dates("sale_date"),
-    Index("ix_base_moves_member_month", "member_id", "month"),
+    # revision 0007: with the summed columns, a batch's year bases are read from the index alone
+    Index("ix_base_moves_member_month_sums", "member_id", "month", "contribution", "societariat"),
 )
 
 salaries = Table(

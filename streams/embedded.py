@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from engine.config import Rules
+from ledger.rows import freeze_startup_heap
 from streams.pipeline import Outcome, Raw, process
 
 BATCH = 2000
@@ -33,6 +34,7 @@ def read_events(path: Path) -> Iterator[Raw]:
 def ingest(engine: Engine, raws: Iterator[Raw], rules: Rules, batch: int = BATCH,
            progress: Callable[[int], None] | None = None) -> Outcome:
     """Process everything; the returned outcome keeps counts and dead letters, not entries."""
+    freeze_startup_heap()
     total = Outcome()
     while chunk := list(islice(raws, batch)):
         outcome = process(engine, chunk, rules)

@@ -57,6 +57,7 @@ from sqlalchemy import Engine
 
 from engine.config import Rules
 from engine.postings import Entry
+from ledger.rows import freeze_startup_heap
 from streams.outputs import OutputProducer, deadletter_message, posting_messages, reposted
 from streams.pipeline import Outcome, Raw, process
 from streams.status import group_lag, lag_line
@@ -366,6 +367,7 @@ def run(config: WorkerConfig, engine: Engine, rules: Rules, datadir: str, loglev
                           workdir=os.getcwd(), stdout=sys.stderr)
     logging.getLogger("kafka").setLevel(logging.WARNING)  # kafka-python's admin client: chatty at INFO
     code = 0
+    freeze_startup_heap()
     try:
         runner.execute_from_commandline()
     except SystemExit as exc:
