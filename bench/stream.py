@@ -43,6 +43,7 @@ from bench.events import write  # noqa: E402
 from engine.config import load_rules  # noqa: E402
 from ledger.db import open_ledger  # noqa: E402
 from streams.embedded import ingest, read_events  # noqa: E402
+from streams.topics import DEFAULT_WORKER_BATCH  # noqa: E402
 from tests.kafka_fixtures import CAE, LocalKafka  # noqa: E402
 
 
@@ -159,7 +160,7 @@ def bench(events: int, batch: int, partitions: int, server: str, bootstrap: str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=DEFAULT_WORKER_BATCH, help="the worker's --batch")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--workers", type=int, default=1, help="worker processes, one consumer group")
     parser.add_argument("--postgres", default=None, help="PostgreSQL server URL (its databases are created)")

@@ -25,8 +25,8 @@ from cli.common import (F, UserError, console, db_options, emit_json, json_optio
 from engine.extras import require
 from ledger.db import DatabaseError, open_ledger
 from streams.embedded import read_events
-from streams.topics import (DEFAULT_PARTITIONS, KafkaUnavailable, Topics, admin_client, bootstrap_servers,
-                            ensure_topics, group_id)
+from streams.topics import (DEFAULT_PARTITIONS, DEFAULT_WORKER_BATCH, KafkaUnavailable, Topics, admin_client,
+                            bootstrap_servers, ensure_topics, group_id)
 
 # faust and kafka-python load in the commands that use them, not in every `cae` command.
 
@@ -89,7 +89,7 @@ def publish_command(path: Path, bootstrap: str | None, topic_prefix: str | None,
 @group_option
 @partitions_option
 @db_options
-@click.option("--batch", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+@click.option("--batch", type=click.IntRange(1, 100_000), default=DEFAULT_WORKER_BATCH, show_default=True,
               help="Most events in one database transaction.")
 @click.option("--within", type=click.FloatRange(0.01, 60), default=0.5, show_default=True,
               help="Seconds to wait for a batch to fill before processing what came.")

@@ -61,7 +61,7 @@ from ledger.rows import freeze_startup_heap
 from streams.outputs import OutputProducer, deadletter_message, posting_messages, reposted
 from streams.pipeline import Outcome, Raw, process
 from streams.status import group_lag, lag_line
-from streams.topics import KafkaUnavailable, Topics, admin_client
+from streams.topics import DEFAULT_WORKER_BATCH, KafkaUnavailable, Topics, admin_client
 
 log = logging.getLogger("cae.worker")
 T = TypeVar("T")
@@ -80,7 +80,7 @@ class WorkerConfig:
     bootstrap: str
     group: str
     topics: Topics
-    batch: int = 2000
+    batch: int = DEFAULT_WORKER_BATCH
     within: float = 0.5
     stop_when_idle: float | None = None
     session_timeout: float = 30.0
