@@ -52,11 +52,21 @@ def json_option(func: F) -> F:
 
 
 def open_db(db_url: str | None, *, create: bool = False) -> Engine:
-    """The ledger; only the commands that write new books (`ingest`, `demo`, `worker`) may create it."""
+    """The ledger; only the commands that write new books (`ingest`, `demo`, `worker`) may create it.
+
+    Its connections are closed when the command ends, not left to the interpreter's exit: SQLite
+    folds its write-ahead log back into the ledger file when the last connection closes, so a
+    command leaves `cae.db` whole and no `cae.db-wal` behind (an ingest's long run freezes the
+    heap for speed, and frozen objects are not collected at exit).
+    """
     try:
-        return open_ledger(db_url, create=create)
+        engine = open_ledger(db_url, create=create)
     except DatabaseError as exc:
         raise UserError(str(exc)) from None
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.dispose)
+    return engine
 
 
 def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

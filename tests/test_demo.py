@@ -96,6 +96,7 @@ def test_the_demo_leaves_real_books_in_cae_db_alone(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CAE_DATABASE_URL"}
     assert subprocess.run([CAE, "ingest", "one.jsonl", "--json"], cwd=tmp_path, env=env,
                           capture_output=True, timeout=120).returncode == 0
+    assert not (tmp_path / "cae.db-wal").exists()  # the command closed its ledger: the file is whole
     before = (tmp_path / "cae.db").read_bytes()
     refused = _demo(tmp_path, "--json", env=env)
     assert refused.returncode == 1 and "not a demo" in refused.stderr
