@@ -20,8 +20,8 @@
 Memory stays flat in the number of events: the file is written and read as a
 stream, and the read-back goes by chunks of entries. `ingest_heap_mb` shows it: the
 process's anonymous memory after the first batch, at its peak and after the last batch
-(`peak_rss_mb`, the whole run's, also counts the ledger files' pages that SQLite maps). One JSON line with
-`--json`; `--db postgresql+psycopg://...` benchmarks on that server instead,
+(`peak_rss_mb`, the whole run's, also counts the ledger files' pages that SQLite maps).
+One JSON line with `--json`; `--db postgresql+psycopg://...` benchmarks on that server instead,
 in two databases it creates and drops (needs CREATEDB).
 """
 

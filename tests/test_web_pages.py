@@ -185,8 +185,9 @@ def test_an_assembly_convened_for_later_is_a_venir_with_its_resolutions(web: Web
     page = client.get("/assemblies/AGE2027").text
     assert "À venir" in page and "quorum non atteint" not in page
     assert re.search(r'id="tally-R-STAT".*?data-result>à venir<', page, re.S)
-    refused = post_form(client, "/board", "/board/events", {"type": "assembly.convened", "assembly_id": "AGE2027",
-                                                            "kind": "AGE", "held_on": "pas une date", "convocation": "1"})
+    refused = post_form(client, "/board", "/board/events",
+                        {"type": "assembly.convened", "assembly_id": "AGE2027", "kind": "AGE",
+                         "held_on": "pas une date", "convocation": "1"})
     assert refused.status_code == 422 and "held_on" in refused.text
 
 
@@ -195,8 +196,7 @@ def test_the_register_shows_shares_and_participation_is_charted(web: WebLedger) 
     register = client.get("/board/register").text
     assert "M001" in register and "40,00" in register  # M001's capital after October
     participation = client.get("/board/participation")
-    chart = json.loads(re.search(CHART,
-                                 participation.text, re.S).group(1))
+    chart = json.loads(re.search(CHART, participation.text, re.S).group(1))
     assert chart["labels"] and chart["series"]
 
 
@@ -215,7 +215,8 @@ def test_the_admin_adds_an_account_changes_its_role_and_disables_it(web: WebLedg
     row = re.search(r'ines@coop\.test</td>.*?action="/admin/accounts/(\d+)"', admin.get("/admin/accounts").text, re.S)
     assert row
     target = row.group(1)
-    assert post_form(admin, "/admin/accounts", f"/admin/accounts/{target}", {"action": "role", "role": "board"}).status_code == 303
+    changed = post_form(admin, "/admin/accounts", f"/admin/accounts/{target}", {"action": "role", "role": "board"})
+    assert changed.status_code == 303
     assert ines.get("/board").status_code == 200
     assert post_form(admin, "/admin/accounts", f"/admin/accounts/{target}", {"action": "disable"}).status_code == 303
     assert ines.get("/board", follow_redirects=False).status_code in (303, 401)

@@ -106,14 +106,15 @@ THREADS = 4  # the routes' thread pool, per process
 
 
 @asynccontextmanager
-async def _few_threads(app: FastAPI) -> AsyncIterator[None]:
-    """Run the routes on a few threads, not anyio's default 40: their work holds the GIL (SQLite
-    runs in the process), and more threads only take turns at it, slower (bench/web.py)."""
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The app's start and end. It runs the routes on a few threads, not anyio's default 40:
+    their work holds the GIL (SQLite runs in the process), and more threads only take turns at
+    it, slower (bench/web.py). At the end it closes the change watcher's own connection."""
     to_thread.current_default_thread_limiter().total_tokens = app.state.threads
     try:
         yield
     finally:
-        app.state.site.reader.cache.watch.close()  # its own read-only SQLite connection
+        app.state.site.reader.cache.watch.close()
 
 
 def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, config_path: str | None = None,
@@ -122,7 +123,7 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     from web import api, pages_account, pages_board, pages_member, pages_staff
 
     app = FastAPI(title="CAE engine", version="1", openapi_url="/api/openapi.json", docs_url="/api/docs",
-                  redoc_url=None, lifespan=_few_threads)
+                  redoc_url=None, lifespan=_lifespan)
     with engine.begin() as conn:
         key = accounts.signing_key(conn)
     zone = parse_schedule(*read_config(config_path)).zone
