@@ -149,7 +149,7 @@ def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconc
               _mutualisation(facts.recomputed),
               Check("payroll run for every eligible member", not facts.unpaid_members,
                     "all paid" if not facts.unpaid_members else "not paid: " + ", ".join(facts.unpaid_members)),
-              _negative_budgets(members),
+              _negative_budgets(members), _payslip_budgets(members),
               _unpaid(facts.unpaid_invoices, facts.unpaid_count),
               Check("late events posted from a closed month", True,
                     "none" if not late else f"{len(late)} posted here: "
@@ -215,6 +215,25 @@ def _negative_budgets(members: Sequence[MemberLine]) -> Check:
     return Check("no member with a negative budget", not short,
                  "none" if not short else "negative: " + ", ".join(short[:20])
                  + (f" … ({len(short)} in all)" if len(short) > 20 else ""))
+
+
+def _payslip_budgets(members: Sequence[MemberLine]) -> Check:
+    """Each payslip spent the budget its member's statement shows before it (issue 19).
+
+    The statement's closing budget plus what the payslip cost is the budget
+    before it, as the ledger reads it now (a correction of another month posted
+    in this one is in the closing budget, not added back). They differ when a
+    document dated in the month came after its payroll (the payslip is then
+    corrected with a rerun), or when a payroll read a budget other than the
+    statement's: both are for the staff to act on.
+    """
+    differ = [f"{m.statement.member_id} (payslip {fmt(m.payslip.budget_before)}, statement "
+              f"{fmt(m.statement.budget_closing + m.payslip.employer_cost)})"
+              for m in members if m.payslip is not None
+              and m.payslip.budget_before != m.statement.budget_closing + m.payslip.employer_cost]
+    return Check("payslips' budget before payroll = statements'", not differ,
+                 f"{sum(m.payslip is not None for m in members)} payslips agree" if not differ
+                 else "differ: " + ", ".join(differ[:20]) + (f" … ({len(differ)} in all)" if len(differ) > 20 else ""))
 
 
 def _unpaid(invoices: Sequence[UnpaidInvoice], count: int) -> Check:

@@ -20,7 +20,16 @@ MemberSums = dict[str, dict[str, Decimal]]
 
 def member_sums(conn: Connection, month: str,
                 member_ids: Iterable[str] | None = None) -> tuple[MemberSums, MemberSums]:
-    """(movements in the month, movements up to its end) per member and account, debit positive.
+    """(movements in the month, movements up to its end) per member and account, debit positive."""
+    return sums_between(conn, parse_month(month), last_day(month), member_ids)
+
+
+def sums_between(conn: Connection, start: date, end: date,
+                 member_ids: Iterable[str] | None = None) -> tuple[MemberSums, MemberSums]:
+    """(movements from `start` to `end`, movements up to `end`) per member and account, debit positive.
+
+    "Up to `end`" is the one reading of a member's books at a date: the lines of
+    the entries dated on or before it, whatever the piece's own date.
 
     Read without joining every line to its entry: up to the month's end is
     everything, less the lines of the entries dated after it, and the month is
@@ -29,7 +38,6 @@ def member_sums(conn: Connection, month: str,
     lines instead of a lookup of each line's entry (seconds less, issue 4).
     """
     entries = schema.entries
-    start, end = parse_month(month), last_day(month)
     wanted = list(member_ids) if member_ids is not None else None
     month_sums: MemberSums = defaultdict(dict)
     to_date: MemberSums = defaultdict(dict)

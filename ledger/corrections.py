@@ -10,9 +10,10 @@ reason. Nothing already posted or recorded changes (see `engine.corrections`).
 
 The budget the new payslip may spend is the one any payroll of the month
 sees (`ledger.payroll_run.budgets_before_payroll`): the member's activity
-budget at the month's end as the ledger shows it now, with the documents of
-the month posted since in a later month (it was closed) and every other
-month's payroll, but none of this payslip's own entries.
+budget as the ledger shows it now on the day the correction posts (the
+month's end, or the first open day when the month is closed, so with the
+documents of the month posted there since), with every other month's
+payroll, but none of this payslip's own entries.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ the next run. A run of a month already paid also says whose payslip, computed
 again now, would pay differently: those are corrected with `cae payroll rerun`.
 
 The budget a payslip may spend (`budgets_before_payroll`) is the member's
-activity budget at the end of its month, counting every payroll already
-posted for any other month, whenever it was run: paying December, then
+activity budget at the end of its month as the statement reads it, counting
+every payroll already posted for any other month, whenever it was run: paying December, then
 November, then October spends one budget once, not three times (issue 8).
 """
 
@@ -29,11 +29,11 @@ from engine.config import Rules
 from engine.corrections import same_pay
 from engine.money import from_cents, to_cents
 from engine.payroll import Payslip, payroll_entry, payslip, payslip_key, requested_gross
-from engine.periods import last_day, next_month, parse_month
+from engine.periods import last_day, next_month, parse_month, posting_date
 from engine.state import Member, Salary
 from engine.statement import budget
 from ledger import schema
-from ledger.balances import member_sums
+from ledger.balances import sums_between
 from ledger.book_store import locked_through
 from ledger.bulk import chunks
 from ledger.locks import lock_books
@@ -109,27 +109,27 @@ def _stale(conn: Connection, month: str, shown: list[Payslip], wanted: dict[str,
 
 
 def budgets_before_payroll(conn: Connection, month: str, member_ids: Iterable[str]) -> dict[str, Decimal]:
-    """Rule 5 at the month's end, before its payroll, counting every other month's payroll.
+    """Rule 5 on the day the month's payslips post, without the month's own payroll (issue 19).
 
-    The movements up to the month's end, with the documents dated in it or
-    before that were posted later (the month was closed: rule 7) — but for the
-    payroll accounts, where it is the payslips of every other month whatever
-    their date (a later month's payroll already run, a correction posted
-    later) and none of this month's own (so that a correction computes it
-    afresh).
+    One reading of the books for every figure a member sees: the ledger's lines
+    dated on or before that day (`ledger.balances.sums_between`), as the
+    statement reads them; so a payslip's budget is the statement's budget
+    before that payroll, to the cent. The day is the month's last day, or for a
+    closed month the first day of the first open month, where its correction
+    and the documents that came late for it are posted (rule 7). The payroll
+    accounts are the one exception: the payslips of every other month count
+    whatever their date (a later month's payroll already run spends the same
+    budget: issue 8), and none of this month's (a correction computes it afresh).
     """
     ids = sorted(set(member_ids))
-    _, to_date = member_sums(conn, month, ids)
-    end = last_day(month)
-    late = _sums(conn, ids, (schema.entries.c.journal != "PA", schema.entries.c.entry_date > end,
-                             schema.entries.c.piece_date <= end))
+    on = posting_date(last_day(month), locked_through(conn))
+    _, to_date = sums_between(conn, parse_month(month), on, ids)
     pay = _sums(conn, ids, (schema.entries.c.journal == "PA", schema.lines.c.account.in_(_PAY_ACCOUNTS),
-                            (schema.entries.c.piece_date < parse_month(month)) | (schema.entries.c.piece_date > end)))
+                            (schema.entries.c.piece_date < parse_month(month))
+                            | (schema.entries.c.piece_date > last_day(month))))
     found = {}
     for member_id in ids:
         sums = dict(to_date.get(member_id, {}))
-        for account, amount in late.get(member_id, {}).items():
-            sums[account] = sums.get(account, Decimal(0)) + amount
         for account in _PAY_ACCOUNTS:
             sums[account] = pay.get(member_id, {}).get(account, Decimal(0))
         found[member_id] = budget(sums)
