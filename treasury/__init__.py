@@ -1,0 +1,1 @@
+"""The treasury's file formats: bank statements in, SEPA transfers out (DOMAIN.md rules 10–13)."""
