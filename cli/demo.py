@@ -14,7 +14,7 @@ demo replaces it, and a `cae.db` that holds real books is never touched.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +25,21 @@ from sqlalchemy import Engine, func, insert, select
 
 from cli.common import UserError, console, emit_json, json_option, open_db, rules_from, user_errors
 from cli.governance import tally_table
+from cli.reconcile import outcome_mark
 from engine.keys import internal_key
 from engine.money import ZERO, fmt
 from engine.periods import next_month, parse_month
 from engine.sample import DEFAULT_MONTHS, cooperative
+from engine.state import Member
 from engine.statement import Statement
 from governance.config import load_governance
 from governance.results import record_of_assembly
 from governance.store import load_meetings
-from ledger import schema
+from ledger import monthly, schema
 from ledger.balances import trial_balance
 from ledger.db import masked
-from ledger.payroll_run import run_payroll
-from ledger.reconciliation import month_reconciliation
+from ledger.payroll_run import members_on
+from ledger.runs import MANUAL, by_hand
 from ledger.statements import statements
 from streams.embedded import ingest
 from streams.pipeline import Outcome, Raw
@@ -45,6 +47,7 @@ from engine.wording import term
 
 DEMO_FILE = "cae.db"
 DEMO_MARK = internal_key("demo")
+DEMO_OPERATOR = "cae demo"
 MAX_MONTHS = 120
 
 
@@ -114,19 +117,22 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
             outcome = ingest(engine, raws, rules, progress=lambda n: bar.advance(task, n))
     ingested = time.perf_counter()
     payroll = []
-    for month in months:
-        with engine.begin() as conn:
-            slips = run_payroll(conn, month, rules)
+    for month in months:  # recorded like the staff's own runs: they show in `cae runs` and the staff's pages
+        _, run = by_hand(monthly.payroll(engine, month, rules, origin=MANUAL, started_by=DEMO_OPERATOR))
+        slips = run.payslips
         payroll.append({"month": month, "payslips": len(slips),
                         "capped": sum(1 for s in slips if s.capped),
                         "gross": fmt(sum((s.gross for s in slips), ZERO))})
     paid = time.perf_counter()
+    _, reconciliation = by_hand(monthly.reconciliation(engine, months[-1], rules, origin=MANUAL,
+                                                       started_by=DEMO_OPERATOR))
     with engine.connect() as conn:
         found = statements(conn, months[-1])
         names = dict(conn.execute(select(schema.members.c.member_id, schema.members.c.name)).tuples().all())
         balances = trial_balance(conn)
-        reconciliation = month_reconciliation(conn, months[-1], rules)
         assemblies, _ = load_meetings(conn)
+        showcase = showcase_member(members_on(conn, months[-1]), {s.member_id for s in run.payslips if s.gross},
+                                   [a.held_on for a in assemblies])
         governance = load_governance()
         tallies = [t for a in assemblies
                    for t in record_of_assembly(conn, a.assembly_id, governance).tallies]
@@ -141,6 +147,7 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
                    "dead_letters": len(outcome.dead_letters)},
         "payroll": payroll,
         "month": months[-1],
+        "member_login": showcase,
         "statements": [s.to_json() for s in found],
         "totals": _totals(found),
         "dead_letters": [{"source": d.source, "event_id": d.event_id, "reason": d.reason}
@@ -159,19 +166,32 @@ def demo_command(members: int, months: list[str], seed: int, db_url: str | None,
     else:
         _print(report, found, names, outcome)
         for check in reconciliation.checks:
-            mark = "[green]ok[/]" if check.ok else "[yellow]to look at[/]"
-            console.print(f"reconciliation {reconciliation.month}: {mark} {check.name}: {check.detail}",
+            console.print(f"reconciliation {reconciliation.month}: {outcome_mark(check)} {check.name}: {check.detail}",
                           highlight=False)
         for t in tallies:
             console.print(tally_table(t))
     if then_serve:
         from cli.web import serve
 
-        logins = demo_accounts(url, [s.member_id for s in found][:1])
+        logins = demo_accounts(url, [showcase] if showcase else [])
         click.echo("Demo accounts (passwords made for this demo only):", err=True)
         for email, role, password in logins:
             click.echo(f"  {role:<7} {email:<22} {password}", err=True)
         serve(url, None, "127.0.0.1", port)
+
+
+def showcase_member(members: list[Member], paid: set[str], assembly_days: list[date]) -> str | None:
+    """The member whose pages show the most of the product: the demo's member login (issue 15).
+
+    An associate under a CESA, paid in the last month (so with payslips, a
+    salary and capital), convened to an assembly (an associate on its day);
+    the first such by id, so the README can name them.
+    """
+    for m in sorted(members, key=lambda m: m.member_id):
+        if (m.member_id in paid and m.associate_on is not None
+                and any(m.associate_on_day(day) for day in assembly_days)):
+            return m.member_id
+    return None
 
 
 def demo_accounts(db_url: str, members: list[str]) -> list[tuple[str, str, str]]:

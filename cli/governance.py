@@ -25,7 +25,9 @@ from governance.participation import Participation, meetings_of, participation
 from governance.printable import assembly_html
 from governance.results import record_of_assembly, tally_resolution
 from governance.sheet import AssemblyRecord
-from governance.store import capital_held, load_attendance, load_meetings, load_members, load_statuses
+from governance.store import (all_resolutions, capital_held, load_attendance, load_meetings, load_members,
+                              load_statuses)
+from governance.records import Resolution
 from governance.tally import Tally
 
 LABELS = {"for": "For", "against": "Against", "abstain": "Abstain", "blank": "Blank"}
@@ -78,6 +80,37 @@ def tally_command(resolution_id: str, db_url: str | None, config_path: str | Non
     console.print(tally_table(result))
     if result.not_counted:
         console.print(not_counted_table(result))
+
+
+@click.command("assemblies")
+@db_options
+@json_option
+@user_errors
+def assemblies_command(db_url: str | None, config_path: str | None, as_json: bool) -> None:
+    """The assemblies recorded, latest first, with their resolutions: the ids `cae tally` and `cae assembly` take."""
+    with open_db(db_url).connect() as conn:
+        assemblies, _ = load_meetings(conn)
+        resolutions = all_resolutions(conn)
+    of: dict[str, list[Resolution]] = {}
+    for r in resolutions:
+        of.setdefault(r.assembly_id, []).append(r)
+    latest = sorted(assemblies, key=lambda a: (a.held_on, a.assembly_id), reverse=True)
+    if as_json:
+        emit_json({"assemblies": [
+            {"assembly_id": a.assembly_id, "kind": a.kind, "held_on": a.held_on.isoformat(),
+             "convocation": a.convocation, "resolutions": [{"resolution_id": r.resolution_id, "title": r.title}
+                                                           for r in of.get(a.assembly_id, [])]} for a in latest]})
+        return
+    if not latest:
+        console.print("No assembly recorded yet.")
+        return
+    table = Table(title="Assemblies")
+    for name in ("Assembly", "Kind", "Held on", "Convocation", "Resolutions"):
+        table.add_column(name)
+    for a in latest:
+        table.add_row(a.assembly_id, a.kind, a.held_on.isoformat(), str(a.convocation),
+                      "\n".join(f"{r.resolution_id}  {r.title}" for r in of.get(a.assembly_id, [])) or "—")
+    console.print(table)
 
 
 def sheet_table(record: AssemblyRecord) -> Table:

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from engine.suggest import closest
+
 
 @dataclass(frozen=True, slots=True)
 class Lazy:
@@ -43,6 +45,16 @@ class LazyGroup(click.Group):
         if cmd_name not in self.commands and cmd_name in self.lazy:
             self.add_command(self.lazy[cmd_name].load(), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        """A command name that is none of ours is a usage error naming the closest ones."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            near = closest(name, self.list_commands(ctx))
+            hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The commands and their lines, from `lazy` for those not imported: listing them imports nothing."""

@@ -31,6 +31,9 @@ COMMANDS = {
                  "Generate a sample cooperative, process its events, run payroll, print the results."),
     "tally": Lazy("cli.governance:tally_command",
                   "A resolution's tally: electorate, quorum, votes, majority, and the votes not counted."),
+    "assemblies": Lazy("cli.governance:assemblies_command",
+                       "The assemblies recorded, latest first, with their resolutions: the ids `cae tally` and "
+                       "`cae assembly` take."),
     "assembly": Lazy("cli.governance:assembly_command",
                      "An assembly's attendance sheet and the results of its resolutions."),
     "attendance": Lazy("cli.governance:attendance_command",

@@ -11,7 +11,7 @@ from rich.table import Table
 from cli.tables import figures, records, show, texts
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.money import fmt
-from engine.reconciliation import Reconciliation
+from engine.reconciliation import Check, Reconciliation
 from engine.spreadsheet import RECONCILED, reconciliation_csv
 from ledger import monthly
 from ledger.runs import MANUAL, by_hand, operator
@@ -40,8 +40,13 @@ def reconcile_command(month: str, csv_path: Path | None, db_url: str | None, con
         return
     show(_table(report), lambda: _narrow(report))
     for check in report.checks:
-        mark = "[red]NOT OK[/]" if not check.ok else "[yellow]look[/]" if check.attention else "[green]ok[/]"
-        console.print(f"{mark}  {check.name}: {check.detail}", highlight=False)
+        console.print(f"{outcome_mark(check)}  {check.name}: {check.detail}", highlight=False)
+
+
+def outcome_mark(check: Check) -> str:
+    """A check's outcome word, coloured, as `cae reconcile` and `cae demo` print it."""
+    colour = {"ok": "green", "attention": "yellow", "not_ok": "red"}[check.outcome]
+    return f"[{colour}]{check.label}[/]"
 
 
 def write_csv(report: Reconciliation, path: Path) -> None:

@@ -36,8 +36,21 @@ class Check:
     detail: str
     attention: bool = False
 
+    @property
+    def outcome(self) -> str:
+        """One of `OUTCOMES`: what every surface (CLI, JSON, runs, pages) says of the check."""
+        return "not_ok" if not self.ok else "attention" if self.attention else "ok"
+
+    @property
+    def label(self) -> str:
+        return OUTCOMES[self.outcome]
+
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail, "attention": self.attention}
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "attention": self.attention,
+                "outcome": self.outcome}
+
+
+OUTCOMES = {"ok": "ok", "attention": "to look at", "not_ok": "not ok"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from engine import chart
 from engine.events import AnyEvent
 from engine.money import from_cents
+from engine.suggest import unknown
 from governance.gate import Gate, named_ids
 from governance.records import (
     FIELDS,
@@ -50,7 +51,6 @@ from governance.records import (
 )
 from ledger import schema
 from ledger.rows import bulk, day, maybe_day, raw_dates
-from engine.wording import term
 
 _CHUNK = 500
 _ge = schema.governance_events
@@ -151,7 +151,8 @@ class AssemblyEvents:
 def load_assembly(conn: Connection, assembly_id: str) -> AssemblyEvents:
     found = _typed(_records(conn, "assembly.convened", "assembly_id", [assembly_id]), Assembly)
     if not found:
-        raise UnknownAssembly(f"unknown assembly {term(assembly_id)}")
+        known = (a.assembly_id for a in _typed(_records(conn, "assembly.convened"), Assembly))
+        raise UnknownAssembly(unknown("assembly", assembly_id, known))
     return AssemblyEvents(
         found[0],
         tuple(_typed(_records(conn, "resolution.proposed", "assembly_id", [assembly_id]), Resolution)),
@@ -162,8 +163,14 @@ def load_assembly(conn: Connection, assembly_id: str) -> AssemblyEvents:
 def load_resolution(conn: Connection, resolution_id: str) -> Resolution:
     found = _typed(_records(conn, "resolution.proposed", "resolution_id", [resolution_id]), Resolution)
     if not found:
-        raise UnknownResolution(f"unknown resolution {term(resolution_id)}")
+        known = (r.resolution_id for r in all_resolutions(conn))
+        raise UnknownResolution(unknown("resolution", resolution_id, known))
     return found[0]
+
+
+def all_resolutions(conn: Connection) -> list[Resolution]:
+    """Every resolution proposed, in the order they were recorded."""
+    return _typed(_records(conn, "resolution.proposed"), Resolution)
 
 
 def load_votes(conn: Connection, resolution_ids: Iterable[str]) -> list[Vote]:

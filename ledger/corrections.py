@@ -29,8 +29,8 @@ from engine.money import ZERO, from_cents, to_cents
 from engine.payroll import Payslip, payslip, requested_gross
 from engine.periods import last_day, posting_date
 from engine.postings import Entry, Line
-from engine.wording import term
 from ledger import schema
+from ledger.members import unknown_member
 from ledger.book_store import locked_through
 from ledger.locks import lock_books
 from ledger.payroll_run import budgets_before_payroll, members_on, salaries_by_member
@@ -65,7 +65,7 @@ def rerun_payslip(conn: Connection, month: str, member_id: str, reason: str, rul
     now, end = versions[-1], last_day(month)
     member = next((m for m in members_on(conn, month) if m.member_id == member_id), None)
     if member is None:
-        raise CorrectionError(f"unknown member {term(member_id)}")
+        raise CorrectionError(str(unknown_member(conn, member_id)))
     requested = requested_gross(member, month, salaries_by_member(conn).get(member_id, [])) or ZERO
     slip = payslip(member_id, month, requested, budgets_before_payroll(conn, month, [member_id])[member_id],
                    rules.at(end))

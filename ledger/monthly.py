@@ -9,6 +9,7 @@ are not all ok is recorded as a warning, with the checks that failed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import Connection, Engine
 
 from engine.config import Rules
 from engine.money import ZERO, fmt
-from engine.reconciliation import Reconciliation
+from engine.reconciliation import OUTCOMES, Reconciliation
 from engine.schedule import CLOSE, PAYROLL, RECONCILE
 from ledger.closing import ClosePlan, check_close, check_ended, close_month, plan_close
 from ledger.payroll_run import PayrollRun, payroll as run_payroll
@@ -46,13 +47,14 @@ def _payroll(month: str, rules: Rules, today: date | None) -> Callable[[Connecti
 def _reconcile(month: str, rules: Rules) -> Callable[[Connection], Done[Reconciliation]]:
     def work(conn: Connection) -> Done[Reconciliation]:
         report = month_reconciliation(conn, month, rules)
-        failed = [c.name for c in report.checks if not c.ok]
-        detail = f"{len(report.checks) - len(failed)}/{len(report.checks)} checks ok, " \
-                 f"{len(report.members)} members"
-        if failed:
-            detail += "; not ok: " + "; ".join(failed)
-        detail += "".join(f"; {c.name}: {c.detail}" for c in report.checks if c.attention)
-        return Done(detail, report, warning=bool(failed))
+        counts = Counter(c.outcome for c in report.checks)
+        detail = ", ".join(f"{counts[o]} {label}" for o, label in OUTCOMES.items()) + \
+            f" ({len(report.members)} members)"
+        for outcome in ("not_ok", "attention"):
+            named = [f"{c.name}: {c.detail}" for c in report.checks if c.outcome == outcome]
+            if named:
+                detail += f"; {OUTCOMES[outcome]}: " + "; ".join(named)
+        return Done(detail, report, warning=bool(counts["not_ok"]))
     return work
 
 

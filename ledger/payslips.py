@@ -26,7 +26,7 @@ from engine.payroll import Payslip
 from engine.payslip_summary import PayFigures, PayslipSummary, Revision
 from engine.periods import last_day
 from ledger import schema
-from engine.wording import term
+from ledger.members import unknown_member
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ def payslip_summary(conn: Connection, month: str, member_id: str) -> PayslipSumm
     m = schema.members
     member = conn.execute(select(m).where(m.c.member_id == member_id)).first()
     if member is None:
-        raise LookupError(f"unknown member {term(member_id)}")
+        raise unknown_member(conn, member_id)
     versions = history(conn, month, [member_id]).get(member_id)
     if not versions:
         raise LookupError(f"no payslip for {member_id} in {month}: no payroll paid them that month")

@@ -11,13 +11,9 @@ from engine import chart
 from engine.periods import last_day
 from engine.statement import Statement, statement
 from ledger import schema
+from ledger.members import unknown_member
 from ledger.balances import member_sums
 from ledger.payslips import current as current_payslips
-from engine.wording import term
-
-
-class UnknownMember(LookupError):
-    pass
 
 
 def statements(conn: Connection, month: str, member_ids: Iterable[str] | None = None) -> list[Statement]:
@@ -30,7 +26,7 @@ def statements(conn: Connection, month: str, member_ids: Iterable[str] | None = 
         found = set(conn.scalars(query))
         missing = [x for x in wanted if x not in found]
         if missing:
-            raise UnknownMember(f"unknown member {term(missing[0])}")
+            raise unknown_member(conn, missing[0])
         ids = wanted
     else:
         ids = list(conn.scalars(query))

@@ -120,33 +120,32 @@ def a_year(draw: st.DrawFn) -> tuple[list[Raw], list[tuple[str, Raw]]]:
         setup.append(event("member.became_associate", member_id="M1",
                            on=draw(st.sampled_from(["2026-07-01", "2026-09-15"]))))
     documents: list[tuple[str, Raw]] = []
-    invoices: list[tuple[str, str, int]] = []  # id, date, HT cents left
+    invoices: list[tuple[str, str, int, str]] = []  # id, date, HT cents left, VAT rate
     for n in range(draw(st.integers(2, 14))):
         month = draw(st.sampled_from(MONTHS))
         day = f"{month}-{draw(st.integers(1, 28)):02d}"
         kind = draw(st.sampled_from(["invoice", "invoice", "credit", "direct", "expense"]))
-        rate = draw(st.sampled_from(["0.20", "0.10", "0.055"]))
         if kind == "credit" and invoices:
             index = draw(st.integers(0, len(invoices) - 1))
-            invoice_id, issued, left = invoices[index]
+            invoice_id, issued, left, rate = invoices[index]
             if left == 0:
                 continue
             cents = draw(st.integers(1, left))
             on = max(issued, day)
-            invoices[index] = (invoice_id, issued, left - cents)
+            invoices[index] = (invoice_id, issued, left - cents, rate)
             documents.append((on, event("credit_note.issued", credit_note_id=f"A{n}", invoice_id=invoice_id,
                                         member_id="M1", issued_on=on,
-                                        lines=[{"label": "a", "amount_ht": _amount(cents), "vat_rate": "0.20"}])))
+                                        lines=[{"label": "a", "amount_ht": _amount(cents), "vat_rate": rate}])))
         elif kind in ("direct", "expense"):
             documents.append((day, event("expense.recorded", expense_id=f"X{n}", member_id="M1", spent_on=day,
                                          supplier="S", amount_ht=_amount(draw(st.integers(1, 90_000))),
                                          vat="0.00", direct_cost=kind == "direct")))
         else:
-            cents = draw(st.integers(1, 500_000))
+            cents, rate = draw(st.integers(1, 500_000)), draw(st.sampled_from(["0.20", "0.10", "0.055"]))
             documents.append((day, event("invoice.issued", invoice_id=f"F{n}", member_id="M1", issued_on=day,
                                          client="C", lines=[{"label": "l", "amount_ht": _amount(cents),
-                                                             "vat_rate": "0.20"}])))
-            invoices.append((f"F{n}", day, cents))
+                                                             "vat_rate": rate}])))
+            invoices.append((f"F{n}", day, cents, rate))
     # Arrival: any order that keeps a credit note after its invoice, and everything dated in a
     # month in before that month's payroll; documents of later months may come earlier.
     seed = draw(st.integers(0, 2**32 - 1))

@@ -266,4 +266,4 @@ def test_a_statement_of_an_unknown_member_exits_1_with_one_line(engine: Engine, 
     result = CliRunner().invoke(cae, ["statement", "M999", "--month", "2026-10", "--db", db_url, "--json"])
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == 'cae: unknown member "M999"\n'
+    assert result.stderr == 'cae: unknown member "M999" (there is none yet)\n'

@@ -74,8 +74,8 @@ def test_the_table_shows_every_check(db_url: str) -> None:
     cli("ingest", str(OCTOBER / "events.jsonl"), "--db", db_url, "--json")
     out = cli("reconcile", "--month", "2026-10", "--db", db_url)
     assert "Reconciliation 2026-10" in out and "Budget before" in out
-    assert "NOT OK  payroll run for every eligible member: not paid: M001, M003" in out
-    assert "look  dead letters pending" in out
+    assert "not ok  payroll run for every eligible member: not paid: M001, M003" in out
+    assert "to look at  dead letters pending" in out
 
 
 def test_each_check_fails_with_what_is_wrong(engine: Engine, rules: Rules, db_url: str) -> None:

@@ -44,7 +44,8 @@ from ledger.db import reading
 from ledger.invoices import with_due
 from ledger.payroll_run import budgets_before_payroll
 from ledger.payslips import PayslipSummary, payslip_summary
-from ledger.statements import UnknownMember, statements
+from ledger.members import UnknownMember
+from ledger.statements import statements
 from web.access import BOOKS, GOVERNANCE, Caller, Hidden, Role, member_scope, require
 from web.readcache import MISSING, ReadCache
 

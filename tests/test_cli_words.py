@@ -1,0 +1,94 @@
+"""Issue 15, the command line: suggestions for what was mistyped, the demo's own runs and member,
+and one outcome word per reconciliation check wherever it shows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from cli.main import cae
+from engine.config import Rules
+from tests.ops_support import cli, event, ingest, joined
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cae, list(args))
+    return result.exit_code, result.output
+
+
+def test_a_typo_in_a_command_name_suggests_the_closest() -> None:
+    code, out = run("statment")
+    assert code == 2 and "Did you mean 'statement'" in out
+    code, out = run("payroll", "rnu")
+    assert code == 2 and "Did you mean 'run' or 'rerun'?" in out
+    code, out = run("xyzzy")
+    assert code == 2 and "No such command 'xyzzy'." in out and "Did you mean" not in out
+
+
+def _assembly(engine: Engine, rules: Rules) -> None:
+    ingest(engine, rules, joined("M001"), joined("M002"),
+           event("member.became_associate", member_id="M001", on="2026-01-10"),
+           event("assembly.convened", assembly_id="AGO-2026", kind="AGO", held_on="2026-06-20", convocation=1),
+           event("resolution.proposed", resolution_id="AGO-2026-R1", assembly_id="AGO-2026", title="Comptes 2025"),
+           event("resolution.proposed", resolution_id="AGO-2026-R2", assembly_id="AGO-2026", title="Affectation"),
+           event("assembly.convened", assembly_id="AGE-2026", kind="AGE", held_on="2026-09-12", convocation=2))
+
+
+def test_an_unknown_id_is_answered_with_the_closest_known_ones(engine: Engine, rules: Rules, db_url: str) -> None:
+    _assembly(engine, rules)
+    assert 'unknown resolution "R1" (did you mean "AGO-2026-R1"?)' in cli("tally", "R1", "--db", db_url, ok=False)
+    assert 'unknown assembly "AG2026" (did you mean "AGO-2026"' in cli("assembly", "AG2026", "--db", db_url, ok=False)
+    for command in (("statement", "M01", "--month", "2026-10"), ("payslip", "M01", "--month", "2026-10")):
+        assert 'unknown member "M01" (did you mean "M001"' in cli(*command, "--db", db_url, ok=False)
+    assert 'unknown member "Z" (known: "M001", "M002")' in cli("statement", "Z", "--month", "2026-10",
+                                                               "--db", db_url, ok=False)
+
+
+def test_assemblies_lists_each_with_its_resolutions_latest_first(engine: Engine, rules: Rules, db_url: str) -> None:
+    _assembly(engine, rules)
+    listed = cli("assemblies", "--db", db_url, "--json")["assemblies"]
+    assert [(a["assembly_id"], a["kind"], a["held_on"], a["convocation"]) for a in listed] == [
+        ("AGE-2026", "AGE", "2026-09-12", 2), ("AGO-2026", "AGO", "2026-06-20", 1)]
+    assert listed[1]["resolutions"] == [{"resolution_id": "AGO-2026-R1", "title": "Comptes 2025"},
+                                        {"resolution_id": "AGO-2026-R2", "title": "Affectation"}]
+    assert listed[0]["resolutions"] == []
+    assert "AGO-2026-R2  Affectation" in cli("assemblies", "--db", db_url)
+
+
+def test_the_demo_records_its_runs_and_logs_in_as_a_member_who_shows_the_product(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    report: dict[str, Any] = cli("demo", "--db", db, "--json")
+    login = report["member_login"]
+    runs = cli("runs", "--db", db, "--json")["runs"]
+    assert sorted((r["job"], r["month"]) for r in runs if r["started_by"] == "cae demo") == [
+        ("payroll", "2026-07"), ("payroll", "2026-08"), ("payroll", "2026-09"), ("payroll", "2026-10"),
+        ("reconcile", "2026-10")]
+    (member,) = [m for m in cli("members", "--db", db, "--json")["members"] if m["member_id"] == login]
+    assert member["status"] == "salarie" and member["associate"] and member["capital"] != "0.00"
+    assert cli("payslip", login, "--month", "2026-10", "--db", db, "--json")["gross"] != "0.00"
+    (assembly,) = cli("assemblies", "--db", db, "--json")["assemblies"]
+    sheet = cli("assembly", assembly["assembly_id"], "--db", db, "--json")
+    assert login in json.dumps(sheet)
+
+
+def test_a_check_has_one_outcome_and_one_word_everywhere(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    demo = cli("demo", "--db", db, "--json")
+    report = cli("reconcile", "--month", "2026-10", "--db", db, "--json")
+    outcomes = {c["name"]: c["outcome"] for c in report["checks"]}
+    assert {c["name"]: c["outcome"] for c in demo["reconciliation"]["checks"]} == outcomes
+    assert set(outcomes.values()) == {"ok", "attention", "not_ok"}  # the demo's books have each
+    assert all(c["outcome"] == ("not_ok" if not c["ok"] else "attention" if c["attention"] else "ok")
+               for c in report["checks"])
+    words = {"ok": "ok", "attention": "to look at", "not_ok": "not ok"}
+    printed = CliRunner().invoke(cae, ["reconcile", "--month", "2026-10", "--db", db]).output
+    for name, outcome in outcomes.items():
+        assert f"{words[outcome]}  {name}:" in printed
+    latest = cli("runs", "--db", db, "--json")["runs"][0]
+    counts = {o: list(outcomes.values()).count(o) for o in words}
+    assert latest["detail"].startswith(f"{counts['ok']} ok, {counts['attention']} to look at, "
+                                       f"{counts['not_ok']} not ok")
