@@ -159,8 +159,8 @@ def assembly_command(assembly_id: str, html_path: Path | None, db_url: str | Non
     s = record.sitting
     console.print(sheet_table(record))
     console.print(f"Electorate {len(s.electorate)}, present {len(s.present)} "
-                  f"(of whom remote {record.count('remote')}), represented {len(s.holder_of)}, "
-                  f"excused {record.count('excused')}, absent {record.count('absent')}; "
+                  f"(of whom remote {record.count('remote')}), excused {record.excused}, absent {record.absent}"
+                  f" (of whom represented {len(s.holder_of)}); "
                   f"at most {s.proxy_limit} {'proxy' if s.proxy_limit == 1 else 'proxies'} per holder.",
                   highlight=False)
     for o in s.proxies:
@@ -260,11 +260,12 @@ def members_command(on: date | None, db_url: str | None, config_path: str | None
     rows = []
     for v in views:
         status = STATUSES.get(v.status or "", "not yet joined") + (", associate" if v.associate else "")
-        late = v.days_left is not None and v.days_left < 0
+        left = ("" if v.days_left is None else
+                f"passed {-v.days_left} days ago" if v.deadline_passed else str(v.days_left))
         cells = (str(v.associate_on or ""), fmt(v.capital), str(v.shares), fmt(v.toward_next_share),
-                 str(v.cesa_since or ""), str(v.associate_by or ""), "" if v.days_left is None else str(v.days_left))
+                 str(v.cesa_since or ""), str(v.associate_by or ""), left)
         table.add_row(v.member_id, v.name, status, *cells[:-1],
-                      f"[red]{cells[-1]}[/]" if late else cells[-1])
+                      f"[red]{cells[-1]}[/]" if v.deadline_passed else cells[-1])
         rows.append((f"{v.member_id} {v.name}", [("Status", status)] + list(zip(
             ("Associate since", "Capital", "Shares", "Toward next", "CESA since", "Associate by", "Days left"),
             cells))))

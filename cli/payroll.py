@@ -63,7 +63,7 @@ def payroll_run_command(month: str, db_url: str | None, config_path: str | None,
         raise UserError(str(exc)) from None
     if as_json:
         emit_json({"month": month, "lines": [payslip_json(s) for s in run.payslips],
-                   "would_now_differ": [payslip_json(s) for s in run.stale]})
+                   "would_now_differ": [payslip_json(s) for s in run.stale], "posted": run.posted})
         return
     table = Table(title=f"Payroll {month}")
     texts(table, "Member")
@@ -73,6 +73,8 @@ def payroll_run_command(month: str, db_url: str | None, config_path: str | None,
     show(table, lambda: records(f"Payroll {month}", [
         (s.member_id + (" (capped)" if s.capped else ""), list(zip(_PAYSLIP_HEADERS, _payslip_figures(s))))
         for s in run.payslips]))
+    if not run.posted:
+        console.print(f"Nothing new posted: every payslip of {month} was already paid.", highlight=False)
     paid = {s.member_id: s for s in run.payslips}
     for fresh in run.stale:
         console.print(f"[yellow]{fresh.member_id}[/]: computed again now, the payslip would pay a gross of "

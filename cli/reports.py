@@ -12,6 +12,7 @@ from engine.periods import last_day
 from engine.statement import Statement
 from ledger.balances import trial_balance
 from ledger.db import reading
+from ledger.payroll_run import requested_grosses
 from ledger.statements import statements
 
 
@@ -26,13 +27,15 @@ def statement_command(member_id: str, month: str, db_url: str | None, config_pat
     """A member's statement for a month (état des comptes)."""
     with reading(open_db(db_url)) as conn:
         (found,) = statements(conn, month, [member_id])
+        requested = member_id in requested_grosses(conn, month, [member_id])
     if as_json:
         emit_json(found.to_json())
     else:
-        console.print(statement_table(found))
+        console.print(statement_table(found, requested))
 
 
-def statement_table(s: Statement) -> Table:
+def statement_table(s: Statement, requested: bool) -> Table:
+    """`requested`: the member asks a salary for the month, so a missing payslip means the payroll has not run."""
     table = Table(title=f"Statement {s.member_id} {s.month}", show_header=False)
     table.add_column("", style="bold")
     table.add_column("", justify="right")
@@ -41,7 +44,7 @@ def statement_table(s: Statement) -> Table:
                          ("Contribution", s.contribution), ("Sociétariat", s.societariat)]:
         table.add_row(label, fmt(value))
     if s.payroll is None:
-        table.add_row("Payroll", "not run")
+        table.add_row("Payroll", "not run yet" if requested else "no salary requested")
     else:
         p = s.payroll
         table.add_row("Gross salary" + (" (capped)" if p.capped else ""), fmt(p.gross))

@@ -49,6 +49,11 @@ class MemberView:
     share_nominal: Decimal = Decimal("25.00")
 
     @property
+    def deadline_passed(self) -> bool:
+        """A salarié not yet an associate past their deadline (three years from their first contract)."""
+        return self.days_left is not None and self.days_left < 0
+
+    @property
     def shares(self) -> int:
         """The whole shares the capital buys at the statutes' nominal value (DOMAIN.md, the fiscal year)."""
         return int(max(self.capital, ZERO) // self.share_nominal)
@@ -68,7 +73,7 @@ class MemberView:
                 "share_nominal": fmt(self.share_nominal), "toward_next_share": fmt(self.toward_next_share),
                 "to_complete_next_share": fmt(self.share_nominal - self.toward_next_share),
                 "cesa_since": iso(self.cesa_since), "associate_by": iso(self.associate_by),
-                "days_left": self.days_left}
+                "days_left": self.days_left, "deadline_passed": self.deadline_passed}
 
 
 def associate_deadline(statuses: Sequence[tuple[date, str]]) -> tuple[date, date] | None:

@@ -55,13 +55,26 @@ class AssemblyRecord:
     def count(self, attendance: str) -> int:
         return sum(1 for line in self.lines if line.attendance == attendance)
 
+    @property
+    def excused(self) -> int:
+        """Who excused themselves, represented or not: the same count as `cae attendance` gives.
+
+        The electorate is present + excused + absent; "represented" counts those of
+        the last two whose proxy counts, beside them, not instead of them.
+        """
+        return sum(1 for line in self.lines if line.recorded == "excused")
+
+    @property
+    def absent(self) -> int:
+        return len(self.lines) - len(self.sitting.present) - self.excused
+
     def to_json(self) -> dict[str, Any]:
         a, s = self.assembly, self.sitting
         return {
             "assembly_id": a.assembly_id, "kind": a.kind, "held_on": a.held_on.isoformat(),
             "convocation": a.convocation, "eligible": len(s.electorate), "present": len(s.present),
             "remote": self.count("remote"), "represented": len(s.holder_of),
-            "excused": self.count("excused"), "absent": self.count("absent"),
+            "excused": self.excused, "absent": self.absent,
             "quorum_required": self.quorum_required, "quorum_met": self.quorum_met,
             "proxy_limit": s.proxy_limit,
             "attendance": [line.to_json() for line in self.lines],

@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, Programm
 
 from engine.chart import ACCOUNTS, JOURNALS
 from engine.extras import MissingExtra, require
+from engine.wording import term
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
@@ -42,7 +43,15 @@ class NoLedger(DatabaseError):
 
 
 def database_url(url: str | None = None) -> str:
-    return url or os.environ.get("CAE_DATABASE_URL") or DEFAULT_URL
+    """The URL given, else $CAE_DATABASE_URL, else `cae.db` here; a bare file name is refused with its URL.
+
+    `--db books.db` is the most common slip: the answer names the URL that was meant.
+    """
+    found = url or os.environ.get("CAE_DATABASE_URL") or DEFAULT_URL
+    if "://" not in found:
+        raise DatabaseError(f"{term(found)} is not a database URL: for a SQLite file, write "
+                            f"sqlite:///{found} (PostgreSQL: postgresql+psycopg://user:password@host/name)")
+    return found
 
 
 def masked(url: str) -> str:

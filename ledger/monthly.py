@@ -37,6 +37,7 @@ def _payroll(month: str, rules: Rules, today: date | None) -> Callable[[Connecti
         gross = sum((s.gross for s in slips), ZERO)
         cost = sum((s.employer_cost for s in slips), ZERO)
         detail = f"{len(slips)} payslips ({capped} capped), gross {fmt(gross)}, employer cost {fmt(cost)}"
+        detail += f"; {run.posted} posted by this run" if run.posted else "; nothing new posted"
         if run.stale:
             detail += (f"; {len(run.stale)} would now pay differently (`cae payroll rerun`): "
                        + ", ".join(s.member_id for s in run.stale[:20]))

@@ -54,6 +54,7 @@ class PayrollRun:
 
     payslips: list[Payslip]
     stale: list[Payslip]  # the payslip as it would be now, for each that differs from the one paid
+    posted: int = 0  # payslips this run posted: 0 when the month was already paid
 
 
 def check_not_ahead(month: str, today: date) -> None:
@@ -75,10 +76,7 @@ def payroll(conn: Connection, month: str, rules: Rules, today: date | None = Non
     done = set(conn.scalars(select(schema.payslips.c.member_id).where(schema.payslips.c.month == month)))
     if closed and not done:
         raise PayrollError(f"month {month} is closed: its payroll can no longer run")
-    members = members_on(conn, month)
-    salaries = salaries_by_member(conn)
-    wanted = {m.member_id: (m, gross) for m in members
-              if (gross := requested_gross(m, month, salaries.get(m.member_id, []))) is not None}
+    wanted = requested_grosses(conn, month)
     due = {mid: found for mid, found in wanted.items() if mid not in done}
     if due and not closed:
         budgets = budgets_before_payroll(conn, month, due)
@@ -93,7 +91,7 @@ def payroll(conn: Connection, month: str, rules: Rules, today: date | None = Non
         conn.execute(insert(schema.payslips), [_row(s) for s in slips])
         post(conn, [(e, 0) for e in entries.values() if e is not None], now)
     shown = payslips(conn, month)
-    return PayrollRun(shown, _stale(conn, month, shown, wanted, rules))
+    return PayrollRun(shown, _stale(conn, month, shown, wanted, rules), len(due) if not closed else 0)
 
 
 def _stale(conn: Connection, month: str, shown: list[Payslip], wanted: dict[str, tuple[Member, Decimal]],
@@ -167,6 +165,14 @@ def members_on(conn: Connection, month: str, member_ids: Sequence[str] | None = 
             if member_id in members:
                 members[member_id].statuses.append((day(since), status))
     return list(members.values())
+
+
+def requested_grosses(conn: Connection, month: str,
+                      member_ids: Sequence[str] | None = None) -> dict[str, tuple[Member, Decimal]]:
+    """Each member under contract who asks a gross for the month, with it (rule 6): whom the payroll pays."""
+    salaries = salaries_by_member(conn, member_ids)
+    return {m.member_id: (m, gross) for m in members_on(conn, month, member_ids)
+            if (gross := requested_gross(m, month, salaries.get(m.member_id, []))) is not None}
 
 
 def salaries_by_member(conn: Connection, member_ids: Sequence[str] | None = None) -> dict[str, list[Salary]]:

@@ -23,7 +23,6 @@ from engine import chart
 from engine.config import Rules
 from engine.money import ZERO, from_cents
 from engine.mutualisation import contribution_scale, societariat_scale, year_to_date
-from engine.payroll import requested_gross
 from engine.periods import last_day, parse_month
 from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliation, Recomputed, UnpaidInvoice,
                                    reconcile)
@@ -31,7 +30,7 @@ from ledger import schema
 from ledger.deadletters import pending_count
 from ledger.balances import trial_balance
 from ledger.invoices import with_due
-from ledger.payroll_run import members_on, payslips, salaries_by_member
+from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.statements import statements
 
 UNPAID_AFTER = timedelta(days=60)
@@ -44,11 +43,8 @@ def month_reconciliation(conn: Connection, month: str, rules: Rules) -> Reconcil
     lines = [MemberLine(s, slips.get(s.member_id)) for s in statements(conn, month)]
     tb = trial_balance(conn, end)
     balanced = (sum((r.debit for r in tb), ZERO), sum((r.credit for r in tb), ZERO))
-    salaries = salaries_by_member(conn)
     members = members_on(conn, month)
-    unpaid_members = sorted(m.member_id for m in members
-                            if m.member_id not in slips
-                            and requested_gross(m, month, salaries.get(m.member_id, [])) is not None)
+    unpaid_members = sorted(set(requested_grosses(conn, month)) - set(slips))
     unpaid, unpaid_count = _unpaid_invoices(conn, month)
     return reconcile(month, lines, Facts(
         _movements(conn, month), balanced, unpaid_members, unpaid, unpaid_count, _late_pieces(conn, month),

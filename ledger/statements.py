@@ -11,7 +11,8 @@ from engine import chart
 from engine.periods import last_day
 from engine.statement import Statement, statement
 from ledger import schema
-from ledger.members import unknown_member
+from ledger.members import NotYetJoined, unknown_member
+from ledger.rows import day, raw_dates
 from ledger.balances import member_sums
 from ledger.payslips import current as current_payslips
 
@@ -22,11 +23,14 @@ def statements(conn: Connection, month: str, member_ids: Iterable[str] | None = 
     query = select(m.c.member_id).where(m.c.joined_on <= last_day(month)).order_by(m.c.member_id)
     if member_ids is not None:
         wanted = list(member_ids)
-        query = select(m.c.member_id).where(m.c.member_id.in_(wanted)).order_by(m.c.member_id)
-        found = set(conn.scalars(query))
-        missing = [x for x in wanted if x not in found]
+        query = select(m.c.member_id, *raw_dates(m.c.joined_on)).where(m.c.member_id.in_(wanted))
+        joined = {member_id: day(on) for member_id, on in conn.execute(query).tuples()}
+        missing = [x for x in wanted if x not in joined]
         if missing:
             raise unknown_member(conn, missing[0])
+        early = [x for x in wanted if joined[x] > last_day(month)]
+        if early:
+            raise NotYetJoined(f"{early[0]} joined on {joined[early[0]]}: there is no statement for {month}")
         ids = wanted
     else:
         ids = list(conn.scalars(query))

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
@@ -92,3 +93,50 @@ def test_a_check_has_one_outcome_and_one_word_everywhere(tmp_path: Path) -> None
     counts = {o: list(outcomes.values()).count(o) for o in words}
     assert latest["detail"].startswith(f"{counts['ok']} ok, {counts['attention']} to look at, "
                                        f"{counts['not_ok']} not ok")
+
+
+def test_a_second_payroll_run_says_nothing_new_was_posted(engine: Engine, rules: Rules, db_url: str) -> None:
+    ingest(engine, rules, joined("M1"), event("salary.set", member_id="M1", from_month="2026-10", gross="100.00"),
+           event("invoice.issued", invoice_id="F1", member_id="M1", issued_on="2026-10-02", client="C",
+                 lines=[{"label": "l", "amount_ht": "1000.00", "vat_rate": "0.20"}]))
+    assert cli("payroll", "run", "--month", "2026-10", "--db", db_url, "--json")["posted"] == 1
+    assert cli("payroll", "run", "--month", "2026-10", "--db", db_url, "--json")["posted"] == 0
+    assert "Nothing new posted: every payslip of 2026-10 was already paid." in cli(
+        "payroll", "run", "--month", "2026-10", "--db", db_url)
+    assert cli("runs", "--db", db_url, "--json")["runs"][0]["detail"].endswith("; nothing new posted")
+
+
+def test_a_statement_says_why_there_is_no_payslip_and_refuses_a_month_before_joining(
+        engine: Engine, rules: Rules, db_url: str) -> None:
+    ingest(engine, rules, joined("M1", on="2026-03-02"), joined("M2", status="cape"),
+           event("salary.set", member_id="M1", from_month="2026-10", gross="100.00"))
+    assert "not run yet" in cli("statement", "M1", "--month", "2026-10", "--db", db_url)
+    assert "no salary requested" in cli("statement", "M1", "--month", "2026-09", "--db", db_url)
+    assert "no salary requested" in cli("statement", "M2", "--month", "2026-10", "--db", db_url)
+    assert "M1 joined on 2026-03-02: there is no statement for 2026-02" in cli(
+        "statement", "M1", "--month", "2026-02", "--db", db_url, ok=False)
+
+
+def test_a_file_name_given_as_a_database_url_names_the_url_meant(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out = run("runs", "--db", "nope.db")
+    assert code == 1 and 'cae: "nope.db" is not a database URL: for a SQLite file, write sqlite:///nope.db' in out
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_the_demo_flags_a_past_cesa_deadline_and_counts_the_excused_alike_everywhere(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    cli("demo", "--db", db, "--json")
+    members = cli("members", "--db", db, "--on", "2026-12-05", "--json")["members"]
+    late = [m for m in members if m["deadline_passed"]]
+    assert late and all(m["days_left"] < 0 for m in late)
+    assert all(not m["deadline_passed"] for m in members if m["days_left"] is None or m["days_left"] >= 0)
+    printed = CliRunner().invoke(cae, ["members", "--db", db, "--on", "2026-12-05"], terminal_width=250).output
+    assert f"passed {-late[0]['days_left']} days ago" in printed
+    (assembly,) = cli("assemblies", "--db", db, "--json")["assemblies"]
+    sheet = cli("assembly", assembly["assembly_id"], "--db", db, "--json")
+    (meeting,) = [m for m in cli("attendance", "--db", db, "--json")["meetings"]
+                  if m["meeting_id"] == assembly["assembly_id"]]
+    assert sheet["excused"] == meeting["excused"] and sheet["excused"] > 0
+    assert sheet["eligible"] == sheet["present"] + sheet["excused"] + sheet["absent"]
