@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import click
+from rich.columns import Columns
 from rich.console import RenderableType
 from rich.table import Table
+from rich.text import Text
 
-from cli.tables import figures, records, show, texts
+from cli.tables import figures, show, texts
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.money import fmt
-from engine.reconciliation import Check, Reconciliation
+from engine.reconciliation import Check, MemberLine, Reconciliation
 from engine.spreadsheet import RECONCILED, reconciliation_csv
 from ledger import monthly
 from ledger.runs import MANUAL, by_hand, operator
@@ -25,12 +29,19 @@ _HEADERS = ("Budget before", "Revenue HT", "VAT", "Direct", "Other", "Contrib.",
 @month_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write one line per member, and the totals, to this CSV file.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Show every member, not only those a check names or whose salary was capped.")
 @db_options
 @json_option
 @user_errors
-def reconcile_command(month: str, csv_path: Path | None, db_url: str | None, config_path: str | None,
-                      as_json: bool) -> None:
-    """The staff's monthly reconciliation: per member, totals, and checks (recorded in `cae runs`)."""
+def reconcile_command(month: str, csv_path: Path | None, show_all: bool, db_url: str | None,
+                      config_path: str | None, as_json: bool) -> None:
+    """The staff's monthly reconciliation: checks, then members and totals (recorded in `cae runs`).
+
+    The checks come first; then the members that need a look (a check names
+    them, or their salary was capped), or with --all every member: one table
+    when the terminal is wide enough, a few lines per member otherwise.
+    """
     _, report = by_hand(monthly.reconciliation(open_db(db_url), month, rules_from(config_path),
                                                origin=MANUAL, started_by=operator()))
     if csv_path is not None:
@@ -38,9 +49,13 @@ def reconcile_command(month: str, csv_path: Path | None, db_url: str | None, con
     if as_json:
         emit_json(report.to_json())
         return
-    show(_table(report), lambda: _narrow(report))
     for check in report.checks:
         console.print(f"{outcome_mark(check)}  {check.name}: {check.detail}", highlight=False)
+    shown = list(report.members) if show_all else report.to_look_at()
+    console.print(f"\n{len(shown)} of {len(report.members)} members shown"
+                  + ("" if show_all else ": those a check names or whose salary was capped (--all for every one)"),
+                  highlight=False)
+    show(_table(report, shown), lambda: _compact(report, shown))
 
 
 def outcome_mark(check: Check) -> str:
@@ -54,12 +69,12 @@ def write_csv(report: Reconciliation, path: Path) -> None:
         reconciliation_csv(report, handle)
 
 
-def _table(report: Reconciliation) -> Table:
+def _table(report: Reconciliation, shown: list[MemberLine]) -> Table:
     table = Table(title=f"Reconciliation {report.month}")
     texts(table, "Member")
     figures(table, *_HEADERS)
     table.add_column("Capped", no_wrap=True)
-    for line in report.members:
+    for line in shown:
         amounts = line.amounts()
         table.add_row(line.statement.member_id, *(fmt(amounts[k]) for k in _ROW),
                       "yes" if line.payslip and line.payslip.capped else "")
@@ -67,9 +82,15 @@ def _table(report: Reconciliation) -> Table:
     return table
 
 
-def _narrow(report: Reconciliation) -> list[RenderableType]:
-    """One small table per member, and one for the totals: for terminals too narrow for the grid."""
-    rows = [(line.statement.member_id + (" (capped)" if line.payslip and line.payslip.capped else ""),
-             [(h, fmt(line.amounts()[k])) for h, k in zip(_HEADERS, _ROW)]) for line in report.members]
-    rows.append(("Total", [(h, fmt(report.totals[k])) for h, k in zip(_HEADERS, _ROW)]))
-    return records(f"Reconciliation {report.month}", rows)
+def _compact(report: Reconciliation, shown: list[MemberLine]) -> list[RenderableType]:
+    """Per member its name, then its figures as "label value" pairs in as many columns as fit: for
+    terminals too narrow for the grid. A pair never breaks, so a label never wraps away from its figure."""
+    def block(heading: str, amounts: Mapping[str, Decimal]) -> list[RenderableType]:
+        return [Text(heading, style="bold"),
+                Columns([Text(f"{header} {fmt(amounts[key])}", no_wrap=True) for header, key in zip(_HEADERS, _ROW)],
+                        padding=(0, 3))]
+    parts: list[RenderableType] = [Text(f"Reconciliation {report.month}", style="bold underline")]
+    for line in shown:
+        parts += block(line.statement.member_id + (" (capped)" if line.payslip and line.payslip.capped else ""),
+                       line.amounts())
+    return parts + block("Total", report.totals)

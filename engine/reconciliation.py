@@ -35,6 +35,7 @@ class Check:
     ok: bool
     detail: str
     attention: bool = False
+    members: tuple[str, ...] = ()  # the members it names: those the staff should look at
 
     @property
     def outcome(self) -> str:
@@ -47,7 +48,7 @@ class Check:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "ok": self.ok, "detail": self.detail, "attention": self.attention,
-                "outcome": self.outcome}
+                "outcome": self.outcome, "members": list(self.members)}
 
 
 OUTCOMES = {"ok": "ok", "attention": "to look at", "not_ok": "not ok"}
@@ -96,6 +97,12 @@ class Reconciliation:
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
+
+    def to_look_at(self) -> list[MemberLine]:
+        """The members a check that is not plainly ok names, and those whose salary was capped."""
+        named = {m for c in self.checks if c.outcome != "ok" for m in c.members}
+        return [line for line in self.members
+                if line.statement.member_id in named or (line.payslip is not None and line.payslip.capped)]
 
     def to_json(self) -> dict[str, Any]:
         return {"month": self.month, "members": [m.to_json() for m in self.members],
@@ -161,7 +168,8 @@ def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconc
     checks = [_balanced(*facts.balanced), *_ledger_agrees(totals, facts.movements),
               _mutualisation(facts.recomputed),
               Check("payroll run for every eligible member", not facts.unpaid_members,
-                    "all paid" if not facts.unpaid_members else "not paid: " + ", ".join(facts.unpaid_members)),
+                    "all paid" if not facts.unpaid_members else "not paid: " + ", ".join(facts.unpaid_members),
+                    members=tuple(facts.unpaid_members)),
               _negative_budgets(members), _payslip_budgets(members),
               _unpaid(facts.unpaid_invoices, facts.unpaid_count),
               Check("late events posted from a closed month", True,
@@ -170,7 +178,8 @@ def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconc
               Check("clients' credit balances (overpayments)", True,
                     "none" if not credits else f"{len(credits)}: " + ", ".join(
                         f"{c.client} for {c.member_id} ({fmt(c.credit)})" for c in credits[:20])
-                    + (" …" if len(credits) > 20 else ""), attention=bool(credits)),
+                    + (" …" if len(credits) > 20 else ""), attention=bool(credits),
+                    members=tuple(sorted({c.member_id for c in credits}))),
               Check("dead letters pending", True,
                     "none" if not facts.pending_dead_letters else
                     f"{facts.pending_dead_letters} pending, not in the books: see `cae deadletter list`",
@@ -189,7 +198,8 @@ def _mutualisation(found: Sequence[Recomputed]) -> Check:
     return Check("contribution and sociétariat recomputed from the ledger", not wrong,
                  f"{len(found)} member-figures of the year agree" if not wrong else "; ".join(
                      f"{r.member_id} {r.what}: posted {fmt(r.posted)}, rules give {fmt(r.recomputed)}"
-                     for r in wrong[:10]) + (f" … ({len(wrong)} in all)" if len(wrong) > 10 else ""))
+                     for r in wrong[:10]) + (f" … ({len(wrong)} in all)" if len(wrong) > 10 else ""),
+                 members=tuple(sorted({r.member_id for r in wrong})))
 
 
 def _balanced(debit: Decimal, credit: Decimal) -> Check:
@@ -223,11 +233,12 @@ def _ledger_agrees(totals: Mapping[str, Decimal], movements: Mapping[str, Decima
 
 
 def _negative_budgets(members: Sequence[MemberLine]) -> Check:
-    short = [f"{m.statement.member_id} ({fmt(m.statement.budget_closing)})" for m in members
-             if m.statement.budget_closing < 0]
+    negative = [m.statement for m in members if m.statement.budget_closing < 0]
+    short = [f"{s.member_id} ({fmt(s.budget_closing)})" for s in negative]
     return Check("no member with a negative budget", not short,
                  "none" if not short else "negative: " + ", ".join(short[:20])
-                 + (f" … ({len(short)} in all)" if len(short) > 20 else ""))
+                 + (f" … ({len(short)} in all)" if len(short) > 20 else ""),
+                 members=tuple(s.member_id for s in negative))
 
 
 def _payslip_budgets(members: Sequence[MemberLine]) -> Check:
@@ -240,17 +251,19 @@ def _payslip_budgets(members: Sequence[MemberLine]) -> Check:
     corrected with a rerun), or when a payroll read a budget other than the
     statement's: both are for the staff to act on.
     """
-    differ = [f"{m.statement.member_id} (payslip {fmt(m.payslip.budget_before)}, statement "
-              f"{fmt(m.statement.budget_closing + m.payslip.employer_cost)})"
-              for m in members if m.payslip is not None
-              and m.payslip.budget_before != m.statement.budget_closing + m.payslip.employer_cost]
+    wrong = [(m.statement, m.payslip) for m in members if m.payslip is not None
+             and m.payslip.budget_before != m.statement.budget_closing + m.payslip.employer_cost]
+    differ = [f"{s.member_id} (payslip {fmt(p.budget_before)}, statement {fmt(s.budget_closing + p.employer_cost)})"
+              for s, p in wrong]
     return Check("payslips' budget before payroll = statements'", not differ,
                  f"{sum(m.payslip is not None for m in members)} payslips agree" if not differ
-                 else "differ: " + ", ".join(differ[:20]) + (f" … ({len(differ)} in all)" if len(differ) > 20 else ""))
+                 else "differ: " + ", ".join(differ[:20]) + (f" … ({len(differ)} in all)" if len(differ) > 20 else ""),
+                 members=tuple(s.member_id for s, _ in wrong))
 
 
 def _unpaid(invoices: Sequence[UnpaidInvoice], count: int) -> Check:
     return Check("no invoice unpaid after 60 days", not count,
                  "none" if not count else f"{count} unpaid: " + ", ".join(
                      f"{i.invoice_id} ({i.member_id}, {i.issued_on}, {fmt(i.due)} due)"
-                     for i in invoices[:20]) + (" …" if count > 20 else ""))
+                     for i in invoices[:20]) + (" …" if count > 20 else ""),
+                 members=tuple(sorted({i.member_id for i in invoices})))

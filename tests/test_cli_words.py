@@ -4,6 +4,9 @@ and one outcome word per reconciliation check wherever it shows."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,13 @@ from sqlalchemy import Engine
 from cli.main import cae
 from engine.config import Rules
 from tests.ops_support import cli, event, ingest, joined
+
+
+def terminal(columns: str, *args: str) -> str:
+    """What `cae ARGS` prints on a terminal this many columns wide (rich reads COLUMNS when it starts)."""
+    done = subprocess.run([str(Path(sys.executable).with_name("cae")), *args], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": columns}, check=True)
+    return done.stdout
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -140,3 +150,23 @@ def test_the_demo_flags_a_past_cesa_deadline_and_counts_the_excused_alike_everyw
                   if m["meeting_id"] == assembly["assembly_id"]]
     assert sheet["excused"] == meeting["excused"] and sheet["excused"] > 0
     assert sheet["eligible"] == sheet["present"] + sheet["excused"] + sheet["absent"]
+
+
+def test_reconcile_puts_the_checks_first_then_the_members_that_need_a_look(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    cli("demo", "--db", db, "--json")
+    report = cli("reconcile", "--month", "2026-10", "--db", db, "--json")
+    named = {m for c in report["checks"] if c["outcome"] != "ok" for m in c["members"]}
+    capped = {m["member_id"] for m in report["members"] if m["capped"]}
+    look = named | capped
+    quiet = sorted({m["member_id"] for m in report["members"]} - look)
+    assert look and quiet
+    for columns, shape in (("250", "│ {} "), ("60", "\n{}\n")):
+        out = terminal(columns, "reconcile", "--month", "2026-10", "--db", db)
+        assert out.index("trial balance balanced") < out.index("Reconciliation 2026-10")
+        assert f"{len(look)} of {len(report['members'])} members shown" in out
+        assert all(shape.format(m) in out or shape.format(m + " (capped)") in out for m in look), columns
+        assert not any(shape.format(m) in out for m in quiet), columns
+        assert all(len(line) <= int(columns) for line in out.splitlines())
+        every = terminal(columns, "reconcile", "--month", "2026-10", "--db", db, "--all")
+        assert all(shape.format(m) in every for m in quiet), columns
