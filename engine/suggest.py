@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from engine.wording import term
+from engine.messages import Message
 
 SHOWN = 5
 
@@ -27,13 +27,17 @@ def closest(word: str, known: Iterable[str], n: int = 3) -> list[str]:
     return [pool[k] for k in dict.fromkeys([*ends, *alike])][:n]
 
 
-def unknown(kind: str, word: str, known: Iterable[str]) -> str:
-    """`unknown assembly "AG2026" (did you mean "AGO-2026"?)`, or the first known ones when none is close."""
+def unknown(kind: str, word: str, known: Iterable[str]) -> Message:
+    """`unknown assembly "AG2026" (did you mean "AGO-2026"?)`, or the first known ones when none is close.
+
+    `kind`: member, assembly or resolution (the catalogue's `KIND.unknown…` codes).
+    """
     pool = sorted(set(known))
     near = closest(word, pool)
     if near:
-        return f"unknown {kind} {term(word)} (did you mean {' or '.join(term(k) for k in near)}?)"
+        return Message.of(f"{kind}.unknown.near", word=word, near=tuple(near))
+    if len(pool) > SHOWN:
+        return Message.of(f"{kind}.unknown.some", word=word, known=tuple(pool[:SHOWN]), total=len(pool))
     if pool:
-        more = f", … {len(pool)} in all" if len(pool) > SHOWN else ""
-        return f"unknown {kind} {term(word)} (known: {', '.join(term(k) for k in pool[:SHOWN])}{more})"
-    return f"unknown {kind} {term(word)} (there is none yet)"
+        return Message.of(f"{kind}.unknown.known", word=word, known=tuple(pool))
+    return Message.of(f"{kind}.unknown", word=word)

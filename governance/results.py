@@ -15,7 +15,6 @@ from governance.sheet import AssemblyRecord, assembly_record
 from governance.sitting import sit
 from governance.store import UnknownAssembly, load_assembly, load_members, load_resolution, load_votes
 from governance.tally import Tally, tally
-from engine.wording import term
 
 
 def tally_resolution(conn: Connection, resolution_id: str, config: GovernanceConfig) -> Tally:
@@ -24,8 +23,8 @@ def tally_resolution(conn: Connection, resolution_id: str, config: GovernanceCon
     try:
         recorded = load_assembly(conn, resolution.assembly_id)
     except UnknownAssembly:
-        raise UnknownAssembly(f"resolution {term(resolution_id)} names unknown assembly "
-                              f"{term(resolution.assembly_id)}") from None
+        raise UnknownAssembly("resolution.assembly_unknown", resolution=resolution_id,
+                              assembly=resolution.assembly_id) from None
     rules = config.at(recorded.assembly.held_on)
     members = load_members(conn)
     sitting = sit(recorded.assembly, members, recorded.attendance, recorded.proxies, rules)

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from engine import chart
 from engine.events import AnyEvent
 from engine.money import from_cents
+from engine.messages import Refused
 from engine.suggest import unknown
 from governance.gate import Gate, named_ids
 from governance.records import (
@@ -130,11 +131,11 @@ def load_gate(conn: Connection, events: list[AnyEvent], joining: Container[str])
     return gate
 
 
-class UnknownAssembly(LookupError):
+class UnknownAssembly(Refused, LookupError):
     pass
 
 
-class UnknownResolution(LookupError):
+class UnknownResolution(Refused, LookupError):
     pass
 
 

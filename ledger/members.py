@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
+from engine.messages import Refused
 from engine.suggest import unknown
 from ledger import schema
 
 
-class UnknownMember(LookupError):
+class UnknownMember(Refused, LookupError):
     pass
 
 

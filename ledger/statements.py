@@ -30,7 +30,7 @@ def statements(conn: Connection, month: str, member_ids: Iterable[str] | None = 
             raise unknown_member(conn, missing[0])
         early = [x for x in wanted if joined[x] > last_day(month)]
         if early:
-            raise NotYetJoined(f"{early[0]} joined on {joined[early[0]]}: there is no statement for {month}")
+            raise NotYetJoined("member.not_yet_joined", member=early[0], joined=joined[early[0]], month=month)
         ids = wanted
     else:
         ids = list(conn.scalars(query))

@@ -1,0 +1,43 @@
+"""The catalogue of messages (issue 15): one code, its parameters, English for the CLI and API, French for pages."""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+
+import pytest
+
+from engine.messages import CATALOGUE, Message, Refused, text_of
+
+
+def _fields(template: str) -> set[tuple[str, str]]:
+    return {(name, spec or "") for _, name, spec, _ in string.Formatter().parse(template) if name is not None}
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_each_message_has_both_languages_with_the_same_parameters(code: str) -> None:
+    english, french = CATALOGUE[code]
+    assert english and french and english != french
+    assert _fields(english) == _fields(french), code
+    assert all(spec in ("", "id", "ids", "either", "money", "percent", "date", "month") for _, spec in _fields(english)), code
+
+
+def test_parameters_read_in_each_language_as_its_users_write_them() -> None:
+    message = Message.of("member.not_yet_joined", member="M1", joined=date(2026, 3, 2), month="2026-02")
+    assert message.text("en") == "M1 joined on 2026-03-02: there is no statement for 2026-02"
+    assert message.text("fr") == "M1 est arrivé(e) le 2 mars 2026 : il n'y a pas d'état des comptes pour février 2026"
+    near = Message.of("assembly.unknown.near", word="AG", near=("AGO-2026", "AGE-2026"))
+    assert near.text("en") == 'unknown assembly "AG" (did you mean "AGO-2026" or "AGE-2026"?)'
+    assert near.text("fr") == ("assemblée inconnue «\u00a0AG\u00a0» (vouliez-vous dire «\u00a0AGO-2026\u00a0» "
+                               "ou «\u00a0AGE-2026\u00a0» ?)")
+    assert message.to_json() == {"code": "member.not_yet_joined",
+                                 "params": {"joined": "2026-03-02", "member": "M1", "month": "2026-02"}}
+
+
+def test_a_refusal_carries_its_message_and_reads_in_english_by_default() -> None:
+    error = Refused("member.unknown.known", word="M9", known=("M1", "M2"))
+    assert str(error) == 'unknown member "M9" (known: "M1", "M2")'
+    assert text_of(error, "fr") == "membre inconnu «\u00a0M9\u00a0» (connus : «\u00a0M1\u00a0», «\u00a0M2\u00a0»)"
+    assert text_of(ValueError("plain"), "fr") == "plain"
+    with pytest.raises(KeyError):
+        Message.of("no.such.code")
