@@ -68,6 +68,9 @@ class Statement:
 
     @property
     def name(self) -> str:
+        """How messages name it: by the bank's id, or by its dates when the id is derived."""
+        if self.statement_id == derived_statement_id(self.account, self.from_date, self.to_date):
+            return f"statement of {self.account} from {self.from_date} to {self.to_date}"
         return f"statement {self.statement_id} of {self.account}"
 
 

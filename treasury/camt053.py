@@ -116,6 +116,24 @@ def _party(details: etree._Element, role: str) -> _Party:
     return _Party(name, iban_or_none(_text(parties, f"{role}Acct/Id/IBAN")))
 
 
+def _counterparty(entry: etree._Element, details: etree._Element | None, amount: Decimal) -> _Party:
+    """The other side: the debtor of a credit, the creditor of a debit.
+
+    A reversal (`RvslInd`) undoes a movement of the other direction (ISO
+    20022), so its counterparty is that movement's: a returned direct debit is
+    credited back, and the other side is still the creditor. Banks do not all
+    agree (ING's example names the creditor on a reversed debit), so a
+    reversal with nobody in the expected role takes the other one.
+    """
+    if details is None:
+        return _Party(None, None)
+    role, other = ("Dbtr", "Cdtr") if amount > 0 else ("Cdtr", "Dbtr")
+    if _text(entry, "RvslInd") != "true":
+        return _party(details, role)
+    found = _party(details, other)
+    return found if found.name or found.iban else _party(details, role)
+
+
 def _remittance(details: etree._Element | None, entry: etree._Element) -> str | None:
     """Unstructured and structured remittance; failing both, the bank's additional information."""
     parts: list[str] = []
@@ -146,12 +164,7 @@ def _line(
     booked = _date(entry, "BookgDt", what)
     if booked is None:
         raise StatementFileError(FORMAT, _where(entry, what), "the entry has no booking date (BookgDt)")
-    # A reversal keeps the original movement's parties: a returned direct debit
-    # is credited back, and its counterparty is still the creditor.
-    credit = amount > 0
-    if _text(entry, "RvslInd") == "true":
-        credit = not credit
-    party = _party(details, "Dbtr" if credit else "Cdtr") if details is not None else _Party(None, None)
+    party = _counterparty(entry, details, amount)
     ref = bank_ref or (_text(details, "Refs/AcctSvcrRef") if details is not None else None)
     return StatementLine(
         booked_on=booked,
