@@ -32,13 +32,20 @@ def balance(code: str, bank: str, branch: str, account: str, on: str, value: Dec
 
 
 def movement(
-    bank: str, branch: str, account: str, booked: str, value: Decimal, label: str,
-    valued: str | None = None, reference: str = "",
+    bank: str,
+    branch: str,
+    account: str,
+    booked: str,
+    value: Decimal,
+    label: str,
+    valued: str | None = None,
+    reference: str = "",
 ) -> str:
     """A `04` record: operation code 0005, internal code 18, entry number zeros."""
     record = (
         f"04{bank}0005{branch}EUR2 {account}18{booked}  {valued or booked}{label:<31.31}  0000000  "
-        + amount(value) + f"{reference:<16.16}"
+        + amount(value)
+        + f"{reference:<16.16}"
     )
     assert len(record) == 120, record
     return record

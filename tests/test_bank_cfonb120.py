@@ -29,16 +29,24 @@ def test_odoo_sample_reads_as_odoo_reads_it() -> None:
     """OCA's test expects 1017311.89 → 1031585.79, 13 lines, all of 13 January 2024."""
     [statement] = read("oca_l10n_france_cfonb_classic.cfo")
     assert statement.account == OCA_IBAN
-    assert (statement.opening_balance, statement.closing_balance) == (Decimal("1017311.89"), Decimal("1031585.79"))
+    assert (statement.opening_balance, statement.closing_balance) == (
+        Decimal("1017311.89"),
+        Decimal("1031585.79"),
+    )
     assert (statement.from_date, statement.to_date) == (date(2024, 1, 12), date(2024, 1, 13))
     assert len(statement.lines) == 13 and {line.booked_on for line in statement.lines} == {date(2024, 1, 13)}
     check_adds_up(statement)
     first, second = statement.lines[:2]
     assert (first.amount, first.counterparty_name) == (Decimal("1040.17"), "MA JOLIE BOUTIQUE")
     assert first.remittance == "VIR INST MA JOLIE BOUTIQUE facture F230875"
-    assert second.remittance == "VIR DURANCIA MONTGENEVRE F230866 F230765 F238765 0018937"  # LIB = LCC once, then RCN
+    assert (
+        second.remittance == "VIR DURANCIA MONTGENEVRE F230866 F230765 F238765 0018937"
+    )  # LIB = LCC once, then RCN
     orange = statement.lines[11]
-    assert (orange.amount, orange.counterparty_name) == (Decimal("-617.14"), "Orange")  # NBE names the payee of a debit
+    assert (orange.amount, orange.counterparty_name) == (
+        Decimal("-617.14"),
+        "Orange",
+    )  # NBE names the payee of a debit
 
 
 def test_the_same_file_without_line_breaks_reads_the_same() -> None:
@@ -48,7 +56,9 @@ def test_the_same_file_without_line_breaks_reads_the_same() -> None:
 def test_pennylane_sample_two_accounts_blank_lines_and_another_bank_code_on_the_closing() -> None:
     first, second = read("pennylane_cfonb_example.txt")
     # The 07 record says bank 15489 where the 01 said 15589: the account number decides.
-    assert first.account == str(IBAN.generate("FR", bank_code="15589", branch_code="00000", account_code="98765432100"))
+    assert first.account == str(
+        IBAN.generate("FR", bank_code="15589", branch_code="00000", account_code="98765432100")
+    )
     assert (first.opening_balance, first.closing_balance) == (Decimal("-190.40"), Decimal("-241.21"))
     assert [str(line.amount) for line in first.lines] == ["-32.21", "-10.70", "-7.90"]
     assert second.account == "FR7618706000000012345678954"
@@ -66,15 +76,28 @@ def test_silarhi_sample_daily_statements_then_a_gap_is_refused_with_the_figures(
     # A direct debit's 04 carries the creditor's bank code (10556) in an account of bank 10278.
     assert statements[1].lines[0].amount == Decimal("-20.11")
     assert statements[1].lines[1].amount == Decimal("-5000.00")  # "}" is a negative last digit 0
-    with pytest.raises(StatementError, match=r"opens at 584353\.02, but the account's last known closing balance is 11484\.75"):
+    with pytest.raises(
+        StatementError,
+        match=r"opens at 584353\.02, but the account's last known closing balance is 11484\.75",
+    ):
         check_statements(statements, {})
 
 
 def test_own_file_crlf_blank_lines_trimmed_records_and_identical_lines() -> None:
     [statement] = read("own_cfonb_crlf_blank_lines.txt")
-    assert [str(line.amount) for line in statement.lines] == ["350.00", "-19.99", "-1.21", "1000.09", "-5.00", "-5.00"]
+    assert [str(line.amount) for line in statement.lines] == [
+        "350.00",
+        "-19.99",
+        "-1.21",
+        "1000.09",
+        "-5.00",
+        "-5.00",
+    ]
     credit, debit = statement.lines[:2]
-    assert (credit.counterparty_name, credit.remittance) == ("ATELIER DUPONT SARL", "VIR SEPA ATELIER DUPONT FACTURE F2024-002")
+    assert (credit.counterparty_name, credit.remittance) == (
+        "ATELIER DUPONT SARL",
+        "VIR SEPA ATELIER DUPONT FACTURE F2024-002",
+    )
     assert (debit.counterparty_name, debit.remittance) == ("FREE MOBILE", "PRLV SEPA FREE MOBILE fmpmt-42")
     refs = line_refs(statement)
     assert refs[4] != refs[5]
@@ -95,8 +118,10 @@ def test_overlapping_files_give_the_shared_days_the_same_line_refs() -> None:
     [second] = read("own_cfonb_overlap_b.txt")
     assert first.account == second.account == "FR1420041010050500013M02606"  # a letter in the account number
     shared = {date(2024, 2, 3), date(2024, 2, 5)}
-    ours = {ref for ref, line in zip(line_refs(first), first.lines) if line.booked_on in shared}
-    theirs = {ref for ref, line in zip(line_refs(second), second.lines) if line.booked_on in shared}
+    ours = {ref for ref, line in zip(line_refs(first), first.lines, strict=True) if line.booked_on in shared}
+    theirs = {
+        ref for ref, line in zip(line_refs(second), second.lines, strict=True) if line.booked_on in shared
+    }
     assert len(ours) == 3 and ours == theirs  # two identical commissions of the 3rd, and the 5th
     assert set(line_refs(first)) != set(line_refs(second))
 
@@ -113,20 +138,44 @@ def cfonb(*records: str) -> bytes:
     [
         ([movement(B, G, A, "020324", Decimal(1), "X")], "record 1", "outside any statement"),
         ([balance("01", B, G, A, "010324", Decimal(1))], "record 1", "has no closing 07 record"),
-        ([balance("01", B, G, A, "010324", Decimal(1)), balance("01", B, G, A, "010324", Decimal(1))], "record 2", "opens before"),
-        ([balance("01", B, G, A, "010324", Decimal(1)), complement(B, G, A, "020324", "LIB", "X")], "record 2", "before any 04"),
-        ([balance("01", B, G, A, "010324", Decimal(1)), movement(B, G, "01234567891", "020324", Decimal(1), "X")],
-         "record 2", "account '01234567891' in a statement of account '01234567890'"),
+        (
+            [balance("01", B, G, A, "010324", Decimal(1)), balance("01", B, G, A, "010324", Decimal(1))],
+            "record 2",
+            "opens before",
+        ),
+        (
+            [balance("01", B, G, A, "010324", Decimal(1)), complement(B, G, A, "020324", "LIB", "X")],
+            "record 2",
+            "before any 04",
+        ),
+        (
+            [
+                balance("01", B, G, A, "010324", Decimal(1)),
+                movement(B, G, "01234567891", "020324", Decimal(1), "X"),
+            ],
+            "record 2",
+            "account '01234567891' in a statement of account '01234567890'",
+        ),
         (["09" + balance("01", B, G, A, "010324", Decimal(1))[2:]], "record 1", "record code '09'"),
         ([balance("01", B, G, A, "320324", Decimal(1))], "record 1", "opening date '320324' is not a date"),
-        ([balance("01", B, G, A, "010324", Decimal(1))[:103] + "X" + " " * 16], "record 1", "is not a CFONB amount"),
+        (
+            [balance("01", B, G, A, "010324", Decimal(1))[:103] + "X" + " " * 16],
+            "record 1",
+            "is not a CFONB amount",
+        ),
     ],
 )
-def test_broken_files_are_refused_in_one_line_naming_the_record(records: list[str], where: str, why: str) -> None:
+def test_broken_files_are_refused_in_one_line_naming_the_record(
+    records: list[str], where: str, why: str
+) -> None:
     with pytest.raises(StatementFileError) as refused:
         cfonb120.read(cfonb(*records))
     message = str(refused.value)
-    assert message.startswith(f"CFONB 120 file unreadable at {where}: ") and why in message and "\n" not in message
+    assert (
+        message.startswith(f"CFONB 120 file unreadable at {where}: ")
+        and why in message
+        and "\n" not in message
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -158,4 +207,6 @@ def test_the_iban_of_a_cfonb_account_carries_its_rib_key(bank: str, branch: str,
     [statement] = cfonb120.read(cfonb(opening, closing))
     iban = IBAN(statement.account)  # valid: check digits and national checksum
     assert str(iban.bban) == f"{bank}{branch}{account}{key:02d}"
-    assert int("".join(str(int(c, 36)) for c in str(iban.bban) + "FR00")) % 97 == 98 - int(statement.account[2:4])
+    assert int("".join(str(int(c, 36)) for c in str(iban.bban) + "FR00")) % 97 == 98 - int(
+        statement.account[2:4]
+    )

@@ -47,25 +47,38 @@ def test_a_balance_column_gives_the_balances_and_an_iban_column_one_statement_pe
     statements = csvmap.read(RUNNING.encode(), load_mapping(RUNNING_MAPPING))
     second, first = statements  # the accounts in the order they appear once the lines run oldest first
     assert (first.account, first.opening_balance, first.closing_balance) == (
-        "FR7630004008190001012345632", Decimal("1000.00"), Decimal("1060.00"),
+        "FR7630004008190001012345632",
+        Decimal("1000.00"),
+        Decimal("1060.00"),
     )
     assert [line.bank_ref for line in first.lines] == ["R2", "R3"]  # oldest first
     assert (second.account, second.opening_balance, second.closing_balance) == (
-        "FR7610278060760002010440147", Decimal("10.00"), Decimal("17.00"),
+        "FR7610278060760002010440147",
+        Decimal("10.00"),
+        Decimal("17.00"),
     )
 
 
 def test_a_running_balance_that_does_not_follow_is_refused_at_its_line() -> None:
     broken = RUNNING.replace("1060.00", "1061.00")
-    with pytest.raises(StatementFileError, match=r"^CSV file unreadable at line 2: the balance 1061\.00 is not the one before \(1100\.00\)"):
+    with pytest.raises(
+        StatementFileError,
+        match=r"^CSV file unreadable at line 2: the balance 1061\.00 is not the one before \(1100\.00\)",
+    ):
         csvmap.read(broken.encode(), load_mapping(RUNNING_MAPPING))
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[columns]\ndate = 'D'\namount = 'A'\namont = 'X'\n", "columns.amont: Extra inputs are not permitted"),
-        ("[columns]\ndate = 'D'\n[account]\niban = 'X'\nopening_balance = '1'\nclosing_balance = '1'\n", "debit and credit"),
+        (
+            "[columns]\ndate = 'D'\namount = 'A'\namont = 'X'\n",
+            "columns.amont: Extra inputs are not permitted",
+        ),
+        (
+            "[columns]\ndate = 'D'\n[account]\niban = 'X'\nopening_balance = '1'\nclosing_balance = '1'\n",
+            "debit and credit",
+        ),
         ("[columns]\ndate = 'D'\namount = 'A'\n[account]\niban = 'X'\n", "opening_balance"),
         ("[columns\n", "not valid TOML"),
     ],

@@ -42,7 +42,10 @@ def test_every_format_reads_through_the_one_door() -> None:
 def test_a_forced_format_is_used_and_an_unknown_file_is_refused_in_one_line() -> None:
     with pytest.raises(StatementFileError, match=r"^OFX file unreadable at its header"):
         read_statements((DATA / "pennylane_cfonb_example.txt").read_bytes(), "ofx")
-    with pytest.raises(StatementFileError, match=r"^bank statement file unreadable at its beginning: neither CAMT\.053, OFX nor CFONB 120"):
+    with pytest.raises(
+        StatementFileError,
+        match=r"^bank statement file unreadable at its beginning: neither CAMT\.053, OFX nor CFONB 120",
+    ):
         read_statements(b"Date,Amount\n2026-01-01,1.00\n")
     with pytest.raises(StatementFileError, match="a CSV export needs a mapping file"):
         read_statements(b"Date,Amount\n", "csv")

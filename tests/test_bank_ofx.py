@@ -29,7 +29,9 @@ def test_a_french_banks_sgml_file_with_two_accounts_gets_their_ibans_from_the_ri
     assert (first.from_date, first.to_date) == (date(2011, 7, 25), date(2011, 8, 29))
     debit = first.lines[1]
     assert (debit.amount, debit.bank_ref, debit.remittance) == (
-        Decimal("-43.20"), "1015000016", "qtgiuaretnaruise tsriuenrauise",
+        Decimal("-43.20"),
+        "1015000016",
+        "qtgiuaretnaruise tsriuenrauise",
     )
     check_adds_up(first)
 
@@ -38,12 +40,20 @@ def test_an_account_that_is_no_iban_keeps_what_the_bank_gives() -> None:
     [statement] = read("ofxparse_bank_medium.ofx")
     assert (statement.account, statement.currency) == ("12300 000012345678", "CAD")
     # 12:20:17 on 1 April at UTC−5 is still 1 April; private tags (INTU.BID) are skipped.
-    assert [line.booked_on for line in statement.lines] == [date(2009, 4, 1), date(2009, 4, 2), date(2009, 4, 3)]
+    assert [line.booked_on for line in statement.lines] == [
+        date(2009, 4, 1),
+        date(2009, 4, 2),
+        date(2009, 4, 3),
+    ]
 
 
 def test_a_file_without_header_is_read() -> None:
     [statement] = read("ofxtools_stmtrs.ofx")
-    assert (statement.account, statement.closing_balance, statement.to_date) == ("999988", Decimal("200.29"), date(2005, 10, 29))
+    assert (statement.account, statement.closing_balance, statement.to_date) == (
+        "999988",
+        Decimal("200.29"),
+        date(2005, 10, 29),
+    )
     assert [line.bank_ref for line in statement.lines] == ["00002", "00003"]
 
 
@@ -53,7 +63,10 @@ def test_ofx_2_xml_french_account_key_decimal_comma_and_dates_as_written() -> No
     credit, debit = statement.lines
     assert credit.amount == Decimal("1250.50")
     assert credit.booked_on == date(2024, 1, 31)  # midnight in Paris; ofxtools' UTC instant is the 30th
-    assert (credit.counterparty_name, credit.remittance) == ("VIR SEPA ATELIER DUPONT", "VIR SEPA ATELIER DUPONT FACTURE F2024-003")
+    assert (credit.counterparty_name, credit.remittance) == (
+        "VIR SEPA ATELIER DUPONT",
+        "VIR SEPA ATELIER DUPONT FACTURE F2024-003",
+    )
     assert statement.opening_balance == Decimal("2000.00")
     assert len(set(line_refs(statement))) == 2
 
@@ -68,7 +81,12 @@ def test_a_credit_card_statement_or_a_broken_file_is_refused_in_one_line() -> No
     card = (DATA / "ofxparse_multiple_accounts.ofx").read_bytes()
     card = card.replace(b"BANKMSGSRSV1", b"CREDITCARDMSGSRSV1").replace(b"<STMTTRNRS>", b"<CCSTMTTRNRS>")
     card = card.replace(b"</STMTTRNRS>", b"</CCSTMTTRNRS>").replace(b"STMTRS>", b"CCSTMTRS>")
-    card = card.replace(b"BANKACCTFROM>", b"CCACCTFROM>").replace(b"<BANKID>18206\n", b"").replace(b"<BRANCHID>00166\n", b"").replace(b"<ACCTTYPE>CHECKING\n", b"")
+    card = (
+        card.replace(b"BANKACCTFROM>", b"CCACCTFROM>")
+        .replace(b"<BANKID>18206\n", b"")
+        .replace(b"<BRANCHID>00166\n", b"")
+        .replace(b"<ACCTTYPE>CHECKING\n", b"")
+    )
     with pytest.raises(StatementFileError, match="only bank account statements"):
         ofx.read(card)
     with pytest.raises(StatementFileError) as refused:

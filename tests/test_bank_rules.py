@@ -24,7 +24,9 @@ IBAN = "FR7630003012340123456789057"
 OTHER = "FR1420041010050500013M02606"
 
 
-def statement(lines: list[StatementLine], opening: str = "100.00", closing: str | None = None, **kw: object) -> Statement:
+def statement(
+    lines: list[StatementLine], opening: str = "100.00", closing: str | None = None, **kw: object
+) -> Statement:
     total = Decimal(opening) + sum((line.amount for line in lines), Decimal(0))
     values: dict[str, object] = {
         "account": IBAN,
@@ -41,7 +43,9 @@ def statement(lines: list[StatementLine], opening: str = "100.00", closing: str 
 
 
 def line(day: int, amount: str, remittance: str | None = None, bank_ref: str | None = None) -> StatementLine:
-    return StatementLine(booked_on=date(2024, 1, day), amount=Decimal(amount), remittance=remittance, bank_ref=bank_ref)
+    return StatementLine(
+        booked_on=date(2024, 1, day), amount=Decimal(amount), remittance=remittance, bank_ref=bank_ref
+    )
 
 
 def test_a_statement_that_adds_up_passes() -> None:
@@ -54,14 +58,22 @@ def test_a_statement_that_does_not_add_up_is_refused_with_its_figures() -> None:
         check_adds_up(wrong)
     message = str(refused.value)
     assert "\n" not in message
-    for figure in ("opening 100.00", "2 lines 7.50", "= 107.50", "closing balance is 110.00", "difference 2.50"):
+    for figure in (
+        "opening 100.00",
+        "2 lines 7.50",
+        "= 107.50",
+        "closing balance is 110.00",
+        "difference 2.50",
+    ):
         assert figure in message
 
 
 def test_the_first_statement_of_an_account_sets_its_balance_then_each_must_follow() -> None:
     check_continues(statement([], opening="100.00"), None)
     check_continues(statement([], opening="100.00"), Decimal("100.00"))
-    with pytest.raises(StatementError, match=r"opens at 100\.00, but the account's last known closing balance is 99\.99"):
+    with pytest.raises(
+        StatementError, match=r"opens at 100\.00, but the account's last known closing balance is 99\.99"
+    ):
         check_continues(statement([], opening="100.00"), Decimal("99.99"))
 
 
@@ -69,7 +81,10 @@ def test_a_file_is_checked_in_order_account_by_account_and_refused_at_the_first_
     first = statement([line(2, "10.00")])  # 100 → 110
     second = statement([line(5, "-5.00")], opening="110.00", statement_id="S2")  # 110 → 105
     elsewhere = statement([], opening="7.00", account=OTHER)
-    assert check_statements([first, elsewhere, second], {}) == {IBAN: Decimal("105.00"), OTHER: Decimal("7.00")}
+    assert check_statements([first, elsewhere, second], {}) == {
+        IBAN: Decimal("105.00"),
+        OTHER: Decimal("7.00"),
+    }
     gap = statement([], opening="104.00", statement_id="S3")
     with pytest.raises(StatementError, match="S3"):
         check_statements([first, second, gap], {})
@@ -87,9 +102,14 @@ def test_the_event_body_follows_the_contract() -> None:
         statement(
             [
                 StatementLine(
-                    booked_on=date(2024, 1, 2), value_on=date(2024, 1, 3), amount=Decimal("1250.5"),
-                    counterparty_name="Atelier Dupont", counterparty_iban="FR7630004008190001012345632",
-                    remittance="F2024-001", end_to_end_id="E2E-1", bank_ref="R1",
+                    booked_on=date(2024, 1, 2),
+                    value_on=date(2024, 1, 3),
+                    amount=Decimal("1250.5"),
+                    counterparty_name="Atelier Dupont",
+                    counterparty_iban="FR7630004008190001012345632",
+                    remittance="F2024-001",
+                    end_to_end_id="E2E-1",
+                    bank_ref="R1",
                 ),
                 line(4, "-0.10"),
             ],
@@ -115,7 +135,12 @@ def test_the_event_body_follows_the_contract() -> None:
                 "remittance": "F2024-001",
                 "end_to_end_id": "E2E-1",
             },
-            {"line_ref": body["lines"][1]["line_ref"], "booked_on": "2024-01-04", "value_on": "2024-01-04", "amount": "-0.10"},
+            {
+                "line_ref": body["lines"][1]["line_ref"],
+                "booked_on": "2024-01-04",
+                "value_on": "2024-01-04",
+                "amount": "-0.10",
+            },
         ],
     }
     assert event_body(statement([], currency="CHF"))["currency"] == "CHF"
@@ -159,11 +184,16 @@ day_lines = st.lists(st.tuples(amounts, texts), max_size=4)
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(day_lines, min_size=3, max_size=10), st.data())
-def test_overlapping_statements_give_the_shared_days_lines_the_same_identities(book: list, data: st.DataObject) -> None:
+def test_overlapping_statements_give_the_shared_days_lines_the_same_identities(
+    book: list, data: st.DataObject
+) -> None:
     """Two statements of one account that share whole days: the shared days' lines get the same refs."""
     start = date(2024, 2, 1)
     dated = [
-        [StatementLine(booked_on=start + timedelta(days=day), amount=amount, remittance=text) for amount, text in entries]
+        [
+            StatementLine(booked_on=start + timedelta(days=day), amount=amount, remittance=text)
+            for amount, text in entries
+        ]
         for day, entries in enumerate(book)
     ]
     cut_a = data.draw(st.integers(min_value=1, max_value=len(book) - 1))
@@ -176,5 +206,7 @@ def test_overlapping_statements_give_the_shared_days_lines_the_same_identities(b
     shared_first = {ref for ref, entry in refs_first.items() if entry.booked_on in shared_days}
     shared_second = {ref for ref, entry in refs_second.items() if entry.booked_on in shared_days}
     assert shared_first == shared_second
-    assert len(refs_first) == len(first) and len(refs_second) == len(second)  # no two lines of a statement share a ref
+    assert len(refs_first) == len(first) and len(refs_second) == len(
+        second
+    )  # no two lines of a statement share a ref
     assert set(refs_first) | set(refs_second) == set(line_refs(statement([e for d in dated for e in d])))

@@ -50,7 +50,9 @@ def _text(element: etree._Element | None, path: str) -> str | None:
 
 
 def _texts(element: etree._Element, path: str) -> list[str]:
-    return [found.text.strip() for found in element.iterfind(_path(path)) if found.text and found.text.strip()]
+    return [
+        found.text.strip() for found in element.iterfind(_path(path)) if found.text and found.text.strip()
+    ]
 
 
 def _where(element: etree._Element, what: str) -> str:
@@ -83,7 +85,9 @@ def _amount(element: etree._Element, path: str, what: str) -> tuple[Decimal, str
     except InvalidOperation:
         raise StatementFileError(FORMAT, _where(found, what), f"amount {text!r} is not a number") from None
     if value < 0:
-        raise StatementFileError(FORMAT, _where(found, what), f"amount {text} is negative (the sign is CdtDbtInd)")
+        raise StatementFileError(
+            FORMAT, _where(found, what), f"amount {text} is negative (the sign is CdtDbtInd)"
+        )
     return exact_amount(value, FORMAT, _where(found, what)), found.get("Ccy", "")
 
 
@@ -93,7 +97,9 @@ def _sign(element: etree._Element, what: str) -> int:
         return 1
     if indicator == "DBIT":
         return -1
-    raise StatementFileError(FORMAT, _where(element, what), f"CdtDbtInd {indicator!r} is neither CRDT nor DBIT")
+    raise StatementFileError(
+        FORMAT, _where(element, what), f"CdtDbtInd {indicator!r} is neither CRDT nor DBIT"
+    )
 
 
 @dataclass(frozen=True)
@@ -183,7 +189,9 @@ def _entry_lines(entry: etree._Element, currency: str, what: str) -> list[Statem
     if amount is None:
         raise StatementFileError(FORMAT, _where(entry, what), "the entry has no amount (Amt)")
     if amount[1] != currency:
-        raise StatementFileError(FORMAT, _where(entry, what), f"amount in {amount[1]} in a {currency} statement")
+        raise StatementFileError(
+            FORMAT, _where(entry, what), f"amount in {amount[1]} in a {currency} statement"
+        )
     sign = _sign(entry, what)
     signed = sign * amount[0]
     ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
@@ -199,7 +207,9 @@ def _entry_lines(entry: etree._Element, currency: str, what: str) -> list[Statem
     return [_line(entry, details[0] if len(details) == 1 else None, signed, ref, what)]
 
 
-def _balance(statement: etree._Element, codes: tuple[str, ...], currency: str, what: str) -> tuple[Decimal, date]:
+def _balance(
+    statement: etree._Element, codes: tuple[str, ...], currency: str, what: str
+) -> tuple[Decimal, date]:
     """The first balance of the first code present (`OPBD`, else `PRCD`; `CLBD`), signed, with its date."""
     for code in codes:
         for balance in statement.iterfind(_path("Bal")):
@@ -268,13 +278,17 @@ def read(data: bytes) -> list[Statement]:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise StatementFileError(FORMAT, f"line {error.lineno}", f"not well-formed XML ({error.msg})") from None
+        raise StatementFileError(
+            FORMAT, f"line {error.lineno}", f"not well-formed XML ({error.msg})"
+        ) from None
     if root.getroottree().docinfo.doctype:
         raise StatementFileError(FORMAT, "line 1", "the file declares a DOCTYPE, which no bank statement has")
     namespace = etree.QName(root).namespace or ""
     kind = _NAMESPACE.fullmatch(namespace)
     if kind is not None and kind.group(1) != "camt.053":
-        raise StatementFileError(FORMAT, "line 1", f"this is a {kind.group(1)} message, not a camt.053 statement")
+        raise StatementFileError(
+            FORMAT, "line 1", f"this is a {kind.group(1)} message, not a camt.053 statement"
+        )
     statements = root.findall(_path("BkToCstmrStmt/Stmt"))
     if not statements:
         raise StatementFileError(FORMAT, "line 1", "no BkToCstmrStmt/Stmt: not a bank-to-customer statement")

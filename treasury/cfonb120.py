@@ -74,7 +74,7 @@ def records(text: str) -> list[tuple[int, str]]:
         if not line:
             continue
         for start in range(0, len(line), WIDTH):
-            found.append((len(found) + 1, line[start:start + WIDTH].ljust(WIDTH)))
+            found.append((len(found) + 1, line[start : start + WIDTH].ljust(WIDTH)))
     return found
 
 
@@ -169,11 +169,15 @@ def read(data: bytes) -> list[Statement]:
             raise StatementFileError(FORMAT, where, f"record code {code!r} is none of 01, 04, 05, 07")
         if code == "01":
             if current is not None:
-                raise StatementFileError(FORMAT, where, f"a new statement opens before the one of {current.where} closed")
+                raise StatementFileError(
+                    FORMAT, where, f"a new statement opens before the one of {current.where} closed"
+                )
             current = _open(record, where)
             continue
         if current is None:
-            raise StatementFileError(FORMAT, where, f"a {code} record outside any statement (no 01 before it)")
+            raise StatementFileError(
+                FORMAT, where, f"a {code} record outside any statement (no 01 before it)"
+            )
         if record[21:32] != current.number:
             raise StatementFileError(
                 FORMAT, where, f"account {record[21:32]!r} in a statement of account {current.number!r}"

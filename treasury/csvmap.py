@@ -148,7 +148,9 @@ class _Rows:
         except (UnicodeDecodeError, LookupError) as error:
             raise StatementFileError(FORMAT, "its encoding", f"not {mapping.encoding} ({error})") from None
         lines = list(csv.reader(io.StringIO(text), delimiter=mapping.delimiter))
-        numbered = [(number, row) for number, row in enumerate(lines, start=1) if any(cell.strip() for cell in row)]
+        numbered = [
+            (number, row) for number, row in enumerate(lines, start=1) if any(cell.strip() for cell in row)
+        ]
         if len(numbered) <= mapping.skip_lines:
             raise StatementFileError(FORMAT, "its header", "the file has no header row")
         header_number, header = numbered[mapping.skip_lines]
@@ -159,7 +161,7 @@ class _Rows:
             raise StatementFileError(
                 FORMAT, f"line {header_number}", f"no column {missing[0]!r} in the header {list(self.index)}"
             )
-        body = numbered[mapping.skip_lines + 1:]
+        body = numbered[mapping.skip_lines + 1 :]
         self.rows = body[: len(body) - mapping.footer_lines]
         if mapping.newest_first:
             self.rows.reverse()
@@ -185,7 +187,9 @@ class _Rows:
             return datetime.strptime(text, self.mapping.date_format).date()
         except ValueError:
             raise StatementFileError(
-                FORMAT, f"line {number}, column {column!r}", f"{text!r} is not a date {self.mapping.date_format}"
+                FORMAT,
+                f"line {number}, column {column!r}",
+                f"{text!r} is not a date {self.mapping.date_format}",
             ) from None
 
 
@@ -223,7 +227,9 @@ def _line(rows: _Rows, number: int, row: list[str]) -> StatementLine:
     )
 
 
-def _balances(rows: _Rows, numbered: list[tuple[int, list[str]]], lines: list[StatementLine]) -> tuple[Decimal, Decimal]:
+def _balances(
+    rows: _Rows, numbered: list[tuple[int, list[str]]], lines: list[StatementLine]
+) -> tuple[Decimal, Decimal]:
     """Opening and closing: from the mapping, or from a balance column checked line by line."""
     account, column = rows.mapping.account, rows.mapping.columns.balance
     if column is None:  # the mapping's validator requires both balances then
@@ -241,7 +247,8 @@ def _balances(rows: _Rows, numbered: list[tuple[int, list[str]]], lines: list[St
     for (number, _), line, before, balance in zip(numbered, lines, [opening, *after], after, strict=False):
         if before + line.amount != balance:
             raise StatementFileError(
-                FORMAT, f"line {number}",
+                FORMAT,
+                f"line {number}",
                 f"the balance {balance} is not the one before ({before}) plus the line's {line.amount}",
             )
     return opening, after[-1]

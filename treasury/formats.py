@@ -40,7 +40,9 @@ def guess_format(data: bytes) -> str | None:
     return None
 
 
-def read_statements(data: bytes, format: str | None = None, mapping: CsvMapping | None = None) -> list[Statement]:
+def read_statements(
+    data: bytes, format: str | None = None, mapping: CsvMapping | None = None
+) -> list[Statement]:
     """The statements of a bank file, in the file's order; `format` forces a reader, `mapping` reads a CSV.
 
     Raises `StatementFileError` (one line: format, where, why) for a file
@@ -54,7 +56,8 @@ def read_statements(data: bytes, format: str | None = None, mapping: CsvMapping 
     chosen = format or guess_format(data) or ("csv" if mapping is not None else None)
     if chosen is None:
         raise StatementFileError(
-            "bank statement", "its beginning",
+            "bank statement",
+            "its beginning",
             "neither CAMT.053, OFX nor CFONB 120; a CSV export needs a mapping file (--mapping)",
         )
     if chosen == "camt053":
@@ -64,5 +67,7 @@ def read_statements(data: bytes, format: str | None = None, mapping: CsvMapping 
     if chosen == "cfonb120":
         return cfonb120.read(data)
     if mapping is None:
-        raise StatementFileError(csvmap.FORMAT, "its mapping", "a CSV export needs a mapping file (--mapping)")
+        raise StatementFileError(
+            csvmap.FORMAT, "its mapping", "a CSV export needs a mapping file (--mapping)"
+        )
     return csvmap.read(data, mapping)

@@ -65,7 +65,9 @@ def _account(account: Any, where: str) -> str:
         iban = french_iban(*parts, FORMAT, where)
         key = getattr(account, "acctkey", None)
         if key and key != iban[-2:]:
-            raise StatementFileError(FORMAT, where, f"ACCTKEY {key} is not the RIB key {iban[-2:]} of the account")
+            raise StatementFileError(
+                FORMAT, where, f"ACCTKEY {key} is not the RIB key {iban[-2:]} of the account"
+            )
         return iban
     return str(account.acctid)
 
@@ -152,7 +154,11 @@ def read(data: bytes) -> list[Statement]:
     raw_statements = list(root.iter("STMTRS")) if root is not None else []
     statements = [s for s in converted.statements if isinstance(s, STMTRS)]
     if len(statements) != len(converted.statements):
-        raise StatementFileError(FORMAT, "its statements", "only bank account statements (STMTRS) are taken, not card or investment ones")
+        raise StatementFileError(
+            FORMAT,
+            "its statements",
+            "only bank account statements (STMTRS) are taken, not card or investment ones",
+        )
     if not statements:
         raise StatementFileError(FORMAT, "its statements", "no bank statement (STMTRS)")
     return [

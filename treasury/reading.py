@@ -57,7 +57,9 @@ def account_iban(text: str, format_name: str, where: str) -> str:
     try:
         return IBAN(text).compact
     except SchwiftyException as error:
-        raise StatementFileError(format_name, where, f"account IBAN {text!r} is not valid ({error})") from None
+        raise StatementFileError(
+            format_name, where, f"account IBAN {text!r} is not valid ({error})"
+        ) from None
 
 
 def french_iban(bank: str, branch: str, account: str, format_name: str, where: str) -> str:
@@ -72,5 +74,7 @@ def french_iban(bank: str, branch: str, account: str, format_name: str, where: s
         return IBAN.generate("FR", bank_code=bank, branch_code=branch, account_code=account).compact
     except SchwiftyException as error:
         raise StatementFileError(
-            format_name, where, f"bank {bank!r}, branch {branch!r}, account {account!r} make no IBAN ({error})"
+            format_name,
+            where,
+            f"bank {bank!r}, branch {branch!r}, account {account!r} make no IBAN ({error})",
         ) from None
