@@ -52,8 +52,7 @@ class Statement:
 
     `from_date` is the date of the opening balance and `to_date` that of the
     closing balance, in every format, so that the ledger's balance at
-    `to_date` can be compared with `closing_balance` (rule 11). `where` says
-    where the statement sits in its file, for messages ("statement 2").
+    `to_date` can be compared with `closing_balance` (rule 11).
     """
 
     account: str
@@ -64,7 +63,6 @@ class Statement:
     from_date: date
     to_date: date
     lines: tuple[StatementLine, ...]
-    where: str = "statement"
 
     @property
     def name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 from decimal import Decimal
 
@@ -127,3 +128,15 @@ def test_amounts_with_thousands_separators_signs_and_the_euro_sign() -> None:
     assert csvmap.parse_amount("1.234,5", True, "x") == Decimal("1234.50")
     assert csvmap.parse_amount("+1,234.56", False, "x") == Decimal("1234.56")
     assert csvmap.parse_amount("1\u202f000,00", True, "x") == Decimal("1000.00")
+
+
+def test_the_mapping_shown_in_the_module_docstring_loads() -> None:
+    """The example a user copies must not lie."""
+    assert csvmap.__doc__ is not None
+    example = csvmap.__doc__.split("A mapping:\n", 1)[1].split("\n\nA `balance` column", 1)[0]
+    mapping = load_mapping(textwrap.dedent(example))
+    assert (mapping.columns.debit, mapping.skip_lines, mapping.account.closing_balance) == (
+        "Débit euros",
+        1,
+        "815.86",
+    )

@@ -264,7 +264,6 @@ def _statement(element: etree._Element, rank: int) -> Statement:
         from_date=opened_on,
         to_date=closed_on,
         lines=tuple(lines),
-        where=what,
     )
 
 

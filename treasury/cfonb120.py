@@ -118,7 +118,6 @@ class _Open:
             from_date=self.opened_on,
             to_date=closed_on,
             lines=tuple(movement.completed() for movement in self.movements),
-            where=self.where,
         )
 
 

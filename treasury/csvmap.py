@@ -9,8 +9,8 @@ it cannot name the reader does not guess. A mapping:
     encoding = "cp1252"
     date_format = "%d/%m/%Y"
     decimal_comma = true
-    skip_lines = 0        # lines before the header row
-    footer_lines = 1      # lines after the last movement ("Solde au ...")
+    skip_lines = 1        # non-blank lines before the header row (a title)
+    footer_lines = 1      # non-blank lines after the last movement ("Solde au ...")
     newest_first = false
 
     [account]             # or an `iban` column, and a `balance` column
@@ -278,7 +278,6 @@ def read(data: bytes, mapping: CsvMapping) -> list[Statement]:
                 from_date=start,
                 to_date=end,
                 lines=tuple(lines),
-                where=f"account {account}",
             )
         )
     return statements

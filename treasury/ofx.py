@@ -126,7 +126,6 @@ def _statement(converted: STMTRS, raw: Element, rank: int) -> Statement:
         from_date=opened_on,
         to_date=closed_on,
         lines=lines,
-        where=what,
     )
 
 
