@@ -184,7 +184,7 @@ def test_other_camt_messages_and_broken_xml_are_refused_in_one_line() -> None:
 ENTRY = """<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>{booked}</Ntry>"""
 
 
-def test_an_entry_without_booking_date_or_with_sub_cent_amount_is_refused_with_its_line() -> None:
+def test_an_entry_without_booking_date_status_or_with_sub_cent_amount_is_refused_with_its_line() -> None:
     with pytest.raises(
         StatementFileError, match=r"line 6 \(entry 1 of statement S\): the entry has no booking date"
     ):
@@ -192,6 +192,10 @@ def test_an_entry_without_booking_date_or_with_sub_cent_amount_is_refused_with_i
     booked = "<BookgDt><Dt>2024-01-02</Dt></BookgDt>"
     with pytest.raises(StatementFileError, match="amount 1.005 has more than 2 decimals"):
         camt053.read(camt(entries=ENTRY.format(amount="1.005", booked=booked)))
+    with pytest.raises(
+        StatementFileError, match=r"line 6 \(entry 1 of statement S\): the entry has no status"
+    ):
+        camt053.read(camt(entries=ENTRY.format(amount="1.00", booked=booked).replace("<Sts>BOOK</Sts>", "")))
     [statement] = camt053.read(camt(closing="8.85", entries=ENTRY.format(amount="1.15000", booked=booked)))
     assert statement.lines[0].amount == Decimal("-1.15")
 

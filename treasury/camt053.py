@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from engine.bank import Statement, StatementLine
-from treasury.reading import StatementFileError, account_iban, exact_amount, iban_or_none
+from treasury.reading import StatementFileError, account_iban, exact_amount, iban_or_none, joined
 
 FORMAT = "CAMT.053"
 _NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.\d{3})\.\d{3}\.\d{2}")
@@ -146,8 +146,7 @@ def _remittance(details: etree._Element | None, entry: etree._Element) -> str | 
     if details is not None:
         parts = _texts(details, "RmtInf/Ustrd") + _texts(details, "RmtInf/Strd/CdtrRefInf/Ref")
         parts = parts or _texts(details, "AddtlTxInf")
-    parts = parts or _texts(entry, "AddtlNtryInf")
-    return " ".join(" ".join(parts).split()) or None
+    return joined(parts or _texts(entry, "AddtlNtryInf"))
 
 
 def _end_to_end(details: etree._Element | None) -> str | None:
@@ -252,7 +251,12 @@ def _statement(element: etree._Element, rank: int) -> Statement:
     closing, closed_on = _balance(element, ("CLBD",), currency, what)
     lines: list[StatementLine] = []
     for number, entry in enumerate(element.iterfind(_path("Ntry")), start=1):
-        if (_text(entry, "Sts/Cd") or _text(entry, "Sts")) != "BOOK":
+        status = _text(entry, "Sts/Cd") or _text(entry, "Sts")
+        if status is None:
+            raise StatementFileError(
+                FORMAT, _where(entry, f"entry {number} of {what}"), "the entry has no status (Sts)"
+            )
+        if status != "BOOK":
             continue
         lines += _entry_lines(entry, currency, f"entry {number} of {what}")
     return Statement(

@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 
 from engine.bank import Statement, StatementLine, derived_statement_id
-from treasury.reading import StatementFileError, french_iban
+from treasury.reading import StatementFileError, french_iban, joined
 
 FORMAT = "CFONB 120"
 WIDTH = 120
@@ -122,14 +122,8 @@ class _Open:
 
 
 def _text_of(parts: list[tuple[str, str]], qualifiers: tuple[str, ...]) -> str | None:
-    """The texts of the given qualifiers, in that order, each once, blanks collapsed."""
-    texts: list[str] = []
-    for qualifier in qualifiers:
-        for kind, text in parts:
-            cleaned = " ".join(text.split())
-            if kind == qualifier and cleaned and cleaned not in texts:
-                texts.append(cleaned)
-    return " ".join(texts) or None
+    """The texts of the given qualifiers, in that order, each once."""
+    return joined(text for qualifier in qualifiers for kind, text in parts if kind == qualifier)
 
 
 def _open(record: str, where: str) -> _Open:

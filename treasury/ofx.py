@@ -27,7 +27,7 @@ from ofxtools.models.bank.stmt import STMTRS
 from ofxtools.Parser import OFXTree
 
 from engine.bank import Statement, StatementLine, derived_statement_id
-from treasury.reading import StatementFileError, exact_amount, french_iban, iban_or_none
+from treasury.reading import StatementFileError, exact_amount, french_iban, iban_or_none, joined
 
 FORMAT = "OFX"
 # Some banks send the body alone; ofxtools wants a header, so a file that
@@ -72,15 +72,6 @@ def _account(account: Any, where: str) -> str:
     return str(account.acctid)
 
 
-def _text(*parts: str | None) -> str | None:
-    texts: list[str] = []
-    for part in parts:
-        cleaned = " ".join((part or "").split())
-        if cleaned and cleaned not in texts:
-            texts.append(cleaned)
-    return " ".join(texts) or None
-
-
 def _line(transaction: Any, raw: Element, where: str) -> StatementLine:
     booked = _raw_date(raw, "DTPOSTED", where)
     if booked is None:
@@ -91,8 +82,8 @@ def _line(transaction: Any, raw: Element, where: str) -> StatementLine:
         booked_on=booked,
         value_on=_raw_date(raw, "DTAVAIL", where),
         amount=exact_amount(transaction.trnamt, FORMAT, where),
-        remittance=_text(transaction.name, transaction.memo),
-        counterparty_name=_text(payee or transaction.name),
+        remittance=joined((transaction.name, transaction.memo)),
+        counterparty_name=joined((payee or transaction.name,)),
         counterparty_iban=iban_or_none(other.acctid) if other is not None else None,
         bank_ref=transaction.fitid,
     )

@@ -8,6 +8,7 @@ France, the RIB key), never by a hand-written modulo.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from schwifty import IBAN
@@ -36,6 +37,20 @@ def exact_amount(value: Decimal, format_name: str, where: str) -> Decimal:
     if cents != value:
         raise StatementFileError(format_name, where, f"amount {value} has more than 2 decimals")
     return cents
+
+
+def joined(texts: Iterable[str | None]) -> str | None:
+    """Texts of one line (label, remittance parts, memo), each once, blanks collapsed; None when empty.
+
+    Banks repeat themselves (CFONB's LIB and LCC often hold the same words,
+    OFX's NAME is often the start of MEMO): a text already there is not added again.
+    """
+    kept: list[str] = []
+    for text in texts:
+        cleaned = " ".join((text or "").split())
+        if cleaned and cleaned not in kept:
+            kept.append(cleaned)
+    return " ".join(kept) or None
 
 
 def iban_or_none(text: str | None) -> str | None:
