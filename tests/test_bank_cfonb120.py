@@ -136,16 +136,16 @@ def cfonb(*records: str) -> bytes:
 @pytest.mark.parametrize(
     ("records", "where", "why"),
     [
-        ([movement(B, G, A, "020324", Decimal(1), "X")], "record 1", "outside any statement"),
-        ([balance("01", B, G, A, "010324", Decimal(1))], "record 1", "has no closing 07 record"),
+        ([movement(B, G, A, "020324", Decimal(1), "X")], "record 1 (line 1)", "outside any statement"),
+        ([balance("01", B, G, A, "010324", Decimal(1))], "record 1 (line 1)", "has no closing 07 record"),
         (
             [balance("01", B, G, A, "010324", Decimal(1)), balance("01", B, G, A, "010324", Decimal(1))],
-            "record 2",
+            "record 2 (line 2)",
             "opens before",
         ),
         (
             [balance("01", B, G, A, "010324", Decimal(1)), complement(B, G, A, "020324", "LIB", "X")],
-            "record 2",
+            "record 2 (line 2)",
             "before any 04",
         ),
         (
@@ -153,14 +153,18 @@ def cfonb(*records: str) -> bytes:
                 balance("01", B, G, A, "010324", Decimal(1)),
                 movement(B, G, "01234567891", "020324", Decimal(1), "X"),
             ],
-            "record 2",
+            "record 2 (line 2)",
             "account '01234567891' in a statement of account '01234567890'",
         ),
-        (["09" + balance("01", B, G, A, "010324", Decimal(1))[2:]], "record 1", "record code '09'"),
-        ([balance("01", B, G, A, "320324", Decimal(1))], "record 1", "opening date '320324' is not a date"),
+        (["09" + balance("01", B, G, A, "010324", Decimal(1))[2:]], "record 1 (line 1)", "record code '09'"),
+        (
+            [balance("01", B, G, A, "320324", Decimal(1))],
+            "record 1 (line 1)",
+            "opening date '320324' is not a date",
+        ),
         (
             [balance("01", B, G, A, "010324", Decimal(1))[:103] + "X" + " " * 16],
-            "record 1",
+            "record 1 (line 1)",
             "is not a CFONB amount",
         ),
     ],

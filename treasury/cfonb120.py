@@ -62,19 +62,20 @@ def _decimals(record: str, where: str) -> int:
     return int(record[19])
 
 
-def records(text: str) -> list[tuple[int, str]]:
-    """The file's records with their numbers (1-based), each 120 characters.
+def records(text: str) -> list[tuple[str, str]]:
+    """The file's records, each 120 characters, with where it sits: `record 5 (line 7)`.
 
     A line longer than 120 is several records without line breaks between
-    them; a shorter one lost its trailing blanks and gets them back.
+    them; a shorter one lost its trailing blanks and gets them back. Blank
+    lines are skipped, so the line number is given beside the record's.
     """
-    found: list[tuple[int, str]] = []
-    for line in text.replace("\r", "\n").split("\n"):
+    found: list[tuple[str, str]] = []
+    for line_number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         line = line.rstrip(" ")
-        if not line:
-            continue
         for start in range(0, len(line), WIDTH):
-            found.append((len(found) + 1, line[start : start + WIDTH].ljust(WIDTH)))
+            found.append(
+                (f"record {len(found) + 1} (line {line_number})", line[start : start + WIDTH].ljust(WIDTH))
+            )
     return found
 
 
@@ -155,8 +156,7 @@ def read(data: bytes) -> list[Statement]:
         text = data.decode("cp1252", errors="replace")
     statements: list[Statement] = []
     current: _Open | None = None
-    for number, record in records(text):
-        where = f"record {number}"
+    for where, record in records(text):
         code = record[0:2]
         if code not in ("01", "04", "05", "07"):
             raise StatementFileError(FORMAT, where, f"record code {code!r} is none of 01, 04, 05, 07")
@@ -187,5 +187,5 @@ def read(data: bytes) -> list[Statement]:
     if current is not None:
         raise StatementFileError(FORMAT, current.where, "the statement has no closing 07 record")
     if not statements:
-        raise StatementFileError(FORMAT, "record 1", "no statement (no 01 record)")
+        raise StatementFileError(FORMAT, "its first record", "no statement (no 01 record)")
     return statements
