@@ -62,7 +62,7 @@ def _decimals(record: str, where: str) -> int:
     return int(record[19])
 
 
-def records(text: str) -> list[tuple[str, str]]:
+def _records(text: str) -> list[tuple[str, str]]:
     """The file's records, each 120 characters, with where it sits: `record 5 (line 7)`.
 
     A line longer than 120 is several records without line breaks between
@@ -156,7 +156,7 @@ def read(data: bytes) -> list[Statement]:
         text = data.decode("cp1252", errors="replace")
     statements: list[Statement] = []
     current: _Open | None = None
-    for where, record in records(text):
+    for where, record in _records(text):
         code = record[0:2]
         if code not in ("01", "04", "05", "07"):
             raise StatementFileError(FORMAT, where, f"record code {code!r} is none of 01, 04, 05, 07")
