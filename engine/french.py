@@ -1,8 +1,9 @@
-"""Figures and dates as the cooperative's people read them: in French.
+"""Figures and dates as the cooperative's people read them: in French, by Babel (CLDR's fr_FR).
 
 `1 234,56 €` (a narrow no-break space between thousands, a comma before the
-cents, a no-break space before the euro sign), `octobre 2026`, `3 novembre
-2026`. Pure formatting: the amounts are the ledger's Decimals, unchanged.
+cents, a no-break space before the euro sign), `11,5 %`, `octobre 2026`,
+`1er novembre 2026`. Pure formatting: the amounts are the ledger's Decimals,
+unchanged, always shown with their cents.
 """
 
 from __future__ import annotations
@@ -10,38 +11,38 @@ from __future__ import annotations
 from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal
 
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
 from engine.money import CENT
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre")
-THOUSANDS = "\u202f"  # espace fine insécable
-BEFORE_UNIT = "\u00a0"
+LOCALE = "fr_FR"
 
 
 def number(value: Decimal | int) -> str:
     """`1 234,56`, `-115,00`, `0,00`."""
-    cents = Decimal(value).quantize(CENT)
-    sign = "-" if cents < 0 else ""
-    whole, _, fraction = f"{abs(cents):f}".partition(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return f"{sign}{THOUSANDS.join(groups)},{fraction or '00'}"
+    return format_decimal(Decimal(value).quantize(CENT), format="#,##0.00", locale=LOCALE)
 
 
 def euros(value: Decimal | int) -> str:
-    return f"{number(value)}{BEFORE_UNIT}€"
+    """`1 234,56 €`."""
+    return format_currency(Decimal(value).quantize(CENT), "EUR", locale=LOCALE)
+
+
+def percent(rate: Decimal) -> str:
+    """A rate as a percentage with the decimals it has: `0.115` → `11,5 %`, `0.03` → `3 %`."""
+    return format_decimal(rate * 100, format="#,##0.######", locale=LOCALE) + "\u00a0%"
 
 
 def month_label(month: str) -> str:
     """`2026-10` as `octobre 2026`."""
-    return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
+    return format_date(date(int(month[:4]), int(month[5:7]), 1), "MMMM y", locale=LOCALE)
 
 
 def day_label(day: date) -> str:
-    return f"{day.day}{'er' if day.day == 1 else ''} {MONTHS[day.month - 1]} {day.year}"
+    """`3 novembre 2026`; the first of a month is `1er` as French writes it (CLDR has no ordinal here)."""
+    text = format_date(day, "d MMMM y", locale=LOCALE)
+    return "1er" + text[1:] if day.day == 1 else text
 
 
 def local_time(moment: datetime, zone: tzinfo) -> str:

@@ -102,8 +102,7 @@ class _Formatter(string.Formatter):
 
 
 def _percent(rate: Decimal, language: Language) -> str:
-    text = f"{(rate * 100).normalize():f}"
-    return f"{text} %" if language == "en" else f"{text.replace('.', ',')}\u00a0%"
+    return f"{(rate * 100).normalize():f} %" if language == "en" else french.percent(rate)
 
 
 # code: (English, French). Codes are stable: add new ones, never reuse or rename one.

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from engine import french
 from engine.config import Rates, Tier
 from engine.money import ZERO, round_cents
 
@@ -27,8 +28,11 @@ Scale = Callable[[Decimal], Decimal]  # a year-to-date base -> what is owed on i
 
 
 def percent(rate: Decimal) -> str:
-    """A rate as French labels write it: "11,5 %", "3 %"."""
-    return f"{(rate * 100).normalize():f}".replace(".", ",") + " %"
+    """A rate as the ledger's labels write it: "11,5 %", "3 %".
+
+    `engine.french.percent`, with a plain space: labels go into the FEC, a plain text file.
+    """
+    return french.percent(rate).replace("\u00a0", " ")
 
 
 def owed(rate: Decimal, base: Decimal) -> Decimal:
