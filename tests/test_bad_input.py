@@ -76,6 +76,16 @@ CASES = [
     Case("integer amount", encode(payment("b02", amount=100)), "is not an amount string"),
     Case("exponent", encode(invoice("b03", [line("1e5")])), '"1e5" is not an amount'),
     Case("20 digits", encode(invoice("b04", [line("12345678901234567890")])), "is not an amount"),
+    # amounts under a ceiling whose worst sums fit the ledger's integers (issue 14, point 3)
+    Case("a line of a million", encode(invoice("b04b", [line("1000000.00")])),
+         "lines.0.amount_ht: 1000000.00 is over 999999.99"),
+    Case("the issue's 500 lines of 999,999,999,999.99", encode(invoice("b04c", [line("999999999999.99")] * 500)),
+         "lines.0.amount_ht: 999999999999.99 is over 999999.99"),
+    Case("500 lines under the ceiling, over it together", encode(invoice("b04d", [line("2000.00")] * 500)),
+         "lines: the lines make 1200000.00 TTC, over 999999.99"),
+    Case("a payment of a million", encode(payment("b04e", amount="1000000.00")), "amount: 1000000.00 is over"),
+    Case("a salary of a million", encode(event("salary.set", "b04f", member_id="M001", from_month="2026-10",
+                                               gross="1000000.00")), "gross: 1000000.00 is over"),
     Case("huge JSON number", b'{"event_id":"b05","type":"payment.received","occurred_at":"2026-10-01T09:00:00Z",'
          b'"payment_id":"P-b05","invoice_id":"F-1","member_id":"M001","received_on":"2026-10-20",'
          b'"amount":123456789012345678901234567890}', "is not an amount string"),
@@ -128,6 +138,21 @@ CASES = [
          "occurred_at: Input should have timezone info"),
     Case("bad month", encode(event("salary.set", "b44", member_id="M001", from_month="2026-13",
                                    gross="1000.00")), "not a month"),
+    # dates within bounds a cooperative can meet (issue 14, point 3)
+    Case("joined in year 1", encode(event("member.joined", "b45", member_id="M045", name="Zoé",
+                                          joined_on="0001-01-01", status="cape")),
+         "joined_on: 0001-01-01 is before 2000-01-01"),
+    Case("joined in year 1000", encode(event("member.joined", "b46", member_id="M046", name="Zoé",
+                                             joined_on="1000-01-01", status="cape")),
+         "joined_on: 1000-01-01 is before 2000-01-01"),
+    Case("salary from 9999-12", encode(event("salary.set", "b47", member_id="M001", from_month="9999-12",
+                                             gross="1000.00")), "from_month: \"9999-12\" is not a month YYYY-MM from"),
+    Case("invoice of 9999-12-31", encode(invoice("b48", issued_on="9999-12-31")),
+         "issued_on: 9999-12-31 is after"),
+    Case("occurred in year 1", encode(invoice("b49", occurred_at="0001-01-01T00:00:00Z")),
+         "occurred_at: 0001-01-01 is before 2000-01-01"),
+    Case("payment of 1999", encode(payment("b49b", received_on="1999-12-31")),
+         "received_on: 1999-12-31 is before 2000-01-01"),
     # bytes that are not one JSON object in UTF-8
     Case("truncated JSON", VALID_INVOICE[:60], "not valid JSON"),
     Case("JSON array", b"[" + VALID_INVOICE + b"]", "not a JSON object"),
