@@ -30,7 +30,7 @@ from pydantic import (
     field_validator,
 )
 
-from engine import bounds
+from engine import bounds, characters
 from engine.money import CURRENCY, ZERO, MoneyError, fmt, parse_amount, parse_rate, round_cents
 from engine.wording import term
 
@@ -121,9 +121,11 @@ PositiveAmount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_po
                                            "as a string, at most 2 decimals, such as \"1250.50\"; at most "
                                            f"{bounds.CEILING} (a document's TTC too)"})]
 VatRate = Annotated[Decimal, BeforeValidator(_vat_rate), WithJsonSchema(_RATE_SCHEMA)]
-_NO_CONTROL = r"^[^\x00-\x1f]+$"
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_CONTROL)]
-Text = Annotated[str, Field(min_length=1, max_length=500, pattern=_NO_CONTROL)]
+_PLAIN = ("without a control character, a line or paragraph separator, a bidirectional control "
+          "(U+202A-U+202E, U+2066-U+2069) or a lone surrogate")
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=characters.PATTERN, description=f"an id, {_PLAIN}")]
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=characters.PATTERN,
+                            description=f"a text, {_PLAIN}")]
 _WINDOW = (f"from {bounds.FIRST_DAY.isoformat()} to 31 December of the year after next (today's year + "
            f"{bounds.YEARS_AHEAD})")
 Month = Annotated[str, AfterValidator(_month), WithJsonSchema(
@@ -348,22 +350,40 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _refuse_duplicate_keys(text: str) -> None:
-    """DOMAIN.md rule 8: an object naming a key twice is refused, not read with its last value.
+def _parsed(text: str) -> Any:
+    """The JSON document, read by Python's parser; None if it is not JSON (the validator says how).
 
+    DOMAIN.md rule 8: an object naming a key twice is refused, not read with its last value.
     JSON parsers (pydantic's among them) keep the last of two equal keys, so
     `"amount_ht": "100.00", "amount_ht": "99999.00"` would post 99,999.00 while a
-    reader of the line sees 100.00. Text that is not JSON is left to the
-    validator, which says how it is broken.
+    reader of the line sees 100.00.
     """
     try:
-        json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
         raise EventError(f"duplicate key {term(exc.args[0])} in a JSON object: each key may appear "
                          "only once") from None
     except (ValueError, RecursionError):
-        pass
+        return None
 
+
+def _hidden_in(value: Any, path: tuple[str, ...] = ()) -> str | None:
+    """Where a parsed document holds a character no text may hold, and which (`engine.characters`).
+
+    For a lone surrogate ("\\udc00"), which pydantic's parser refuses as "not valid JSON" without
+    naming the field: Python's parser takes it, and this names the field.
+    """
+    where = ".".join(path) or "event"
+    if isinstance(value, str):
+        found = characters.hidden_character(value)
+        return f"{where}: {found}" if found else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        if isinstance(key, str) and (found := characters.hidden_character(key)):
+            return f"{where}: a field name holds {found}"  # not the name itself: it cannot be shown
+        if found := _hidden_in(inner, (*path, str(key))):
+            return found
+    return None
 
 
 def decode(raw: bytes, today: date) -> AnyEvent:
@@ -378,11 +398,12 @@ def decode(raw: bytes, today: date) -> AnyEvent:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EventError(f"not UTF-8 text (byte {exc.start}: 0x{raw[exc.start]:02x})") from None
-    _refuse_duplicate_keys(text)
+    document = _parsed(text)
     try:
         event: AnyEvent = _ADAPTER.validate_json(raw, strict=True, context={"today": today})
     except ValidationError as exc:
-        raise EventError(_reason(exc)) from None
+        hidden = _hidden_in(document) if exc.errors()[0]["type"] == "json_invalid" else None
+        raise EventError(hidden or _reason(exc)) from None
     return event
 
 
@@ -394,7 +415,8 @@ def claimed_event_id(raw: bytes) -> str | None:
     except (ValueError, RecursionError):
         return None
     found = document.get("event_id") if isinstance(document, dict) else None
-    return found if isinstance(found, str) and 0 < len(found) <= 128 else None
+    storable = isinstance(found, str) and 0 < len(found) <= 128 and characters.hidden_character(found) is None
+    return found if storable else None
 
 
 def fingerprint(event: AnyEvent) -> str:
@@ -421,8 +443,8 @@ def _reason(exc: ValidationError) -> str:
         return f"missing field {term(loc)}"
     if kind == "extra_forbidden":
         return f"unknown field {term(loc)}"
-    if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == _NO_CONTROL:
-        return f"{loc}: control characters (tab, newline, NUL…) are not allowed"
+    if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == characters.PATTERN:
+        return f"{loc}: {characters.hidden_character(first['input'])}"
     return f"{loc}: {msg}"
 
 

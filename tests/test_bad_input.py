@@ -128,6 +128,17 @@ CASES = [
     Case("control character in a document id", encode(invoice("b31", invoice_id="F-\u0007-31")),
          "invoice_id"),
     Case("newline in the client name", encode(invoice("b32", client="Atelier\rNord")), "client"),
+    # characters that make a text read other than it is stored (issue 14, point 9)
+    Case("DEL in a member id", encode(invoice("b34", member_id="M0\x7f01")), "member_id: U+007F is a control"),
+    Case("C1 control in a label", encode(invoice("b35", [line(label="Mission\x85")])),
+         "lines.0.label: U+0085 is a control"),
+    Case("right-to-left override in the client", encode(invoice("b36", client="Atelier \u202eNord")),
+         "client: U+202E is a bidirectional control"),
+    Case("isolate in an invoice id", encode(invoice("b37", invoice_id="F-\u2066-37")),
+         "invoice_id: U+2066 is a bidirectional control"),
+    Case("line separator in a name", encode(event("member.joined", "b38", member_id="M038", name="Zoé\u2028Roy",
+                                                  joined_on="2026-01-05", status="cape")),
+         "name: U+2028 is a line or paragraph separator"),
     Case("unknown status", encode(event("member.joined", "b33", member_id="M033", name="Zoé",
                                         joined_on="2026-01-05", status="boss")), "status"),
     # dates and times
@@ -160,7 +171,12 @@ CASES = [
     Case("invalid UTF-8", VALID_INVOICE.replace(b"Atelier", b"Atel\xe9ier"), "not UTF-8"),
     Case("UTF-16 text", VALID_INVOICE.decode().replace("bad-json", "b54").encode("utf-16"), "not UTF-8"),
     Case("lone surrogate", VALID_INVOICE.replace(b"Atelier", b"\\ud800").replace(b"bad-json", b"b55"),
-         "not valid JSON"),
+         "client: U+D800 is a lone surrogate, not a character: it cannot be stored"),
+    Case("lone surrogate in the event id", VALID_INVOICE.replace(b"bad-json", b"b55\\udc00"),
+         "event_id: U+DC00 is a lone surrogate"),
+    Case("lone surrogate in a key named twice", VALID_INVOICE.replace(
+        b'"client"', b'"k\\udc00": 1, "k\\udc00": 2, "client"').replace(b"bad-json", b"b55b"),
+         'duplicate key "k\\udc00"'),
     Case("deep nesting", b"[" * 5000 + b"]" * 5000, "not valid JSON"),
     Case("1 MB line", encode(invoice("b57", client="x" * 1_000_000)), "over the 65536 bytes limit"),
     # the rules (DOMAIN rule 8) and idempotency (CONTRACT §1)
