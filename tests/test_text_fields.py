@@ -1,4 +1,4 @@
-"""Issue 14, point 9: what a name, a label or an id may hold.
+"""Issue 14, point 9: what a name, a label or an id may hold, and cells that stay text.
 
 Event text refused only the C0 controls (\\x00–\\x1f). The other characters that
 make a text read other than it is stored, or that cannot be stored at all, are
@@ -7,10 +7,14 @@ the line and paragraph separators (U+2028, U+2029), the bidirectional
 embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069, the "Trojan
 Source" characters), and lone surrogates (U+D800–U+DFFF: JSON can carry them
 as "\\udc00" escapes, but they are not characters; no database stores them).
+In spreadsheet cells, text that starts with a space or a fullwidth `＝` is
+kept as text like text that starts with `=`.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import unicodedata
@@ -20,8 +24,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openpyxl import Workbook
 
 from engine.events import EventError, claimed_event_id, decode, json_schema
+from engine.spreadsheet import csv_cells, xlsx_row
 
 TODAY = date(2026, 12, 5)
 
@@ -119,6 +125,30 @@ def test_text_is_taken_exactly_when_every_character_shows_as_stored(text: str, f
     assert all(map(_shown_as_stored, text)), text
     assert (event.get(field) if "." not in field else event.get("lines")[0].label) == text
     text.encode("utf-8")  # what was taken can be stored
+
+
+# -- spreadsheet cells ---------------------------------------------------------------------------
+
+FORMULA_LIKE = [" =1+1", "  @SUM(1)", "\u3000=1+1", "\u00a0=1", "＝1+1", "＋1", "－1", "＠SUM(1)",
+                "=1+1", "+1", "-1", "@SUM(1)", "\t=1", "\r=1", "\n=1"]
+
+
+@pytest.mark.parametrize("text", FORMULA_LIKE)
+def test_a_cell_that_a_spreadsheet_could_read_as_a_formula_stays_text(text: str) -> None:
+    out = io.StringIO()
+    csv.writer(out).writerow(csv_cells([text]))
+    assert next(csv.reader(io.StringIO(out.getvalue()))) == ["'" + text]
+    sheet = Workbook().active
+    xlsx_row(sheet, [text])
+    assert sheet["A1"].data_type == "s" and sheet["A1"].quotePrefix and sheet["A1"].value == text
+
+
+@pytest.mark.parametrize("text", ["Alice Martin", "Ωmega=1", "M001", "F-1", "1 000 €"])
+def test_other_cells_are_written_as_they_are(text: str) -> None:
+    assert csv_cells([text]) == [text]
+    sheet = Workbook().active
+    xlsx_row(sheet, [text])
+    assert not sheet["A1"].quotePrefix
 
 
 @settings(max_examples=300, deadline=None)
