@@ -22,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine.config import ConfigError, Rules, load_rules
 from engine.extras import MissingExtra
-from engine.periods import parse_day, parse_month
+from engine.bounds import check_month
+from engine.periods import parse_day
 from ledger.db import DatabaseError, masked, open_ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,11 +73,10 @@ def open_db(db_url: str | None, *, create: bool = False) -> Engine:
 def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    try:
-        parse_month(value)
+    try:  # the events' window (engine.bounds, issue 14): 0001-01 or 9999-12 would fail further on
+        return check_month(value, date.today())
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    return value
 
 
 def day_option(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, cast
 
@@ -26,10 +25,13 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
 )
 
-from engine.money import CURRENCY, MoneyError, parse_amount, parse_rate
+from engine import bounds, characters
+from engine.money import CURRENCY, ZERO, MoneyError, fmt, parse_amount, parse_rate, round_cents
 from engine.wording import term
 
 
@@ -43,7 +45,10 @@ def _amount(value: Any) -> Decimal:
         raise MoneyError(f"{term(value)} is a float: amounts are strings such as \"{example}\"")
     if not isinstance(value, str):
         raise MoneyError(f"{term(value)} is not an amount string such as \"12.50\"")
-    return parse_amount(value)
+    amount = parse_amount(value)
+    if amount > bounds.CEILING:
+        raise MoneyError(f"{fmt(amount)} is over {fmt(bounds.CEILING)}, the most one amount may be")
+    return amount
 
 
 def _positive(value: Decimal) -> Decimal:
@@ -66,10 +71,35 @@ def _vat_rate(value: Any) -> Decimal:
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
-def _month(value: str) -> str:
-    if not re.fullmatch(MONTH_PATTERN[1:-1], value, re.ASCII):
-        raise ValueError(f"{term(value)} is not a month YYYY-MM")
+def _today(info: ValidationInfo) -> date:
+    """The day the window is drawn from: `decode`'s caller gives it (never read from a clock here)."""
+    context: dict[str, date] = info.context or {}
+    return context["today"]
+
+
+def _month(value: str, info: ValidationInfo) -> str:
+    return bounds.check_month(value, _today(info))
+
+
+def _day(value: date, info: ValidationInfo) -> date:
+    return bounds.check_day(value, _today(info))
+
+
+def _moment(value: datetime, info: ValidationInfo) -> datetime:
+    bounds.check_day(value.date(), _today(info))
     return value
+
+
+def _check_ttc(total: Decimal, made_of: str) -> None:
+    """A document's TTC is at most the ceiling too: 500 lines each under it would not be."""
+    if total > bounds.CEILING:
+        raise ValueError(f"{made_of} make {fmt(total)} TTC, over {fmt(bounds.CEILING)}, the most one document "
+                         "may be: split it")
+
+
+def _document_total(lines: tuple[DocumentLine, ...]) -> tuple[DocumentLine, ...]:
+    _check_ttc(sum((line.amount_ht + line.vat for line in lines), ZERO), "the lines")
+    return lines
 
 
 def _currency(value: str) -> str:
@@ -80,19 +110,31 @@ def _currency(value: str) -> str:
 
 # What `cae schema` says of each type: generated from these annotations with the models,
 # so the published schema is the validators' own (issue 8: it cannot drift).
-_AMOUNT_SCHEMA = {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$",
-                  "description": "euros as a string, at most 2 decimals, such as \"1250.50\""}
+_AMOUNT_SCHEMA = {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$",
+                  "description": "euros as a string, at most 2 decimals, such as \"1250.50\"; at most "
+                                 f"{bounds.CEILING} (a document's TTC too)"}
 _RATE_SCHEMA = {"type": "string", "pattern": r"^0(\.[0-9]{1,6})?$",
                 "description": "a VAT rate below 1, as a string, such as \"0.20\""}
 Amount = Annotated[Decimal, BeforeValidator(_amount), WithJsonSchema(_AMOUNT_SCHEMA)]
 PositiveAmount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_positive),
                            WithJsonSchema({**_AMOUNT_SCHEMA, "description": "a positive amount in euros "
-                                           "as a string, at most 2 decimals, such as \"1250.50\""})]
+                                           "as a string, at most 2 decimals, such as \"1250.50\"; at most "
+                                           f"{bounds.CEILING} (a document's TTC too)"})]
 VatRate = Annotated[Decimal, BeforeValidator(_vat_rate), WithJsonSchema(_RATE_SCHEMA)]
-_NO_CONTROL = r"^[^\x00-\x1f]+$"
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_CONTROL)]
-Text = Annotated[str, Field(min_length=1, max_length=500, pattern=_NO_CONTROL)]
-Month = Annotated[str, AfterValidator(_month), WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN})]
+_PLAIN = ("without a control character, a line or paragraph separator, a bidirectional control "
+          "(U+202A-U+202E, U+2066-U+2069) or a lone surrogate")
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=characters.PATTERN, description=f"an id, {_PLAIN}")]
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=characters.PATTERN,
+                            description=f"a text, {_PLAIN}")]
+_WINDOW = (f"from {bounds.FIRST_DAY.isoformat()} to 31 December of the year after next (today's year + "
+           f"{bounds.YEARS_AHEAD})")
+Month = Annotated[str, AfterValidator(_month), WithJsonSchema(
+    {"type": "string", "pattern": MONTH_PATTERN, "description": f"a month YYYY-MM, from {bounds.FIRST_DAY:%Y-%m} "
+     f"to December of the year after next (today's year + {bounds.YEARS_AHEAD})"})]
+Day = Annotated[date, AfterValidator(_day), WithJsonSchema(
+    {"type": "string", "format": "date", "description": f"a date YYYY-MM-DD, {_WINDOW}"})]
+Moment = Annotated[AwareDatetime, AfterValidator(_moment), WithJsonSchema(
+    {"type": "string", "format": "date-time", "description": f"an RFC 3339 timestamp with its offset, {_WINDOW}"})]
 Currency = Annotated[str, AfterValidator(_currency), WithJsonSchema({"const": CURRENCY})]
 Status = Literal["cape", "salarie"]
 
@@ -102,7 +144,7 @@ class AnyEvent(BaseModel):
 
     type: str
     event_id: Id
-    occurred_at: AwareDatetime
+    occurred_at: Moment
 
     def get(self, name: str) -> Any:
         """A field that only some event types have, or None.
@@ -124,27 +166,27 @@ class MemberJoined(AnyEvent):
     type: Literal["member.joined"]
     member_id: Id
     name: Text
-    joined_on: date
+    joined_on: Day
     status: Status
 
 
 class MemberStatusChanged(AnyEvent):
     type: Literal["member.status_changed"]
     member_id: Id
-    on: date
+    on: Day
     status: Status
 
 
 class MemberBecameAssociate(AnyEvent):
     type: Literal["member.became_associate"]
     member_id: Id
-    on: date
+    on: Day
 
 
 class MemberLeft(AnyEvent):
     type: Literal["member.left"]
     member_id: Id
-    on: date
+    on: Day
 
 
 class DocumentLine(BaseModel):
@@ -154,15 +196,21 @@ class DocumentLine(BaseModel):
     amount_ht: PositiveAmount
     vat_rate: VatRate
 
+    @property
+    def vat(self) -> Decimal:
+        """DOMAIN.md rule 1: VAT is rounded per line."""
+        return round_cents(self.amount_ht * self.vat_rate)
 
-Lines = Annotated[tuple[DocumentLine, ...], Field(min_length=1, max_length=500)]
+
+Lines = Annotated[tuple[DocumentLine, ...], Field(min_length=1, max_length=500, description=(
+    f"the document's lines; with their VAT, at most {bounds.CEILING} in all")), AfterValidator(_document_total)]
 
 
 class InvoiceIssued(AnyEvent):
     type: Literal["invoice.issued"]
     invoice_id: Id
     member_id: Id
-    issued_on: date
+    issued_on: Day
     client: Text
     lines: Lines
     currency: Currency = CURRENCY
@@ -173,7 +221,7 @@ class CreditNoteIssued(AnyEvent):
     credit_note_id: Id
     invoice_id: Id
     member_id: Id
-    issued_on: date
+    issued_on: Day
     lines: Lines
     currency: Currency = CURRENCY
 
@@ -190,7 +238,7 @@ class PaymentReceived(AnyEvent):
     payment_id: Id
     invoice_id: Id
     member_id: Id
-    received_on: date
+    received_on: Day
     amount: PositiveAmount
     currency: Currency = CURRENCY
     from_credit: bool = False
@@ -200,12 +248,19 @@ class ExpenseRecorded(AnyEvent):
     type: Literal["expense.recorded"]
     expense_id: Id
     member_id: Id
-    spent_on: date
+    spent_on: Day
     supplier: Text
     amount_ht: PositiveAmount
     vat: Amount
     direct_cost: bool
     currency: Currency = CURRENCY
+
+    @field_validator("vat")
+    @classmethod
+    def _ttc(cls, vat: Decimal, info: ValidationInfo) -> Decimal:
+        if "amount_ht" in info.data:  # else amount_ht was refused, which says enough
+            _check_ttc(info.data["amount_ht"] + vat, "amount_ht and vat")
+        return vat
 
 
 class SalarySet(AnyEvent):
@@ -221,7 +276,7 @@ class AssemblyConvened(AnyEvent):
     type: Literal["assembly.convened"]
     assembly_id: Id
     kind: Literal["AGO", "AGE"]
-    held_on: date
+    held_on: Day
     convocation: Literal[1, 2]
 
 
@@ -236,7 +291,7 @@ class RitualHeld(AnyEvent):
     type: Literal["ritual.held"]
     meeting_id: Id
     kind: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
-    held_on: date
+    held_on: Day
     title: Text
 
 
@@ -295,36 +350,60 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _refuse_duplicate_keys(text: str) -> None:
-    """DOMAIN.md rule 8: an object naming a key twice is refused, not read with its last value.
+def _parsed(text: str) -> Any:
+    """The JSON document, read by Python's parser; None if it is not JSON (the validator says how).
 
+    DOMAIN.md rule 8: an object naming a key twice is refused, not read with its last value.
     JSON parsers (pydantic's among them) keep the last of two equal keys, so
     `"amount_ht": "100.00", "amount_ht": "99999.00"` would post 99,999.00 while a
-    reader of the line sees 100.00. Text that is not JSON is left to the
-    validator, which says how it is broken.
+    reader of the line sees 100.00.
     """
     try:
-        json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
         raise EventError(f"duplicate key {term(exc.args[0])} in a JSON object: each key may appear "
                          "only once") from None
     except (ValueError, RecursionError):
-        pass
+        return None
 
 
-def decode(raw: bytes) -> AnyEvent:
-    """Bytes of one event to a validated event, or `EventError` saying why not."""
+def _hidden_in(value: Any, path: tuple[str, ...] = ()) -> str | None:
+    """Where a parsed document holds a character no text may hold, and which (`engine.characters`).
+
+    For a lone surrogate ("\\udc00"), which pydantic's parser refuses as "not valid JSON" without
+    naming the field: Python's parser takes it, and this names the field.
+    """
+    where = ".".join(path) or "event"
+    if isinstance(value, str):
+        found = characters.hidden_character(value)
+        return f"{where}: {found}" if found else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        if isinstance(key, str) and (found := characters.hidden_character(key)):
+            return f"{where}: a field name holds {found}"  # not the name itself: it cannot be shown
+        if found := _hidden_in(inner, (*path, str(key))):
+            return found
+    return None
+
+
+def decode(raw: bytes, today: date) -> AnyEvent:
+    """Bytes of one event to a validated event, or `EventError` saying why not.
+
+    `today` draws the dates' window (`engine.bounds`): the caller's clock, so that
+    the engine reads none and a test can set it.
+    """
     if len(raw) > MAX_EVENT_BYTES:
         raise EventError(f"event of {len(raw)} bytes is over the {MAX_EVENT_BYTES} bytes limit")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EventError(f"not UTF-8 text (byte {exc.start}: 0x{raw[exc.start]:02x})") from None
-    _refuse_duplicate_keys(text)
+    document = _parsed(text)
     try:
-        event: AnyEvent = _ADAPTER.validate_json(raw, strict=True)
+        event: AnyEvent = _ADAPTER.validate_json(raw, strict=True, context={"today": today})
     except ValidationError as exc:
-        raise EventError(_reason(exc)) from None
+        hidden = _hidden_in(document) if exc.errors()[0]["type"] == "json_invalid" else None
+        raise EventError(hidden or _reason(exc)) from None
     return event
 
 
@@ -336,7 +415,8 @@ def claimed_event_id(raw: bytes) -> str | None:
     except (ValueError, RecursionError):
         return None
     found = document.get("event_id") if isinstance(document, dict) else None
-    return found if isinstance(found, str) and 0 < len(found) <= 128 else None
+    storable = isinstance(found, str) and 0 < len(found) <= 128 and characters.hidden_character(found) is None
+    return found if storable else None
 
 
 def fingerprint(event: AnyEvent) -> str:
@@ -363,8 +443,8 @@ def _reason(exc: ValidationError) -> str:
         return f"missing field {term(loc)}"
     if kind == "extra_forbidden":
         return f"unknown field {term(loc)}"
-    if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == _NO_CONTROL:
-        return f"{loc}: control characters (tab, newline, NUL…) are not allowed"
+    if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == characters.PATTERN:
+        return f"{loc}: {characters.hidden_character(first['input'])}"
     return f"{loc}: {msg}"
 
 
@@ -378,7 +458,9 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "CAE engine event"
     schema["description"] = ("One event of the CAE engine: a JSON object, one per line of a .jsonl "
-                             "file or per Kafka message. Amounts are strings with at most 2 decimals; "
-                             "a key may appear only once in an object.")
+                             "file or per Kafka message. Amounts are strings with at most 2 decimals, "
+                             f"at most {bounds.CEILING} each and for a document's TTC; dates from "
+                             f"{bounds.FIRST_DAY} to 31 December of the year after next; a key may appear "
+                             "only once in an object.")
     return schema
 

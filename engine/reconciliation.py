@@ -75,16 +75,18 @@ class MemberLine:
 
     def amounts(self) -> dict[str, Decimal]:
         s, p = self.statement, self.statement.payroll
-        return {"budget_before": self.budget_before,
-                "revenue_ht": s.revenue_ht, "vat_collected": s.vat_collected,
-                "direct_costs_ht": s.direct_costs_ht, "other_expenses_ht": s.other_expenses_ht,
-                "contribution": s.contribution, "societariat": s.societariat,
-                "requested_gross": self.payslip.requested_gross if self.payslip else ZERO,
-                "gross": p.gross if p else ZERO,
-                "employer_contributions": p.employer_contributions if p else ZERO,
-                "employee_contributions": p.employee_contributions if p else ZERO,
-                "net": p.net if p else ZERO, "employer_cost": p.employer_cost if p else ZERO,
-                "budget_closing": s.budget_closing, "capital_total": s.capital_total}
+        return dict(zip(AMOUNTS, (
+            self.budget_before, s.revenue_ht, s.vat_collected, s.direct_costs_ht, s.other_expenses_ht,
+            s.contribution, s.societariat, self.payslip.requested_gross if self.payslip else ZERO,
+            p.gross if p else ZERO, p.employer_contributions if p else ZERO,
+            p.employee_contributions if p else ZERO, p.net if p else ZERO, p.employer_cost if p else ZERO,
+            s.budget_closing, s.capital_total), strict=True))
+
+
+# A member's figures, and the month's totals: every one of them, zero in a month without members.
+AMOUNTS = ("budget_before", "revenue_ht", "vat_collected", "direct_costs_ht", "other_expenses_ht", "contribution",
+           "societariat", "requested_gross", "gross", "employer_contributions", "employee_contributions", "net",
+           "employer_cost", "budget_closing", "capital_total")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +162,10 @@ class Facts:
 
 
 def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconciliation:
-    totals: dict[str, Decimal] = {}
+    totals = dict.fromkeys(AMOUNTS, ZERO)
     for line in members:
         for key, value in line.amounts().items():
-            totals[key] = totals.get(key, ZERO) + value
+            totals[key] += value
     late, credits = facts.late_pieces, facts.client_credits
     checks = [_balanced(*facts.balanced), *_ledger_agrees(totals, facts.movements),
               _mutualisation(facts.recomputed),

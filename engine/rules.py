@@ -28,7 +28,7 @@ from engine.events import (
     PaymentReceived,
     SalarySet,
 )
-from engine.money import ZERO, fmt, round_cents
+from engine.money import ZERO, fmt
 from engine.mutualisation import contribution_label, contribution_scale, figure_changes, percent, societariat_scale
 from engine.periods import month_of, parse_month, posting_date
 from engine.postings import Entry, Line, pair
@@ -42,14 +42,14 @@ class RuleError(ValueError):
 
 def vat_of(lines: tuple[DocumentLine, ...]) -> Decimal:
     """Rule 1: VAT rounded per line, then summed."""
-    return sum((round_cents(line.amount_ht * line.vat_rate) for line in lines), ZERO)
+    return sum((line.vat for line in lines), ZERO)
 
 
 def parts_of(lines: tuple[DocumentLine, ...]) -> Parts:
     """A document's HT and VAT per VAT rate, the VAT rounded per line (rule 1)."""
     parts: Parts = {}
     for line in lines:
-        add_parts(parts, {line.vat_rate: Part(line.amount_ht, round_cents(line.amount_ht * line.vat_rate))})
+        add_parts(parts, {line.vat_rate: Part(line.amount_ht, line.vat)})
     return parts
 
 

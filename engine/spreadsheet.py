@@ -2,10 +2,13 @@
 
 A member named `=HYPERLINK("http://…", "clic")` must not become a live formula
 in the staff's spreadsheet (CSV injection, OWASP). Text starting with `=`,
-`+`, `-`, `@`, a tab or a carriage return is prefixed with a single quote in
-CSV, as OWASP advises; in XLSX it is written as a string cell, the quote
-shown only as Excel's own "text" prefix. Amounts are numbers and stay so
-(a negative amount is not text that starts with "-").
+`+`, `-`, `@`, their fullwidth forms (`＝`, which a Japanese input method
+types and spreadsheets read as `=`; issue 14, point 9), or any white space
+(a tab, a newline, a space, a no-break or an ideographic space: spreadsheets
+skip it before a formula) is prefixed with a single quote in CSV, as OWASP
+advises; in XLSX it is written as a string cell, the quote shown only as
+Excel's own "text" prefix. Amounts are numbers and stay so (a negative
+amount is not text that starts with "-").
 """
 
 from __future__ import annotations
@@ -19,11 +22,15 @@ from engine.money import fmt
 from engine.payroll_export import HEADERS, Variables
 from engine.reconciliation import Reconciliation
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and their fullwidth forms
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS) or text[:1].isspace()
 
 
 def safe_text(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if looks_like_formula(text) else text
 
 
 def csv_cells(values: Iterable[Any]) -> list[str]:
@@ -37,7 +44,7 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> None:
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"
-            if cell.value.startswith(FORMULA_STARTS):
+            if looks_like_formula(cell.value):
                 cell.quotePrefix = True
 
 

@@ -94,10 +94,11 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_membe
     such an event is a dead letter, as it is in a file that names a member
     before the member joined.
     """
+    today = datetime.now(timezone.utc).date()  # where the window of event dates ends (engine.bounds)
     decoded: list[Decoded] = []
     for raw in raws:
         try:
-            decoded.append((raw, decode(raw.data), None))
+            decoded.append((raw, decode(raw.data, today), None))
         except EventError as exc:
             decoded.append((raw, None, str(exc)))
     try:

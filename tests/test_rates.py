@@ -30,6 +30,8 @@ from ledger.payroll_run import run_payroll
 from ledger.statements import statements
 from tests.ops_support import BASE_RATES, credit_note, direct_cost, ingest, invoice, joined, salary
 
+TODAY = date(2026, 12, 5)  # where the window of event dates is drawn from (engine.bounds)
+
 BASE = BASE_RATES
 LOWER_FROM_JANUARY = BASE + """
 [[rates]]                         # the assembly lowers the contribution from January
@@ -174,7 +176,7 @@ def test_whatever_the_order_the_year_posts_the_scale_of_its_base(documents: list
     rng.shuffle(raws)  # type: ignore[attr-defined]
     posted = ZERO
     for raw in sorted(raws, key=lambda r: b"credit_note" in r.data):  # a credit note after its invoice
-        for entry in member_rules.apply(book, decode(raw.data), rules):
+        for entry in member_rules.apply(book, decode(raw.data, TODAY), rules):
             posted += sum((line.amount for line in entry.lines if line.account == "6581"), ZERO)
     assert posted == owed_tiered(SCALE, base)
 
@@ -187,7 +189,7 @@ def test_a_flat_rate_follows_the_same_year_to_date_rule() -> None:
     book.members["M1"] = Member("M1", "M1", date(2026, 1, 1), [(date(2026, 1, 1), "salarie")])
     posted: dict[str, Decimal] = {}
     for raw in (invoice("M1", "F1", "2026-10-30", "1000.00"), credit_note("M1", "A1", "F1", "2026-11-02", "1000.00")):
-        for entry in member_rules.apply(book, decode(raw.data), rules):
+        for entry in member_rules.apply(book, decode(raw.data, TODAY), rules):
             month = entry.date.isoformat()[:7]
             posted[month] = posted.get(month, ZERO) + sum(
                 (line.amount for line in entry.lines if line.account == "6581"), ZERO)

@@ -14,7 +14,6 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from engine.events import MONTH_PATTERN
 from engine.money import ZERO, fmt
 from engine.periods import last_day
 from ledger import monthly
@@ -22,6 +21,7 @@ from ledger.runs import MANUAL, by_hand
 from streams.pipeline import Raw
 from web import accounts, data, intake
 from web.access import BOOKS, EVERYONE, Caller, Role
+from web.months import GivenMonth, Month
 from web.routing import Routes, api_caller, site
 
 routes = Routes()
@@ -48,7 +48,7 @@ def me(caller: Caller = Depends(api_caller)) -> dict[str, Any]:
 
 @routes.api("GET", "/api/members/{member_id}/statement", roles=MEMBER_DATA, member_param="member_id",
             responses=ERRORS)
-async def statement(request: Request, member_id: str, month: str = Query(pattern=MONTH_PATTERN),
+async def statement(request: Request, member_id: str, month: str = GivenMonth,
                     caller: Caller = Depends(api_caller)) -> JSONResponse:
     """The member's statement of the month: `cae statement MEMBER --month M --json`."""
     found = await data.statement_of(site(request).reader, caller, member_id, month)
@@ -65,7 +65,7 @@ def payslips(request: Request, member_id: str, year: int = Query(ge=1900, le=999
 
 
 @routes.api("GET", "/api/reconcile", roles=BOOKS, responses=ERRORS)
-def reconcile(request: Request, month: str = Query(pattern=MONTH_PATTERN),
+def reconcile(request: Request, month: str = GivenMonth,
               caller: Caller = Depends(api_caller)) -> dict[str, Any]:
     """`cae reconcile --month M --json` (recorded in the run log, by the token's account)."""
     here = site(request)
@@ -75,7 +75,7 @@ def reconcile(request: Request, month: str = Query(pattern=MONTH_PATTERN),
 
 
 @routes.api("GET", "/api/trial-balance", roles=BOOKS, responses=ERRORS)
-def trial_balance(request: Request, month: str | None = Query(default=None, pattern=MONTH_PATTERN),
+def trial_balance(request: Request, month: str | None = Month,
                   caller: Caller = Depends(api_caller)) -> dict[str, Any]:
     """`cae trial-balance [--month M] --json`."""
     with site(request).reading() as conn:

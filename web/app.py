@@ -36,6 +36,7 @@ from streams.topics import KafkaUnavailable
 from web import accounts
 from web.access import Forbidden, Hidden
 from web.data import Reader
+from web.months import BadMonth
 from web.readcache import ReadCache
 from web.routing import COOKIE, BadCsrf, NeedLogin, Publisher, Site, cookie_session
 
@@ -155,6 +156,10 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     @app.exception_handler(BadCsrf)
     async def bad_csrf(request: Request, exc: BadCsrf) -> Response:
         return _error(request, 403, "Formulaire expiré ou envoyé d'ailleurs : rechargez la page et recommencez.")
+
+    @app.exception_handler(BadMonth)
+    async def bad_month(request: Request, exc: BadMonth) -> Response:
+        return _error(request, 422, f"month: {exc}" if _is_api(request) else exc.french)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -10,16 +10,15 @@ from typing import Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
-from engine.events import MONTH_PATTERN
 from engine.money import MoneyError, fmt, parse_amount
 from web import data
 from web.access import BOOKS, Caller, Role
 from web.app import render
+from web.months import Month
 from web.routing import Routes, page_caller, site
 
 routes = Routes()
 MEMBER_PAGES = BOOKS | {Role.MEMBER}
-Month = Query(default=None, pattern=MONTH_PATTERN)
 
 
 def this_month(request: Request) -> str:

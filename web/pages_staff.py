@@ -14,7 +14,6 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from engine.events import MONTH_PATTERN
 from engine.payroll_export import variables
 from engine.keys import PREFIX
 from engine.periods import last_day, next_month, parse_month
@@ -31,10 +30,10 @@ from web import accounts, intake
 from web.access import BOOKS, Caller
 from web.app import render
 from web.events_form import FORMS, event_from, new_event_id
+from web.months import GivenMonth, Month, month_in_window
 from web.routing import Routes, checked_form, page_caller, site
 
 routes = Routes()
-Month = Query(default=None, pattern=MONTH_PATTERN)
 _SAID = {intake.PROCESSED: "Enregistré.",
          intake.DUPLICATE: "Déjà enregistré (même formulaire envoyé deux fois) : rien de plus.",
          intake.PUBLISHED: "Envoyé aux workers (Kafka) : il sera traité dans l'ordre du flux."}
@@ -161,10 +160,9 @@ def payroll_page(request: Request, month: str | None = Month, caller: Caller = D
 @routes.page("POST", "/staff/payroll/run", roles=BOOKS)
 async def run_payroll_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
-    month = form.get("month", "")
     here = site(request)
+    month = month_in_window(form.get("month", ""), here.today())
     try:
-        parse_month(month)
         by_hand(monthly.payroll(here.engine, month, here.rules, origin=MANUAL, started_by=caller.label,
                                 today=here.today()))
     except (PayrollError, ValueError) as exc:
@@ -175,10 +173,10 @@ async def run_payroll_page(request: Request, caller: Caller = Depends(page_calle
 @routes.page("POST", "/staff/payroll/rerun", roles=BOOKS)
 async def rerun_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
-    month, member_id, reason = form.get("month", ""), form.get("member_id", ""), form.get("reason", "")
+    member_id, reason = form.get("member_id", ""), form.get("reason", "")
     here = site(request)
+    month = month_in_window(form.get("month", ""), here.today())
     try:
-        parse_month(month)
         by_hand(run_job(here.engine, RERUN_JOB, month, lambda conn: Done(
             f"{member_id}: {reason}", rerun_payslip(conn, month, member_id, reason, here.rules)),
             origin=MANUAL, started_by=caller.label, member_id=member_id))
@@ -197,7 +195,7 @@ def reconcile_page(request: Request, month: str | None = Month, caller: Caller =
 
 
 @routes.page("GET", "/staff/reconcile.csv", roles=BOOKS)
-def reconcile_csv(request: Request, month: str = Query(pattern=MONTH_PATTERN),
+def reconcile_csv(request: Request, month: str = GivenMonth,
                   caller: Caller = Depends(page_caller)) -> Response:
     here = site(request)
     _, report = by_hand(monthly.reconciliation(here.engine, month, here.rules, origin=MANUAL,
@@ -209,7 +207,7 @@ def reconcile_csv(request: Request, month: str = Query(pattern=MONTH_PATTERN),
 
 
 @routes.page("GET", "/staff/payroll/variables.csv", roles=BOOKS)
-def variables_csv(request: Request, month: str = Query(pattern=MONTH_PATTERN),
+def variables_csv(request: Request, month: str = GivenMonth,
                   caller: Caller = Depends(page_caller)) -> Response:
     here = site(request)
     with here.reading() as conn:
@@ -258,8 +256,8 @@ async def close(request: Request, caller: Caller = Depends(page_caller)) -> Resp
     here = site(request)
     if form.get("confirm") != month:
         return render(request, "error.html", {"status": 422, "message": f"Pour fermer, retapez le mois ({month})."}, 422)
+    month_in_window(month, here.today())
     try:
-        parse_month(month)
         by_hand(monthly.close(here.engine, month, here.rules, origin=MANUAL, started_by=caller.label,
                               today=here.today(), without_payroll=form.get("without_payroll") == "on"))
     except (CloseRefused, ValueError) as exc:

@@ -1,0 +1,44 @@
+"""Which characters a name, a label or an id may not hold (issue 8; issue 14, point 9).
+
+Those that make a text read other than it is stored, or that cannot be stored
+at all: the controls (C0, DEL, C1: a tab, a newline, NEL…), the line and
+paragraph separators, the bidirectional embeddings, overrides and isolates
+(the "Trojan Source" characters: U+202E turns "Facture 1234" around on a
+screen), and lone surrogates, which JSON can carry as "\\udc00" escapes but are
+not characters: no UTF-8 encoder, so no database, takes them. Joiners (ZWJ
+in emoji, ZWNJ in Persian) and the directional marks stay: real names use them.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NOT_ALLOWED = "not allowed in names, labels and ids"
+_CLASSES = (  # (first, last, what it is)
+    ("\x00", "\x1f", f"a control character: {_NOT_ALLOWED}"),
+    ("\x7f", "\x9f", f"a control character: {_NOT_ALLOWED}"),
+    ("\u2028", "\u2029", f"a line or paragraph separator: {_NOT_ALLOWED}"),
+    ("\u202a", "\u202e", f"a bidirectional control, which can make a text read other than it is: {_NOT_ALLOWED}"),
+    ("\u2066", "\u2069", f"a bidirectional control, which can make a text read other than it is: {_NOT_ALLOWED}"),
+    ("\ud800", "\udfff", "a lone surrogate, not a character: it cannot be stored nor encoded"),
+)
+
+
+def _ranges(classes: tuple[tuple[str, str, str], ...]) -> str:
+    return "".join(f"\\u{ord(first):04x}-\\u{ord(last):04x}" for first, last, _ in classes)
+
+
+# For pydantic's (Rust) validator and the published JSON Schema: a JSON string cannot hold a lone
+# surrogate (the parser refuses it first, and `events.decode` says where), and Rust has no such char.
+PATTERN = f"^[^{_ranges(_CLASSES[:-1])}]+$"
+_HIDDEN = re.compile(f"[{_ranges(_CLASSES)}]")
+
+
+def hidden_character(text: str) -> str | None:
+    """Why `text` cannot be taken, naming its first such character; None when it can."""
+    found = _HIDDEN.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    what = next(what for first, last, what in _CLASSES if ord(first) <= code <= ord(last))
+    return f"U+{code:04X} is {what}"
