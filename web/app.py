@@ -12,15 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
@@ -29,24 +26,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.config import Rules, read_config
 from engine.schedule import parse_schedule
-from engine.french import day_label, euros, local_time, month_label, number
 from governance.config import GovernanceConfig
 from ledger.changes import ChangeWatch
 from streams.topics import KafkaUnavailable
-from web import accounts
+from web import accounts, api, pages_account, pages_board, pages_member, pages_staff
 from web.access import Forbidden, Hidden
 from web.data import Reader
+from web.pdf import PdfUnavailable
 from web.readcache import ReadCache
-from web.routing import COOKIE, BadCsrf, NeedLogin, Publisher, Site, cookie_session
+from web.render import HERE, render
+from web.routing import BadCsrf, NeedLogin, Publisher, Site
 
-
-class PdfUnavailable(RuntimeError):
-    """WeasyPrint (or the system libraries it needs) is not installed."""
-
-HERE = Path(__file__).parent
 log = logging.getLogger("cae.web")
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters.update(euros=euros, number=number, month=month_label, day=day_label, local=local_time)
 
 _SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -56,14 +47,6 @@ _SECURITY_HEADERS = {
     "x-frame-options": "DENY",
 }
 _PRIVATE = ("/api/", "/members/", "/staff", "/board", "/admin", "/account")  # never kept by a cache
-
-
-def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    """A page, with what every page's layout needs: the caller and the session's CSRF token."""
-    session = cookie_session(request)
-    return templates.TemplateResponse(request, name, {
-        "caller": session.caller if session else None, "csrf": session.csrf if session else "", **context},
-        status_code=status)
 
 
 def _is_api(request: Request) -> bool:
@@ -120,8 +103,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, config_path: str | None = None,
                secure_cookies: bool = False, publish: Publisher | None = None,
                threads: int = THREADS) -> FastAPI:
-    from web import api, pages_account, pages_board, pages_member, pages_staff
-
     app = FastAPI(title="CAE engine", version="1", openapi_url="/api/openapi.json", docs_url="/api/docs",
                   redoc_url=None, lifespan=_lifespan)
     with engine.begin() as conn:
@@ -186,7 +167,3 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
 
     return app
 
-
-def set_session_cookie(response: Response, site: Site, session_id: str) -> None:
-    response.set_cookie(COOKIE, site.signer.dumps(session_id), httponly=True, samesite="strict",
-                        secure=site.secure_cookies, path="/")

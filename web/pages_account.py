@@ -7,8 +7,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from web import accounts
 from web.access import BOOKS, EVERYONE, Caller, Hidden, Role
-from web.app import render, set_session_cookie
-from web.routing import Routes, checked_form, cookie_session, page_caller, site
+from web.render import render
+from web.routing import Routes, checked_form, cookie_session, page_caller, set_session_cookie, site
 
 routes = Routes()
 ADMIN = frozenset({Role.ADMIN})

@@ -14,7 +14,7 @@ from engine.events import MONTH_PATTERN
 from engine.money import MoneyError, fmt, parse_amount
 from web import data
 from web.access import BOOKS, Caller, Role
-from web.app import render
+from web.render import render
 from web.routing import Routes, page_caller, site
 
 routes = Routes()

@@ -29,7 +29,7 @@ from ledger.runs import MANUAL, Done, by_hand, list_runs, run_job
 from streams.pipeline import Raw, process
 from web import accounts, intake
 from web.access import BOOKS, Caller
-from web.app import render
+from web.render import render
 from web.events_form import FORMS, event_from, new_event_id
 from web.routing import Routes, checked_form, page_caller, site
 

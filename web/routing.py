@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, Engine
 
@@ -101,6 +102,12 @@ def cookie_session(request: Request) -> accounts.Session | None:
     return found
 
 
+def set_session_cookie(response: Response, here: Site, session_id: str) -> None:
+    """The session's cookie: its id signed, out of scripts' reach, never sent by another site."""
+    response.set_cookie(COOKIE, here.signer.dumps(session_id), httponly=True, samesite="strict",
+                        secure=here.secure_cookies, path="/")
+
+
 # The two ways in are coroutines: they read the session or token kept since the ledger last
 # changed (a dict and a pragma) without a hop to the thread pool, which costs more than that.
 
@@ -164,4 +171,4 @@ class Routes:
 
 
 __all__ = ["BadCsrf", "Forbidden", "NeedLogin", "RULES", "Routes", "Site", "api_caller", "checked_form",
-           "cookie_session", "page_caller", "site"]
+           "cookie_session", "page_caller", "set_session_cookie", "site"]
