@@ -30,7 +30,7 @@ from engine.extras import MissingExtra, require
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
-SCHEMA_REVISION = "0007"  # alembic's head (tests/test_migrations.py checks it)
+SCHEMA_REVISION = "0008"  # alembic's head (tests/test_migrations.py checks it)
 
 
 class DatabaseError(RuntimeError):
@@ -189,8 +189,11 @@ def open_ledger(url: str | None = None, *, create: bool = True) -> Engine:
 
 # What the application's role may do on PostgreSQL: read and add rows everywhere, change the
 # few rows that change (a member's facts set once, a dead letter settled, the web's accounts
-# and sessions), use the sequences. Never alter, truncate, disable a trigger or own a table.
+# and sessions), purge the web's rows past use (ended sessions, old failed logins: the
+# triggers refuse the others), use the sequences. Never alter, truncate, disable a trigger or
+# own a table.
 UPDATABLE = ("members", "dead_letters", "users", "sessions", "api_tokens")
+DELETABLE = ("sessions", "login_failures")
 
 
 def grant_application_role(engine: Engine, role: str) -> None:
@@ -202,4 +205,5 @@ def grant_application_role(engine: Engine, role: str) -> None:
         conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
         conn.execute(text(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {quoted}"))
         conn.execute(text(f"GRANT UPDATE ON {', '.join(UPDATABLE)} TO {quoted}"))
+        conn.execute(text(f"GRANT DELETE ON {', '.join(DELETABLE)} TO {quoted}"))
         conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))

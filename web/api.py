@@ -18,7 +18,6 @@ from engine.events import MONTH_PATTERN
 from engine.money import ZERO, fmt
 from engine.periods import last_day
 from ledger import monthly
-from ledger.runs import MANUAL, by_hand
 from streams.pipeline import Raw
 from web import accounts, data, intake
 from web.access import BOOKS, EVERYONE, Caller, Role
@@ -67,11 +66,9 @@ def payslips(request: Request, member_id: str, year: int = Query(ge=1900, le=999
 @routes.api("GET", "/api/reconcile", roles=BOOKS, responses=ERRORS)
 def reconcile(request: Request, month: str = Query(pattern=MONTH_PATTERN),
               caller: Caller = Depends(api_caller)) -> dict[str, Any]:
-    """`cae reconcile --month M --json` (recorded in the run log, by the token's account)."""
+    """`cae reconcile --month M --json`'s document, read: a look records no run (issue 14, point 6)."""
     here = site(request)
-    _, report = by_hand(monthly.reconciliation(here.engine, month, here.rules, origin=MANUAL,
-                                               started_by=caller.label))
-    return report.to_json()
+    return monthly.reconciliation_read(here.engine, month, here.rules).to_json()
 
 
 @routes.api("GET", "/api/trial-balance", roles=BOOKS, responses=ERRORS)

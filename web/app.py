@@ -35,7 +35,7 @@ from web.data import Reader
 from web.pdf import PdfUnavailable
 from web.readcache import ReadCache
 from web.render import HERE, render
-from web.routing import BadCsrf, NeedLogin, Publisher, Site
+from web.routing import PASSWORD_PAGE, BadCsrf, MustChangePassword, NeedLogin, Publisher, Site
 
 log = logging.getLogger("cae.web")
 
@@ -123,6 +123,10 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
         if _is_api(request):
             return _error(request, 401, "no valid credentials: send Authorization: Bearer TOKEN")
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(MustChangePassword)
+    async def must_change_password(request: Request, exc: MustChangePassword) -> Response:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
