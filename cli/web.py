@@ -18,7 +18,7 @@ from ledger.runs import operator
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads per process for the routes that read the ledger.")
 @click.option("--secure-cookies", is_flag=True,
-              help="Mark the session cookie Secure: behind an HTTPS proxy, which production is.")
+              help="Mark the session cookie Secure and send HSTS: behind an HTTPS proxy, which production is.")
 @click.option("--publish-to-kafka", "to_kafka", is_flag=True,
               help="Send the events entered in the pages and the API to Kafka ($CAE_KAFKA_BOOTSTRAP) for the "
                    "workers, instead of processing them here.")
@@ -54,7 +54,7 @@ def serve(db_url: str | None, config_path: str | None, host: str, port: int, wor
         os.environ["CAE_CONFIG"] = config_path
     click.echo(f"cae serve on http://{host}:{port} ({workers} worker(s)); Ctrl-C stops it.", err=True)
     uvicorn.run("web.server:app", factory=True, host=host, port=port, workers=workers, log_level="warning",
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)  # no `server: uvicorn`
 
 
 @click.group("user")

@@ -95,10 +95,27 @@ def sqlite_path(url: str) -> Path | None:
     return Path(str(parsed.database))
 
 
+PRIVATE_FILE = 0o600
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite ledger readable and writable by its owner only (issue 14, point 8): it holds
+    the web's password hashes and the key that signs its cookies. SQLite gives its `-wal` and
+    `-shm` files the database file's permissions. A ledger already there keeps its own (the
+    README says how to tighten it); a folder missing or closed to us is left for SQLite to report."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))  # empty: a new database
+    except OSError:
+        pass
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     try:
         if url.startswith("sqlite"):
+            path = sqlite_path(url)
+            if path is not None:
+                _create_private(path)
             # Connections are kept, not made per use: each one runs the pragmas below and starts
             # with a cold page cache, and `cae serve` answers 16 or more requests at once.
             engine = create_engine(url, pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)

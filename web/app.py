@@ -4,7 +4,8 @@ Errors speak each side's language: the API answers `{"error": "one line"}`
 with 401, 403, 404 or 422 (CONTRACT §4); a page sends an anonymous visitor to
 the login form and shows the others a page in French. Another member's id is
 "not found", exactly like an id that does not exist. Responses carry headers
-that keep the pages to themselves (no framing, no inline script, no referrer).
+that keep the pages to themselves (no framing, no inline script, no referrer,
+no cache: `web.guards`), and a body is cut off past its limit while it is read.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import Match
 
 from engine.config import Rules, read_config
 from engine.schedule import parse_schedule
@@ -32,22 +32,13 @@ from streams.topics import KafkaUnavailable
 from web import accounts, api, pages_account, pages_board, pages_member, pages_staff
 from web.access import Forbidden, Hidden
 from web.data import Reader
+from web.guards import BodyLimit, SecurityHeaders
 from web.pdf import PdfUnavailable
 from web.readcache import ReadCache
 from web.render import HERE, render
 from web.routing import PASSWORD_PAGE, BadCsrf, MustChangePassword, NeedLogin, Publisher, Site
 
 log = logging.getLogger("cae.web")
-
-_SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "x-frame-options": "DENY",
-}
-_PRIVATE = ("/api/", "/members/", "/staff", "/board", "/admin", "/account")  # never kept by a cache
-
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
@@ -60,29 +51,17 @@ def _error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
-class SecurityHeaders:
-    """The headers every answer carries, and `no-store` on private ones. Plain ASGI, not
-    `@app.middleware`: that one wraps each answer in a stream of its own, a cost per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        private = str(scope["path"]).startswith(_PRIVATE)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if private:
-                    headers["cache-control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def _without_slash(request: Request) -> str | None:
+    """`/staff/` -> `/staff` when that is a route: a path of this site, never a URL made from the
+    request's Host header (which Starlette's own redirect uses: a forged Host made it send
+    visitors elsewhere). Only a path a route matches, so never `//elsewhere.example`."""
+    path = request.url.path
+    if path == "/" or not path.endswith("/"):
+        return None
+    probe = {**request.scope, "path": path.rstrip("/")}
+    if not any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+        return None
+    return probe["path"] + (f"?{request.url.query}" if request.url.query else "")
 
 
 THREADS = 4  # the routes' thread pool, per process
@@ -103,8 +82,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, config_path: str | None = None,
                secure_cookies: bool = False, publish: Publisher | None = None,
                threads: int = THREADS) -> FastAPI:
-    app = FastAPI(title="CAE engine", version="1", openapi_url="/api/openapi.json", docs_url="/api/docs",
-                  redoc_url=None, lifespan=_lifespan)
+    # No documentation viewer: FastAPI's loads its script from a CDN, which the pages' policy forbids
+    # (issue 14); the OpenAPI document opens in any viewer. No redirect from a trailing slash made
+    # from the Host header: `_without_slash` sends to the path alone.
+    app = FastAPI(title="CAE engine", version="1", openapi_url="/api/openapi.json", docs_url=None,
+                  redoc_url=None, lifespan=_lifespan, redirect_slashes=False)
     with engine.begin() as conn:
         key = accounts.signing_key(conn)
     zone = parse_schedule(*read_config(config_path)).zone
@@ -116,7 +98,8 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
         app.include_router(module.routes.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, hsts=secure_cookies)
 
     @app.exception_handler(NeedLogin)
     async def need_login(request: Request, exc: NeedLogin) -> Response:
@@ -166,7 +149,12 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "error"
         if exc.status_code == 404:
+            target = _without_slash(request)
+            if target is not None:
+                return RedirectResponse(target, status_code=307)
             message = "not found" if _is_api(request) else "Page introuvable."
+        if exc.status_code == 413 and not _is_api(request):
+            message = "Envoi trop volumineux : il dépasse ce que le serveur accepte."
         return _error(request, exc.status_code, message)
 
     return app
