@@ -8,7 +8,9 @@
 - `BodyLimit`: a request's body is cut off at `MAX_BODY` while it is read, before the
   route has it: a declared length over it is refused before a byte is read, and a
   chunked upload as soon as it passes it. The route sees `413` as an `HTTPException`
-  (`web.app` answers it in each side's language).
+  (`web.app` answers it in each side's language). Not FastAPI's own `max_body_size`
+  (Starlette's limiter): over a declared length it replaces whatever the app answers with
+  a plain English "Content Too Large", and a page must answer in French.
 
 Plain ASGI, not `@app.middleware`: that one wraps each answer in a stream of its own, a
 cost per request.
