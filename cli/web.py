@@ -1,4 +1,4 @@
-"""`cae serve`, `cae user add`, `cae token create | revoke`: the web application and its accounts."""
+"""`cae serve`, `cae user add | password | reset`, `cae token create | revoke`: the web application and its accounts."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ledger.runs import operator
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads per process for the routes that read the ledger.")
 @click.option("--secure-cookies", is_flag=True,
-              help="Mark the session cookie Secure: behind an HTTPS proxy, which production is.")
+              help="Mark the session cookie Secure and send HSTS: behind an HTTPS proxy, which production is.")
 @click.option("--publish-to-kafka", "to_kafka", is_flag=True,
               help="Send the events entered in the pages and the API to Kafka ($CAE_KAFKA_BOOTSTRAP) for the "
                    "workers, instead of processing them here.")
@@ -54,7 +54,7 @@ def serve(db_url: str | None, config_path: str | None, host: str, port: int, wor
         os.environ["CAE_CONFIG"] = config_path
     click.echo(f"cae serve on http://{host}:{port} ({workers} worker(s)); Ctrl-C stops it.", err=True)
     uvicorn.run("web.server:app", factory=True, host=host, port=port, workers=workers, log_level="warning",
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)  # no `server: uvicorn`
 
 
 @click.group("user")
@@ -89,6 +89,59 @@ def user_add_command(email: str, role: str, member_id: str | None, password_stdi
         emit_json({"id": user_id, "email": email.strip().lower(), "role": role, "member_id": member_id})
     else:
         console.print(f"account {email.strip().lower()} ({role}) made")
+
+
+@user_group.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the current password, then the new one, a line each from standard input (else asked for).")
+@db_options
+@json_option
+@user_errors
+def user_password_command(email: str, password_stdin: bool, db_url: str | None, config_path: str | None,
+                          as_json: bool) -> None:
+    """Change your own password, giving the current one: every session and token of the account ends."""
+    from web.accounts import AccountError, change_password
+    from web.throttle import Throttled
+
+    if password_stdin:
+        current, new = sys.stdin.readline().rstrip("\n"), sys.stdin.readline().rstrip("\n")
+    else:
+        current = click.prompt("Current password", hide_input=True, err=True)
+        new = click.prompt("New password (12 characters at least)", hide_input=True, confirmation_prompt=True,
+                           err=True)
+    try:
+        with open_db(db_url).begin() as conn:
+            change_password(conn, email, current, new, "cli", operator())
+    except (AccountError, Throttled) as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        emit_json({"email": email.strip().lower(), "changed": True})
+    else:
+        console.print(f"password of {email.strip().lower()} changed; its sessions and tokens have ended")
+
+
+@user_group.command("reset")
+@click.argument("email")
+@db_options
+@json_option
+@user_errors
+def user_reset_command(email: str, db_url: str | None, config_path: str | None, as_json: bool) -> None:
+    """Reset an account's password to a temporary one, printed once: it signs in for 3 days, and only to
+    choose a new password. Every session and token of the account ends."""
+    from web.accounts import AccountError, reset_password
+
+    try:
+        with open_db(db_url).begin() as conn:
+            temporary, until = reset_password(conn, email, operator())
+    except AccountError as exc:
+        raise UserError(str(exc)) from None
+    valid_until = until.isoformat(timespec="seconds")
+    if as_json:
+        emit_json({"email": email.strip().lower(), "temporary_password": temporary, "valid_until": valid_until})
+    else:
+        console.print(f"temporary password of {email.strip().lower()}: {temporary}\n(shown once; valid until "
+                      f"{valid_until}, to sign in and choose a new one; sessions and tokens ended)", highlight=False)
 
 
 @click.group("token")

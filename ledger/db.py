@@ -31,7 +31,7 @@ from engine.wording import term
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
-SCHEMA_REVISION = "0007"  # alembic's head (tests/test_migrations.py checks it)
+SCHEMA_REVISION = "0008"  # alembic's head (tests/test_migrations.py checks it)
 
 
 class DatabaseError(RuntimeError):
@@ -104,10 +104,27 @@ def sqlite_path(url: str) -> Path | None:
     return Path(str(parsed.database))
 
 
+PRIVATE_FILE = 0o600
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite ledger readable and writable by its owner only (issue 14, point 8): it holds
+    the web's password hashes and the key that signs its cookies. SQLite gives its `-wal` and
+    `-shm` files the database file's permissions. A ledger already there keeps its own (the
+    README says how to tighten it); a folder missing or closed to us is left for SQLite to report."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))  # empty: a new database
+    except OSError:
+        pass
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     try:
         if url.startswith("sqlite"):
+            path = sqlite_path(url)
+            if path is not None:
+                _create_private(path)
             # Connections are kept, not made per use: each one runs the pragmas below and starts
             # with a cold page cache, and `cae serve` answers 16 or more requests at once.
             engine = create_engine(url, pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
@@ -198,8 +215,11 @@ def open_ledger(url: str | None = None, *, create: bool = True) -> Engine:
 
 # What the application's role may do on PostgreSQL: read and add rows everywhere, change the
 # few rows that change (a member's facts set once, a dead letter settled, the web's accounts
-# and sessions), use the sequences. Never alter, truncate, disable a trigger or own a table.
+# and sessions), purge the web's rows past use (ended sessions, old failed logins: the
+# triggers refuse the others), use the sequences. Never alter, truncate, disable a trigger or
+# own a table.
 UPDATABLE = ("members", "dead_letters", "users", "sessions", "api_tokens")
+DELETABLE = ("sessions", "login_failures")
 
 
 def grant_application_role(engine: Engine, role: str) -> None:
@@ -211,4 +231,5 @@ def grant_application_role(engine: Engine, role: str) -> None:
         conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
         conn.execute(text(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {quoted}"))
         conn.execute(text(f"GRANT UPDATE ON {', '.join(UPDATABLE)} TO {quoted}"))
+        conn.execute(text(f"GRANT DELETE ON {', '.join(DELETABLE)} TO {quoted}"))
         conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))

@@ -207,6 +207,44 @@ def no_delete_guards(dialect: str, tables: tuple[str, ...]) -> list[str]:
             "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()" for table in tables]
 
 
+# Revision 0008 (issue 14, point 6): what the web keeps only for a while is purged, and only then.
+FAILURES_KEPT = "1 hour"  # a failed login younger than this may count for the throttle (15 minutes)
+_PURGE_MESSAGES = {
+    "sessions": "sessions: a live session is never deleted (it ends first)",
+    "login_failures": f"login_failures is append-only: a failed login is deleted once {FAILURES_KEPT} old, not before",
+}
+_PURGEABLE_WHEN = {  # table -> (SQLite, PostgreSQL): the rows that may NOT be deleted
+    "sessions": ("OLD.ended_at IS NULL", "OLD.ended_at IS NULL"),
+    "login_failures": (f"datetime(OLD.at) > datetime('now', '-{FAILURES_KEPT}')",
+                       f"OLD.at > now() - interval '{FAILURES_KEPT}'"),
+}
+
+
+def purge_guards(dialect: str) -> list[str]:
+    """`sessions` and `login_failures` lose the rows that are past use, and only those.
+
+    An ended session may be deleted, a live one never; a failed login once it is an hour
+    old, when the throttle no longer reads it. Neither table is truncated, and a failed
+    login is never rewritten (a session's last use and end do change). Each replaces the
+    table's `no_delete` guard of revision 0005; on PostgreSQL the row trigger says why
+    with `cae_refuse(message)`.
+    """
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} WHEN {when[0]} "
+                f"BEGIN SELECT RAISE(ABORT, '{_PURGE_MESSAGES[table]}'); END" for table, when in _PURGEABLE_WHEN.items()]
+    if dialect == "postgresql":
+        return [
+            "CREATE FUNCTION cae_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$",
+            "CREATE TRIGGER sessions_no_truncate BEFORE TRUNCATE ON sessions "
+            "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()",
+            "CREATE TRIGGER login_failures_append_only BEFORE UPDATE OR TRUNCATE ON login_failures "
+            "FOR EACH STATEMENT EXECUTE FUNCTION cae_append_only()",
+        ] + [f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} FOR EACH ROW WHEN ({when[1]}) "
+             f"EXECUTE FUNCTION cae_refuse('{_PURGE_MESSAGES[table]}')" for table, when in _PURGEABLE_WHEN.items()]
+    raise ValueError(f"no ledger invariants written for the {dialect} dialect")
+
+
 def statements(dialect: str) -> list[str]:
     """The DDL that installs revision 0001's invariants on a database of this dialect."""
     guards = append_only_guards(dialect, INITIAL_APPEND_ONLY)

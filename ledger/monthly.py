@@ -20,6 +20,7 @@ from engine.config import Rules
 from engine.money import ZERO, fmt
 from engine.reconciliation import OUTCOMES, Reconciliation
 from engine.schedule import CLOSE, PAYROLL, RECONCILE
+from ledger.db import reading
 from ledger.closing import ClosePlan, check_close, check_ended, close_month, plan_close
 from ledger.payroll_run import PayrollRun, payroll as run_payroll
 from ledger.reconciliation import month_reconciliation
@@ -82,6 +83,15 @@ def payroll(engine: Engine, month: str, rules: Rules, *, origin: str, started_by
 def reconciliation(engine: Engine, month: str, rules: Rules, *, origin: str, started_by: str,
                    today: date | None = None) -> tuple[Run, Reconciliation] | None:
     return run_job(engine, RECONCILE, month, _reconcile(month, rules), origin=origin, started_by=started_by)
+
+
+def reconciliation_read(engine: Engine, month: str, rules: Rules) -> Reconciliation:
+    """The month's reconciliation as it stands, recorded nowhere: what the staff's page, its CSV and
+    the API show (issue 14, point 6). A run is recorded when someone runs it on purpose (the page's
+    button, `cae reconcile`, the scheduler: `reconciliation`), not each time someone looks; the
+    scheduler decides from those records whether the month's reconciliation is done."""
+    with reading(engine) as conn:
+        return month_reconciliation(conn, month, rules)
 
 
 def close(engine: Engine, month: str, rules: Rules, *, origin: str, started_by: str,

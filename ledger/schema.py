@@ -361,14 +361,18 @@ users = Table(
     Column("member_id", ForeignKey("members.member_id"), nullable=True),
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Set when an admin resets the password to a temporary one: it signs in until then, and only
+    # to choose a new password (issue 14, point 7). NULL: the password is the person's own.
+    Column("password_temporary_until", DateTime(timezone=True), nullable=True),
     CheckConstraint("role IN ('admin', 'staff', 'board', 'member')", name="role"),
     CheckConstraint("(role = 'member') = (member_id IS NOT NULL)", name="member_of_a_member"),
-    *moments("created_at"),
+    *moments("created_at", "password_temporary_until", nullable=("password_temporary_until",)),
 )
 
 sessions = Table(
-    # A browser's session: before login (it holds the login form's CSRF token) or after. Login ends
-    # the session it came from and starts a new one, so a cookie from before login is worth nothing.
+    # A signed-in browser's session (the login form's CSRF token lives in the browser's signed cookie,
+    # not here: issue 14). Login ends the session it came from and starts a new one, so a cookie from
+    # before login is worth nothing; an ended session is purged a day later (`web.accounts.purge`).
     "sessions", metadata,
     Column("id_hash", String(64), primary_key=True),
     Column("user_id", ForeignKey("users.id"), nullable=True),
@@ -391,13 +395,15 @@ api_tokens = Table(
 )
 
 login_failures = Table(
-    # Failed logins, per email and per address, for throttling; append-only.
+    # Failed logins, per email, per address and per both, for throttling (`web.throttle`); never
+    # rewritten, purged a day later (`web.accounts.purge`; the database refuses it within the hour).
     "login_failures", metadata,
     Column("id", Integer, primary_key=True),
-    Column("subject", String(300), nullable=False),  # "email:…" or "address:…"
+    Column("subject", String(300), nullable=False),  # "email:…", "address:…" or "pair:…"
     Column("at", DateTime(timezone=True), nullable=False),
     *moments("at"),
     Index("ix_login_failures_subject_at", "subject", "at"),
+    Index("ix_login_failures_at", "at"),
 )
 
 audit_log = Table(

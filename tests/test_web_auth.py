@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, text, update
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text, update
 
 from ledger import schema
 from ledger.db import make_engine
 from tests.conftest import owner_url
 from tests.kafka_fixtures import CAE
 from tests.web_support import IDENTITIES, PASSWORD, WebLedger, csrf_of, login, web  # noqa: F401 — the fixture
-from web.accounts import MAX_FAILURES
+from web.throttle import MAX_FAILURES
 
 INVOICE = {"csrf": "", "type": "invoice.issued", "event_id": "web-test-1", "invoice_id": "F-WEB-1", "member_id": "M001",
            "issued_on": "2026-11-05", "client": "Atelier Nord", "label_0": "Conseil", "amount_ht_0": "1 000,00",
@@ -136,3 +139,100 @@ def test_pages_forbid_framing_and_inline_scripts(web: WebLedger) -> None:
     assert response.headers["cache-control"] == "no-store"  # a member's figures stay out of shared caches
     assert "<script>" not in response.text
     assert "cache-control" not in web.client().get("/static/app.css").headers
+
+
+def _browser(web: WebLedger, address: str) -> TestClient:
+    return TestClient(web.app(), client=(address, 50000))
+
+
+def _try(client: TestClient, email: str, password: str) -> int:
+    page = client.get("/login")
+    return client.post("/login", data={"csrf": csrf_of(page.text), "email": email, "password": password, "next": "/"},
+                       follow_redirects=False).status_code
+
+
+def test_a_stranger_failing_on_the_admins_account_does_not_lock_the_admin_out(web: WebLedger) -> None:
+    """Issue 14, point 7: one wrong try every few minutes from elsewhere must not keep the owner out."""
+    stranger, admin = _browser(web, "198.51.100.66"), IDENTITIES["admin"][0]
+    tries = [_try(stranger, admin, "a wrong guess") for _ in range(MAX_FAILURES + 2)]
+    assert tries == [401] * MAX_FAILURES + [429, 429]
+    assert _try(_browser(web, "203.0.113.10"), admin, PASSWORD) == 303  # the admin, at the office
+    throttled = stranger.post("/login", data={"csrf": csrf_of(stranger.get("/login").text), "email": admin,
+                                              "password": PASSWORD, "next": "/"})  # the stranger's address waits
+    assert throttled.status_code == 429 and "Trop de tentatives depuis cette adresse" in throttled.text
+
+
+def test_a_person_changes_their_password_through_the_form(web: WebLedger) -> None:
+    """Issue 14, point 7: the old password, every other session and every token of the account end;
+    the browser that changed it stays signed in."""
+    email = IDENTITIES["staff"][0]
+    browser, elsewhere = web.client("staff"), web.client("staff")
+    assert web.client().get("/api/me", headers=web.bearer("staff")).status_code == 200
+    page = browser.get("/account/password")
+    assert page.status_code == 200 and "Changer mon mot de passe" in page.text
+    form = {"csrf": csrf_of(page.text), "current": PASSWORD, "new": "a brand new passphrase",
+            "confirm": "a brand new passphrase"}
+    assert browser.post("/account/password", data={**form, "csrf": "forged"}).status_code == 403
+    mismatch = browser.post("/account/password", data={**form, "confirm": "something else entirely"})
+    assert mismatch.status_code == 422 and "diffèrent" in mismatch.text
+    wrong = browser.post("/account/password", data={**form, "current": "not my password at all"})
+    assert wrong.status_code == 422 and "Le mot de passe actuel n'est pas le bon" in html.unescape(wrong.text)
+    done = browser.post("/account/password", data=form)
+    assert done.status_code == 200 and "Mot de passe changé" in done.text
+    assert browser.get("/staff", follow_redirects=False).status_code == 200  # still signed in, on a new session
+    assert elsewhere.get("/staff", follow_redirects=False).headers["location"].startswith("/login")
+    assert web.client().get("/api/me", headers=web.bearer("staff")).status_code == 401
+    assert _try(web.client(), email, PASSWORD) == 401
+    assert _try(web.client(), email, "a brand new passphrase") == 303
+
+
+def test_an_admin_resets_a_password_and_its_owner_chooses_a_new_one(web: WebLedger) -> None:
+    """Issue 14, point 7: the temporary password is shown once, ends the account's sessions and tokens,
+    and signs in only to the password form."""
+    email = IDENTITIES["member"][0]
+    member, admin = web.client("member"), web.client("admin")
+    page = admin.get("/admin/accounts")
+    user_id = re.search(rf'{re.escape(email)}</td>.*?action="/admin/accounts/(\d+)"', page.text, re.S)
+    assert user_id is not None
+    reset = admin.post(f"/admin/accounts/{user_id.group(1)}", data={"csrf": csrf_of(page.text), "action": "reset"})
+    shown = re.search(r'id="temporary-password">.*?<code>([^<]+)</code>', reset.text, re.S)
+    assert reset.status_code == 200 and shown is not None
+    temporary = shown.group(1)
+    assert temporary not in admin.get("/admin/accounts").text  # shown once
+    assert member.get("/account", follow_redirects=False).headers["location"].startswith("/login")
+    assert web.client().get("/api/me", headers=web.bearer("member")).status_code == 401
+
+    browser = web.client()
+    signed = browser.post("/login", data={"csrf": csrf_of(browser.get("/login").text), "email": email,
+                                          "password": temporary, "next": "/members/M001/statement"},
+                          follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"] == "/account/password"
+    for elsewhere in ("/members/M001/statement?month=2026-10", "/account", "/"):
+        assert browser.get(elsewhere, follow_redirects=False).headers["location"] == "/account/password"
+    form = browser.get("/account/password")
+    assert "mot de passe provisoire" in form.text
+    done = browser.post("/account/password", data={"csrf": csrf_of(form.text), "current": temporary,
+                                                    "new": "alices own passphrase", "confirm": "alices own passphrase"})
+    assert done.status_code == 200 and "Mot de passe changé" in done.text
+    assert browser.get("/members/M001/statement?month=2026-10", follow_redirects=False).status_code == 200
+
+
+def test_each_login_purges_sessions_and_failures_past_use(web: WebLedger) -> None:
+    """Issue 14, point 6: nothing else removes them, and only logins add them."""
+    old = datetime.now(timezone.utc) - timedelta(days=2)
+    gone = web.client("staff")
+    assert gone.post("/logout", data={"csrf": csrf_of(gone.get("/staff").text)}).status_code == 200
+    idle = web.client("board")
+    with web.engine.begin() as conn:
+        conn.execute(update(schema.sessions).where(schema.sessions.c.ended_at.is_not(None)).values(ended_at=old))
+        conn.execute(update(schema.sessions).where(schema.sessions.c.ended_at.is_(None)).values(last_seen=old))
+        conn.execute(schema.login_failures.insert(), [{"subject": "address:192.0.2.1", "at": old}] * 3)
+        before = conn.execute(select(schema.sessions.c.id_hash)).all()
+    assert len(before) == 2
+    login(web.client(), IDENTITIES["admin"][0], PASSWORD)
+    with web.engine.connect() as conn:
+        left = conn.execute(select(schema.sessions.c.user_id, schema.sessions.c.ended_at)).all()
+        failures = conn.scalar(select(func.count()).select_from(schema.login_failures))
+    board_id = [r.user_id for r in left if r.ended_at is not None]
+    assert len(left) == 2 and len(board_id) == 1 and failures == 0  # the staff's ended session is gone;
+    assert idle.get("/board", follow_redirects=False).status_code == 303  # the board's idle one ended, to go in a day

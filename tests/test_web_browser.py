@@ -9,11 +9,7 @@ Chromium the tests skip, except under CI=true, where they fail.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,8 +19,7 @@ import pytest
 
 from engine.french import euros
 from tests.conftest import IN_CI, ROOT, SHARED
-from tests.kafka_fixtures import CAE, free_port
-from tests.web_support import IDENTITIES, PASSWORD, WebLedger, web  # noqa: F401 — the fixture
+from tests.web_support import IDENTITIES, PASSWORD, WebLedger, served, web  # noqa: F401 — the fixture
 
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 OCTOBER = {s["member_id"]: s for s in json.loads((SHARED / "scenarios/october/expected.json").read_text())["statements"]}
@@ -54,31 +49,19 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def site(web: WebLedger) -> Iterator[str]:
     """`cae serve` over the test's ledger; its base URL."""
-    port = free_port()
-    server = subprocess.Popen([CAE, "serve", "--port", str(port), "--db", web.db_url], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, env={**os.environ})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise AssertionError(f"cae serve did not start: {server.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(timeout=30)
+    with served(web.db_url) as base:
+        yield base
 
 
-def signed_in(browser: Any, base: str, identity: str) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+PHONE = {"width": 390, "height": 844}
+
+
+def signed_in(browser: Any, base: str, identity: str, viewport: dict[str, int] | None = None,
+              password: str = PASSWORD) -> Any:
+    page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
     page.goto(f"{base}/login")
     page.get_by_label("Adresse électronique").fill(IDENTITIES[identity][0])
-    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state("networkidle")
     return page
@@ -163,3 +146,27 @@ def test_a_member_downloads_the_statement_as_a_pdf(browser: Any, site: str, tmp_
     download.value.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF")
     page.close()
+
+
+def test_a_member_changes_their_password_on_a_phone(browser: Any, site: str) -> None:
+    """Issue 14, point 7: the page in French, usable at a phone's width, and the new password works."""
+    page = signed_in(browser, site, "member", PHONE)
+    page.get_by_role("link", name="Mon compte").click()
+    page.get_by_role("link", name="Changer mon mot de passe").click()
+    assert page.get_by_role("heading", name="Changer mon mot de passe").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # nothing off the screen
+    for label in ("Mot de passe actuel", "Nouveau mot de passe (12 caractères au moins)", "Nouveau mot de passe, encore"):
+        box = page.get_by_label(label).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], label
+    screenshot(page, "password-form-phone")
+    page.get_by_label("Mot de passe actuel").fill(PASSWORD)
+    page.get_by_label("Nouveau mot de passe (12 caractères au moins)").fill("un tout nouveau mot de passe")
+    page.get_by_label("Nouveau mot de passe, encore").fill("un tout nouveau mot de passe")
+    page.get_by_role("button", name="Changer le mot de passe").click()
+    assert "Mot de passe changé" in page.locator("#password-changed").inner_text()
+    screenshot(page, "password-phone")
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.close()
+    again = signed_in(browser, site, "member", PHONE, password="un tout nouveau mot de passe")
+    assert "/members/M001/statement" in again.url
+    again.close()

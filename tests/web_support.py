@@ -7,8 +7,13 @@ login per identity and client), or carrying a token.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from governance.config import load_governance
 from ledger.payroll_run import run_payroll
 from streams.embedded import ingest, read_events
 from tests.conftest import SHARED
+from tests.kafka_fixtures import CAE, free_port
 from web import accounts
 from web.app import create_app
 
@@ -81,3 +87,28 @@ def web(engine: Engine, rules: Rules, db_url: str) -> Iterator[WebLedger]:
             accounts.add_user(conn, email, PASSWORD, role, member, "tests")
             ledger.tokens[identity] = accounts.create_token(conn, email, "tests", "tests")[1]
     yield ledger
+
+
+@contextmanager
+def served(db_url: str, *options: str) -> Iterator[str]:
+    """`cae serve` over this ledger in a process of its own, on a free loopback port: its base URL."""
+    port = free_port()
+    server = subprocess.Popen([CAE, "serve", "--port", str(port), "--db", db_url, *options],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError(f"cae serve did not start: {server.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

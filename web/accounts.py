@@ -1,64 +1,75 @@
-"""Accounts, sessions, API tokens, login throttling and the audit log, in the ledger's database.
+"""Accounts, their passwords, API tokens and the audit log, in the ledger's database.
 
-- passwords are argon2 hashes (argon2-cffi's defaults);
-- a session id and an API token's secret are 256 random bits, stored as their
-  SHA-256: a reader of the tables can sign in as nobody. The browser's cookie
-  holds the session id only, signed (`web.app`);
-- login ends the session it came from and starts a new one (a cookie from
-  before login is worth nothing after it); a session idle for `IDLE` ends;
-- failed logins are counted per email and per address: past `MAX_FAILURES`
-  in `WINDOW`, logins are refused for a while, right password or not;
+- passwords are argon2 hashes (argon2-cffi's defaults), 12 characters at least;
+- an API token's secret is 256 random bits, stored as its SHA-256: a reader of
+  the tables can sign in as nobody (sessions alike: `web.sessions`);
+- a failed login holds back the address that failed, never the account's owner
+  elsewhere (`web.throttle`; issue 14, point 7);
+- a person changes their own password, giving the current one; an admin resets
+  one to a temporary password, shown once, that signs in for `TEMPORARY_FOR`
+  and only to choose a new one. Either way every session and token of the
+  account ends: whoever held the old password holds nothing more;
 - every write made through an account is in the audit log, with who.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from ledger import schema
 from ledger.bulk import insert_new
+from web import sessions, throttle
 from web.access import Caller, Role
+from web.sessions import Session, aware, digest, now
 
-IDLE = timedelta(minutes=30)
-SEEN_EVERY = timedelta(minutes=1)  # how often a session's last_seen is written, not at every request
-WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 5  # per email; an address may fail 4 times as often (several people behind one NAT)
+MIN_LENGTH = 12
+TEMPORARY_FOR = timedelta(days=3)  # a reset password left unused stops working then
 _HASHER = PasswordHasher()
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class AccountError(ValueError):
-    """An account that cannot be made or changed as asked."""
+    """An account that cannot be made or changed as asked: `str()` in English (the CLI and the
+    API), `french` for the pages, where one is written."""
+
+    def __init__(self, message: str, french: str | None = None) -> None:
+        super().__init__(message)
+        self.french = french or message
 
 
-class Throttled(PermissionError):
-    """Too many failed logins lately."""
+class WrongPassword(AccountError):
+    """The current password given to change it is not the account's."""
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+class TemporaryExpired(AccountError):
+    """A temporary password, right but past its time."""
 
 
 def audit(conn: Connection, actor: str, action: str, detail: str) -> None:
     conn.execute(insert(schema.audit_log), {"at": now(), "actor": actor[:300], "action": action[:60],
                                             "detail": detail})
+
+
+def _hash_new(password: str) -> str:
+    if len(password) < MIN_LENGTH:
+        raise AccountError(f"a password has at least {MIN_LENGTH} characters",
+                           f"Un mot de passe compte au moins {MIN_LENGTH} caractères.")
+    return _HASHER.hash(password)
+
+
+def _verifies(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 # -- users ------------------------------------------------------------------------------------
@@ -73,15 +84,14 @@ def add_user(conn: Connection, email: str, password: str, role: str, member_id: 
         raise AccountError(f"{role!r} is not a role: admin, staff, board or member") from None
     if (kind is Role.MEMBER) != (member_id is not None):
         raise AccountError("a member account names its member (--member ID), and only a member account does")
-    if len(password) < 12:
-        raise AccountError("a password has at least 12 characters")
+    password_hash = _hash_new(password)
     if member_id is not None and conn.scalar(select(schema.members.c.member_id)
                                              .where(schema.members.c.member_id == member_id)) is None:
         raise AccountError(f"unknown member {member_id!r}")
     if conn.scalar(select(schema.users.c.id).where(schema.users.c.email == email)) is not None:
         raise AccountError(f"{email} already has an account")
     user_id = conn.execute(insert(schema.users).returning(schema.users.c.id), {
-        "email": email, "password_hash": _HASHER.hash(password), "role": kind.value, "member_id": member_id,
+        "email": email, "password_hash": password_hash, "role": kind.value, "member_id": member_id,
         "disabled": False, "created_at": now()}).scalar_one()
     audit(conn, actor, "user.add", f"{email} as {kind.value}" + (f" of {member_id}" if member_id else ""))
     return int(user_id)
@@ -93,7 +103,7 @@ def set_role(conn: Connection, user_id: int, role: str, member_id: str | None, a
         raise AccountError("a member account names its member, and only a member account does")
     u = schema.users
     conn.execute(update(u).where(u.c.id == user_id).values(role=kind.value, member_id=member_id))
-    _end_sessions(conn, user_id)  # the new role applies from the next login
+    sessions.end_all(conn, user_id)  # the new role applies from the next login
     audit(conn, actor, "user.role", f"user #{user_id} is now {kind.value}" + (f" of {member_id}" if member_id else ""))
 
 
@@ -101,13 +111,8 @@ def set_disabled(conn: Connection, user_id: int, disabled: bool, actor: str) -> 
     u = schema.users
     conn.execute(update(u).where(u.c.id == user_id).values(disabled=disabled))
     if disabled:
-        _end_sessions(conn, user_id)
+        sessions.end_all(conn, user_id)
     audit(conn, actor, "user.disable" if disabled else "user.enable", f"user #{user_id}")
-
-
-def _end_sessions(conn: Connection, user_id: int) -> None:
-    s = schema.sessions
-    conn.execute(update(s).where(s.c.user_id == user_id, s.c.ended_at.is_(None)).values(ended_at=now()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,7 @@ class Account:
     role: Role
     member_id: str | None
     disabled: bool
+    temporary_until: datetime | None  # set while the password is a temporary one (`reset_password`)
 
     def caller(self) -> Caller:
         return Caller(self.id, self.email, self.role, self.member_id)
@@ -124,132 +130,85 @@ class Account:
 
 def accounts(conn: Connection) -> list[Account]:
     u = schema.users
-    return [Account(r.id, r.email, Role(r.role), r.member_id, r.disabled)
-            for r in conn.execute(select(u).order_by(u.c.email))]
+    return [_account(r) for r in conn.execute(select(u).order_by(u.c.email))]
 
 
 def account_by_email(conn: Connection, email: str) -> Account | None:
     u = schema.users
     r = conn.execute(select(u).where(u.c.email == email.strip().lower())).first()
-    return None if r is None else Account(r.id, r.email, Role(r.role), r.member_id, r.disabled)
+    return None if r is None else _account(r)
 
 
-# -- login ------------------------------------------------------------------------------------
-
-def _failures(conn: Connection, subject: str) -> int:
-    f = schema.login_failures
-    return int(conn.scalar(select(func.count()).select_from(f)
-                           .where(f.c.subject == subject, f.c.at >= now() - WINDOW)) or 0)
+def _account(r: Any) -> Account:
+    until = None if r.password_temporary_until is None else aware(r.password_temporary_until)
+    return Account(r.id, r.email, Role(r.role), r.member_id, r.disabled, until)
 
 
-def check_password(conn: Connection, email: str, password: str, address: str) -> Caller | None:
-    """The account, if the password is right and logins are not throttled; `Throttled` otherwise."""
+# -- signing in and passwords ------------------------------------------------------------------
+
+def sign_in(conn: Connection, email: str, password: str, address: str, ending: str | None = None) -> Session | None:
+    """The account's new session if the password is right; None if not (the failure recorded).
+
+    `Throttled` when this address may not try now (`web.throttle`), `TemporaryExpired` for a
+    temporary password past its time. `ending`: the session the browser came with.
+    """
     email = email.strip().lower()[:254]
-    subjects = (f"email:{email}", f"address:{address}")
-    if _failures(conn, subjects[0]) >= MAX_FAILURES or _failures(conn, subjects[1]) >= 4 * MAX_FAILURES:
-        raise Throttled(f"too many failed logins: wait {int(WINDOW.total_seconds() // 60)} minutes")
+    moment = now()
+    throttle.check(conn, email, address, moment)
     u = schema.users
     row = conn.execute(select(u).where(u.c.email == email)).first()
-    good = False
-    try:
-        # A missing account is checked against a dummy hash all the same: the time does not tell.
-        _HASHER.verify(row.password_hash if row is not None else _DUMMY, password)
-        good = row is not None and not row.disabled
-    except (VerificationError, InvalidHashError):
-        good = False
-    if not good:
-        conn.execute(insert(schema.login_failures), [{"subject": s[:300], "at": now()} for s in subjects])
+    # A missing account is checked against a dummy hash all the same: the time does not tell.
+    if not _verifies(row.password_hash if row is not None else _DUMMY, password) or row is None or row.disabled:
+        throttle.record_failure(conn, email, address, moment)
         return None
-    assert row is not None
-    return Caller(row.id, row.email, Role(row.role), row.member_id)
+    account = _account(row)
+    if account.temporary_until is not None and account.temporary_until <= moment:
+        raise TemporaryExpired(f"the temporary password of {email} has expired: ask an admin for another",
+                               "Ce mot de passe provisoire a expiré : demandez-en un autre à un administrateur.")
+    session = sessions.start(conn, account.caller(), account.temporary_until is not None, ending)
+    audit(conn, email, "session.login", "signed in" + (" with a temporary password" if account.temporary_until else ""))
+    return session
 
 
 _DUMMY = _HASHER.hash("not a password: what a missing account is checked against")
 
 
-# -- sessions ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    id: str  # the secret: only in the browser's cookie
-    csrf: str
-    caller: Caller | None
-
-
-def start_session(conn: Connection, caller: Caller | None, ending: str | None = None) -> Session:
-    """A new session (anonymous, for the login form, or the caller's); ends `ending`, the one before."""
-    if ending is not None:
-        s = schema.sessions
-        conn.execute(update(s).where(s.c.id_hash == digest(ending), s.c.ended_at.is_(None)).values(ended_at=now()))
-    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+def change_password(conn: Connection, email: str, current: str, new: str, address: str, actor: str) -> None:
+    """A person's own password changed, given the current one (throttled like a login: a session
+    left open is not a way to guess it). Ends every session and token of the account."""
+    email = email.strip().lower()[:254]
     moment = now()
-    conn.execute(insert(schema.sessions), {"id_hash": digest(session_id), "user_id": caller.user_id if caller else None,
-                                           "csrf": csrf, "created_at": moment, "last_seen": moment})
-    if caller is not None:
-        audit(conn, caller.email, "session.login", "signed in")
-    return Session(session_id, csrf, caller)
+    throttle.check(conn, email, address, moment)
+    u = schema.users
+    row = conn.execute(select(u).where(u.c.email == email)).first()
+    if row is None or not _verifies(row.password_hash, current):
+        throttle.record_failure(conn, email, address, moment)
+        raise WrongPassword("the current password is not right", "Le mot de passe actuel n'est pas le bon.")
+    if new == current:
+        raise AccountError("the new password is the current one", "Le nouveau mot de passe est l'actuel : choisissez-en un autre.")
+    _replace_password(conn, row.id, _hash_new(new), None)
+    audit(conn, actor, "user.password", f"{email} changed their password; sessions and tokens ended")
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """A session looked up by its id, and what the lookup must write: end it (idle, or its account
-    disabled: `session` is then None) or note that it was seen (once a minute, not at every request)."""
-
-    session: Session | None
-    end: bool = False
-    seen: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    """A session as stored, with its account: what a request reads (and the web may keep) by its hash."""
-
-    csrf: str
-    last_seen: datetime
-    ended: bool
-    caller: Caller | None
-    disabled: bool
+def reset_password(conn: Connection, email: str, actor: str) -> tuple[str, datetime]:
+    """An admin's reset: a temporary password (shown once, never stored) and until when it works.
+    Ends every session and token of the account; at the next login, the person chooses their own."""
+    account = account_by_email(conn, email)
+    if account is None:
+        raise AccountError(f"no account {email}", f"Pas de compte {email}.")
+    temporary, until = secrets.token_urlsafe(12), now() + TEMPORARY_FOR  # 16 characters, 96 random bits
+    _replace_password(conn, account.id, _HASHER.hash(temporary), until)
+    audit(conn, actor, "user.reset", f"{account.email}: temporary password until {until:%Y-%m-%d %H:%M} UTC; "
+                                     "sessions and tokens ended")
+    return temporary, until
 
 
-def session_record(conn: Connection, id_hash: str) -> SessionRecord | None:
-    s, u = schema.sessions, schema.users
-    row = conn.execute(select(s, u.c.email, u.c.role, u.c.member_id, u.c.disabled)
-                       .select_from(s.outerjoin(u, u.c.id == s.c.user_id))
-                       .where(s.c.id_hash == id_hash)).first()
-    if row is None:
-        return None
-    caller = None if row.user_id is None else Caller(row.user_id, row.email, Role(row.role), row.member_id)
-    return SessionRecord(row.csrf, _aware(row.last_seen), row.ended_at is not None, caller, bool(row.disabled))
-
-
-def lookup(session_id: str, record: SessionRecord | None, moment: datetime) -> Lookup:
-    """The live session of this id at `moment`, with its account if signed in, and what to write:
-    only reads went before, so a page's requests never queue for the write lock, and
-    `record_lookup` writes the rare change in a transaction of its own."""
-    if record is None or record.ended:
-        return Lookup(None)
-    seen = moment - record.last_seen
-    if seen > IDLE or (record.caller is not None and record.disabled):
-        return Lookup(None, end=True)
-    return Lookup(Session(session_id, record.csrf, record.caller), seen=seen > SEEN_EVERY)
-
-
-def record_lookup(conn: Connection, session_id: str, lookup: Lookup) -> None:
-    s = schema.sessions
-    where = (s.c.id_hash == digest(session_id)) & s.c.ended_at.is_(None)
-    if lookup.end:
-        conn.execute(update(s).where(where).values(ended_at=now()))
-    elif lookup.seen:
-        conn.execute(update(s).where(where).values(last_seen=now()))
-
-
-def end_session(conn: Connection, session_id: str) -> None:
-    s = schema.sessions
-    conn.execute(update(s).where(s.c.id_hash == digest(session_id)).values(ended_at=now()))
-
-
-def csrf_matches(session: Session, token: str | None) -> bool:
-    return token is not None and hmac.compare_digest(session.csrf, token)
+def _replace_password(conn: Connection, user_id: int, password_hash: str, temporary_until: datetime | None) -> None:
+    u, t = schema.users, schema.api_tokens
+    conn.execute(update(u).where(u.c.id == user_id).values(password_hash=password_hash,
+                                                          password_temporary_until=temporary_until))
+    sessions.end_all(conn, user_id)
+    conn.execute(update(t).where(t.c.user_id == user_id, t.c.revoked_at.is_(None)).values(revoked_at=now()))
 
 
 # -- API tokens -------------------------------------------------------------------------------

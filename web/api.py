@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from engine.money import ZERO, fmt
 from engine.periods import last_day
 from ledger import monthly
-from ledger.runs import MANUAL, by_hand
 from streams.pipeline import Raw
 from web import accounts, data, intake
 from web.access import BOOKS, EVERYONE, Caller, Role
@@ -26,7 +25,6 @@ from web.routing import Routes, api_caller, site
 
 routes = Routes()
 MEMBER_DATA = BOOKS | {Role.MEMBER}
-MAX_BODY = 16 * 1024 * 1024
 
 
 class Error(BaseModel):
@@ -67,11 +65,9 @@ def payslips(request: Request, member_id: str, year: int = Query(ge=1900, le=999
 @routes.api("GET", "/api/reconcile", roles=BOOKS, responses=ERRORS)
 def reconcile(request: Request, month: str = GivenMonth,
               caller: Caller = Depends(api_caller)) -> dict[str, Any]:
-    """`cae reconcile --month M --json` (recorded in the run log, by the token's account)."""
+    """`cae reconcile --month M --json`'s document, read: a look records no run (issue 14, point 6)."""
     here = site(request)
-    _, report = by_hand(monthly.reconciliation(here.engine, month, here.rules, origin=MANUAL,
-                                               started_by=caller.label))
-    return report.to_json()
+    return monthly.reconciliation_read(here.engine, month, here.rules).to_json()
 
 
 @routes.api("GET", "/api/trial-balance", roles=BOOKS, responses=ERRORS)
@@ -96,10 +92,7 @@ def tally(request: Request, resolution_id: str, caller: Caller = Depends(api_cal
 @routes.api("POST", "/api/events", roles=BOOKS, responses=ERRORS)
 async def post_events(request: Request, caller: Caller = Depends(api_caller)) -> JSONResponse:
     """One event (a JSON object) or JSON lines, processed as `cae ingest` would; each line's outcome."""
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return JSONResponse({"error": f"body over {MAX_BODY} bytes: send fewer events at a time"}, status_code=413)
-    text = body.strip()
+    text = (await request.body()).strip()  # at most `web.guards.MAX_BODY`: cut off while read, 413
     if not text:
         return JSONResponse({"error": "no event in the body"}, status_code=422)
     lines = [text] if text.startswith(b"{") and b"\n" not in text else [line for line in text.split(b"\n")

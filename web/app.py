@@ -4,7 +4,8 @@ Errors speak each side's language: the API answers `{"error": "one line"}`
 with 401, 403, 404 or 422 (CONTRACT §4); a page sends an anonymous visitor to
 the login form and shows the others a page in French. Another member's id is
 "not found", exactly like an id that does not exist. Responses carry headers
-that keep the pages to themselves (no framing, no inline script, no referrer).
+that keep the pages to themselves (no framing, no inline script, no referrer,
+no cache: `web.guards`), and a body is cut off past its limit while it is read.
 """
 
 from __future__ import annotations
@@ -12,60 +13,33 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import Match
 
 from engine.config import Rules, read_config
 from engine.schedule import parse_schedule
-from engine.french import day_label, euros, local_time, month_label, number
 from governance.config import GovernanceConfig
 from ledger.changes import ChangeWatch
 from streams.topics import KafkaUnavailable
-from web import accounts
+from web import accounts, api, pages_account, pages_board, pages_member, pages_staff
 from web.access import Forbidden, Hidden
 from web.data import Reader
+from web.guards import BodyLimit, SecurityHeaders
 from web.months import BadMonth
+from web.pdf import PdfUnavailable
 from web.readcache import ReadCache
-from web.routing import COOKIE, BadCsrf, NeedLogin, Publisher, Site, cookie_session
+from web.render import HERE, render
+from web.routing import PASSWORD_PAGE, BadCsrf, MustChangePassword, NeedLogin, Publisher, Site
 
-
-class PdfUnavailable(RuntimeError):
-    """WeasyPrint (or the system libraries it needs) is not installed."""
-
-HERE = Path(__file__).parent
 log = logging.getLogger("cae.web")
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters.update(euros=euros, number=number, month=month_label, day=day_label, local=local_time)
-
-_SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "x-frame-options": "DENY",
-}
-_PRIVATE = ("/api/", "/members/", "/staff", "/board", "/admin", "/account")  # never kept by a cache
-
-
-def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    """A page, with what every page's layout needs: the caller and the session's CSRF token."""
-    session = cookie_session(request)
-    return templates.TemplateResponse(request, name, {
-        "caller": session.caller if session else None, "csrf": session.csrf if session else "", **context},
-        status_code=status)
-
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
@@ -78,29 +52,17 @@ def _error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
-class SecurityHeaders:
-    """The headers every answer carries, and `no-store` on private ones. Plain ASGI, not
-    `@app.middleware`: that one wraps each answer in a stream of its own, a cost per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        private = str(scope["path"]).startswith(_PRIVATE)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if private:
-                    headers["cache-control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def _without_slash(request: Request) -> str | None:
+    """`/staff/` -> `/staff` when that is a route: a path of this site, never a URL made from the
+    request's Host header (which Starlette's own redirect uses: a forged Host made it send
+    visitors elsewhere). Only a path a route matches, so never `//elsewhere.example`."""
+    path = request.url.path
+    if path == "/" or not path.endswith("/"):
+        return None
+    probe = {**request.scope, "path": path.rstrip("/")}
+    if not any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+        return None
+    return probe["path"] + (f"?{request.url.query}" if request.url.query else "")
 
 
 THREADS = 4  # the routes' thread pool, per process
@@ -121,10 +83,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, config_path: str | None = None,
                secure_cookies: bool = False, publish: Publisher | None = None,
                threads: int = THREADS) -> FastAPI:
-    from web import api, pages_account, pages_board, pages_member, pages_staff
-
-    app = FastAPI(title="CAE engine", version="1", openapi_url="/api/openapi.json", docs_url="/api/docs",
-                  redoc_url=None, lifespan=_lifespan)
+    # No documentation viewer: FastAPI's loads its script from a CDN, which the pages' policy forbids
+    # (issue 14); the OpenAPI document opens in any viewer. No redirect from a trailing slash made
+    # from the Host header: `_without_slash` sends to the path alone.
+    app = FastAPI(title="CAE engine", version="1", openapi_url="/api/openapi.json", docs_url=None,
+                  redoc_url=None, lifespan=_lifespan, redirect_slashes=False)
     with engine.begin() as conn:
         key = accounts.signing_key(conn)
     zone = parse_schedule(*read_config(config_path)).zone
@@ -136,13 +99,18 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
         app.include_router(module.routes.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, hsts=secure_cookies)
 
     @app.exception_handler(NeedLogin)
     async def need_login(request: Request, exc: NeedLogin) -> Response:
         if _is_api(request):
             return _error(request, 401, "no valid credentials: send Authorization: Bearer TOKEN")
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(MustChangePassword)
+    async def must_change_password(request: Request, exc: MustChangePassword) -> Response:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
@@ -186,12 +154,13 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "error"
         if exc.status_code == 404:
+            target = _without_slash(request)
+            if target is not None:
+                return RedirectResponse(target, status_code=307)
             message = "not found" if _is_api(request) else "Page introuvable."
+        if exc.status_code == 413 and not _is_api(request):
+            message = "Envoi trop volumineux : il dépasse ce que le serveur accepte."
         return _error(request, exc.status_code, message)
 
     return app
 
-
-def set_session_cookie(response: Response, site: Site, session_id: str) -> None:
-    response.set_cookie(COOKIE, site.signer.dumps(session_id), httponly=True, samesite="strict",
-                        secure=site.secure_cookies, path="/")

@@ -21,7 +21,7 @@ from governance.store import load_attendance, load_meetings, load_members
 from streams.pipeline import Raw
 from web import accounts, data, intake
 from web.access import EVERYONE, GOVERNANCE, Caller, Role
-from web.app import render
+from web.render import render
 from web.events_form import new_event_id
 from web.routing import Routes, checked_form, page_caller, site
 

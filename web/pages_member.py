@@ -13,8 +13,8 @@ from fastapi.responses import Response
 from engine.money import MoneyError, fmt, parse_amount
 from web import data
 from web.access import BOOKS, Caller, Role
-from web.app import render
 from web.months import Month
+from web.render import render
 from web.routing import Routes, page_caller, site
 
 routes = Routes()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from engine.payroll_export import variables
 from engine.keys import PREFIX
 from engine.periods import last_day, next_month, parse_month
+from engine.schedule import RECONCILE
 from engine.spreadsheet import payroll_csv, reconciliation_csv
 from ledger import deadletters, monthly, schema
 from ledger.closing import CloseRefused, check_close, check_ended, plan_close
@@ -28,10 +30,10 @@ from ledger.runs import MANUAL, Done, by_hand, list_runs, run_job
 from streams.pipeline import Raw, process
 from web import accounts, intake
 from web.access import BOOKS, Caller
-from web.app import render
+from web.render import render
 from web.events_form import FORMS, event_from, new_event_id
 from web.months import GivenMonth, Month, month_in_window
-from web.routing import Routes, checked_form, page_caller, site
+from web.routing import Routes, Site, checked_form, page_caller, site
 
 routes = Routes()
 _SAID = {intake.PROCESSED: "Enregistré.",
@@ -157,17 +159,25 @@ def payroll_page(request: Request, month: str | None = Month, caller: Caller = D
     return render(request, "payroll.html", {"month": month, "paid": paid, "preview": preview, "error": error})
 
 
-@routes.page("POST", "/staff/payroll/run", roles=BOOKS)
-async def run_payroll_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+async def _month_job(request: Request, run: Callable[[Site, str], object], back: str,
+                     refusal: type[Exception] = ValueError) -> Response:
+    """A month's job run from its page's button (the form's `month`), then back to the page;
+    a malformed month or the job's refusal is a page saying why."""
     form = await checked_form(request)
     here = site(request)
-    month = month_in_window(form.get("month", ""), here.today())
+    month = month_in_window(form.get("month", ""), here.today())  # else a 422 page in French
     try:
-        by_hand(monthly.payroll(here.engine, month, here.rules, origin=MANUAL, started_by=caller.label,
-                                today=here.today()))
-    except (PayrollError, ValueError) as exc:
+        run(here, month)
+    except (ValueError, refusal) as exc:
         return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
-    return RedirectResponse(f"/staff/payroll?month={month}", status_code=303)
+    return RedirectResponse(f"{back}?month={month}", status_code=303)
+
+
+@routes.page("POST", "/staff/payroll/run", roles=BOOKS)
+async def run_payroll_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    return await _month_job(request, lambda here, month: by_hand(monthly.payroll(
+        here.engine, month, here.rules, origin=MANUAL, started_by=caller.label, today=here.today())),
+        "/staff/payroll", PayrollError)
 
 
 @routes.page("POST", "/staff/payroll/rerun", roles=BOOKS)
@@ -187,21 +197,30 @@ async def rerun_page(request: Request, caller: Caller = Depends(page_caller)) ->
 
 @routes.page("GET", "/staff/reconcile", roles=BOOKS)
 def reconcile_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
+    """The month's reconciliation as it stands, and the last one recorded; looking records nothing,
+    the button does (issue 14, point 6)."""
     month = _month(request, month)
     here = site(request)
-    _, report = by_hand(monthly.reconciliation(here.engine, month, here.rules, origin=MANUAL,
-                                               started_by=caller.label))
-    return render(request, "reconcile.html", {"month": month, "report": report})
+    report = monthly.reconciliation_read(here.engine, month, here.rules)
+    with here.reading() as conn:
+        recorded = next(iter(list_runs(conn, month, RECONCILE, 1)), None)
+    return render(request, "reconcile.html", {"month": month, "report": report, "recorded": recorded,
+                                              "zone": here.zone})
+
+
+@routes.page("POST", "/staff/reconcile", roles=BOOKS)
+async def run_reconcile_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    """The reconciliation run on purpose, recorded in the run log with who (like `cae reconcile`)."""
+    return await _month_job(request, lambda here, month: by_hand(monthly.reconciliation(
+        here.engine, month, here.rules, origin=MANUAL, started_by=caller.label)), "/staff/reconcile")
 
 
 @routes.page("GET", "/staff/reconcile.csv", roles=BOOKS)
 def reconcile_csv(request: Request, month: str = GivenMonth,
                   caller: Caller = Depends(page_caller)) -> Response:
     here = site(request)
-    _, report = by_hand(monthly.reconciliation(here.engine, month, here.rules, origin=MANUAL,
-                                               started_by=caller.label))
     out = io.StringIO()
-    reconciliation_csv(report, out)
+    reconciliation_csv(monthly.reconciliation_read(here.engine, month, here.rules), out)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="rapprochement-{month}.csv"'})
 

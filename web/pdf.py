@@ -7,8 +7,12 @@ libraries); without it the PDF link says what to install.
 from __future__ import annotations
 
 from engine.statement import Statement
-from web.app import PdfUnavailable, templates
 from web.data import Posting
+from web.render import templates
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint (or the system libraries it needs) is not installed: the page answers 503 (`web.app`)."""
 
 
 def statement_pdf(found: Statement, postings: list[Posting], name: str) -> bytes:

@@ -4,7 +4,7 @@ Every route is declared with `Routes.page` or `Routes.api`, which records its
 `Rule` (the roles it serves, the path parameter that names a member) in
 `RULES`; the access test goes through that table, route by route and role by
 role, and fails for a route that is not in it. Pages know their caller by a
-signed cookie holding a session id only (`web.accounts`); the API by
+signed cookie holding a session id only (`web.sessions`); the API by
 `Authorization: Bearer TOKEN`. A page's POST must carry its session's CSRF
 token.
 """
@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, Engine
 
 from engine.config import Rules
 from governance.config import GovernanceConfig
 from ledger.db import reading
-from web import accounts
+from web import accounts, sessions
 from web.access import Caller, Forbidden, Role, Rule, require
 from web.data import Reader
 
@@ -41,6 +42,14 @@ RULES: dict[tuple[str, str], Rule] = {}  # (method, path) -> rule, for every rou
 
 class NeedLogin(Exception):
     """No signed-in caller: a page sends to /login, the API answers 401."""
+
+
+class MustChangePassword(Exception):
+    """Signed in with a temporary password: every page but these sends to the password form."""
+
+
+PASSWORD_PAGE = "/account/password"
+WHILE_TEMPORARY = (PASSWORD_PAGE, "/logout")
 
 
 class BadCsrf(Exception):
@@ -76,29 +85,41 @@ def site(request: Request) -> Site:
     return found
 
 
-def cookie_session(request: Request) -> accounts.Session | None:
-    """The request's live session, if its cookie is ours and not ended (read once per request)."""
+def cookie_session(request: Request) -> sessions.Session | None:
+    """The request's live session, if its cookie is ours and not ended (read once per request).
+
+    The cookie holds, signed, a session's id, or before login `{"csrf": token}`: the login
+    form's session, which nothing stores (`web.sessions.anonymous`)."""
     if hasattr(request.state, "cae_session"):
-        cached: accounts.Session | None = request.state.cae_session
+        cached: sessions.Session | None = request.state.cae_session
         return cached
     found = None
     raw = request.cookies.get(COOKIE)
     if raw:
         try:
-            session_id = site(request).signer.loads(raw)
+            held = site(request).signer.loads(raw)
         except BadSignature:
-            session_id = None
-        if isinstance(session_id, str):
-            id_hash = accounts.digest(session_id)
-            record = site(request).reader.kept(("session", id_hash),
-                                               lambda conn: accounts.session_record(conn, id_hash))
-            lookup = accounts.lookup(session_id, record, accounts.now())
+            held = None
+        if isinstance(held, str):
+            id_hash = sessions.digest(held)
+            record = site(request).reader.kept(("session", id_hash), lambda conn: sessions.record(conn, id_hash))
+            lookup = sessions.lookup(held, record, sessions.now())
             if lookup.end or lookup.seen:
                 with site(request).engine.begin() as conn:
-                    accounts.record_lookup(conn, session_id, lookup)
+                    sessions.record_lookup(conn, held, lookup)
             found = lookup.session
+        elif isinstance(held, dict) and isinstance(held.get("csrf"), str):
+            found = sessions.Session(None, held["csrf"], None)
     request.state.cae_session = found
     return found
+
+
+def set_session_cookie(response: Response, here: Site, session: sessions.Session) -> None:
+    """The session's cookie: its id (or before login its CSRF token) signed, out of scripts' reach,
+    never sent by another site."""
+    held = session.id if session.id is not None else {"csrf": session.csrf}
+    response.set_cookie(COOKIE, here.signer.dumps(held), httponly=True, samesite="strict",
+                        secure=here.secure_cookies, path="/")
 
 
 # The two ways in are coroutines: they read the session or token kept since the ledger last
@@ -108,6 +129,8 @@ async def page_caller(request: Request) -> Caller:
     session = cookie_session(request)
     if session is None or session.caller is None:
         raise NeedLogin()
+    if session.must_change_password and request.url.path not in WHILE_TEMPORARY:
+        raise MustChangePassword()
     return session.caller
 
 
@@ -116,7 +139,7 @@ async def api_caller(request: Request) -> Caller:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise NeedLogin()
-    digest = accounts.digest(secret.strip())  # the key kept: a hash, never the token itself
+    digest = sessions.digest(secret.strip())  # the key kept: a hash, never the token itself
     caller = site(request).reader.kept(("token", digest), lambda conn: accounts.caller_of_digest(conn, digest))
     if caller is None:
         raise NeedLogin()
@@ -128,7 +151,7 @@ async def checked_form(request: Request) -> dict[str, str]:
     form = await request.form()
     session = cookie_session(request)
     token = form.get("csrf")
-    if session is None or not accounts.csrf_matches(session, token if isinstance(token, str) else None):
+    if session is None or not sessions.csrf_matches(session, token if isinstance(token, str) else None):
         raise BadCsrf()
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
@@ -163,5 +186,5 @@ class Routes:
         return self._add(method, path, roles, member_param, api_caller, **options)
 
 
-__all__ = ["BadCsrf", "Forbidden", "NeedLogin", "RULES", "Routes", "Site", "api_caller", "checked_form",
-           "cookie_session", "page_caller", "site"]
+__all__ = ["BadCsrf", "Forbidden", "MustChangePassword", "NeedLogin", "PASSWORD_PAGE", "RULES", "Routes", "Site", "api_caller", "checked_form",
+           "cookie_session", "page_caller", "set_session_cookie", "site"]
