@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from engine.config import Rules, load_rules
 from engine.periods import last_day
-from ledger.db import make_engine, open_ledger
 from ledger.payroll_run import payslips, run_payroll
 from ledger.reconciliation import month_reconciliation
 from ledger.statements import statements
 from streams.pipeline import Raw, process
+from tests.ledger_copies import fresh_ledger, template  # noqa: F401 (a fixture)
 from tests.ops_support import cli, event, ingest
 
 CENT = Decimal("0.01")
@@ -87,23 +82,6 @@ MONTHS = ("2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12")
 RULES = load_rules()
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("budgets") / "template.db"
-    open_ledger(f"sqlite:///{path}").dispose()
-    return path
-
-
-@contextmanager
-def fresh(template: Path) -> Iterator[Engine]:
-    path = template.parent / f"{uuid.uuid4().hex}.db"
-    shutil.copyfile(template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        path.unlink()
 
 
 def _amount(cents: int) -> str:
@@ -170,7 +148,7 @@ def test_every_payslip_spends_the_statements_budget_whatever_the_order(template:
                                                                        year: tuple[list[Raw], list[tuple[str, Raw]]]
                                                                        ) -> None:
     setup, arrived = year
-    with fresh(template) as engine:
+    with fresh_ledger(template) as engine:
         assert process(engine, setup, RULES).dead_letters == []
         waiting = list(arrived)
         for month in MONTHS:

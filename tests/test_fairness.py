@@ -7,26 +7,21 @@ year-end property across random stories (points 5's continuity).
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from engine.config import Rules, load_rules
 from ledger.closing import close_month
-from ledger.db import make_engine, open_ledger
 from ledger.payroll_run import run_payroll
 from ledger.statements import statements
 from ledger.year_end import close_year
 from streams.pipeline import Raw, process
+from tests.ledger_copies import fresh_ledger, template  # noqa: F401 (a fixture)
 from tests.ops_support import cli, event, ingest, invoice, joined, salary
 
 
@@ -176,23 +171,6 @@ MONTHS = ("2024-11", "2024-12", "2025-01", "2025-02")
 RULES = load_rules()
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("years") / "template.db"
-    open_ledger(f"sqlite:///{path}").dispose()
-    return path
-
-
-@contextmanager
-def fresh(template: Path) -> Iterator[Engine]:
-    path = template.parent / f"{uuid.uuid4().hex}.db"
-    shutil.copyfile(template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        path.unlink()
 
 
 @st.composite
@@ -223,7 +201,7 @@ def across_a_year_end(draw: st.DrawFn) -> list[Raw]:
 @given(raws=across_a_year_end())
 def test_every_months_budget_is_the_previous_plus_its_movements_across_a_year_end(template: Path,
                                                                                   raws: list[Raw]) -> None:
-    with fresh(template) as engine:
+    with fresh_ledger(template) as engine:
         outcome = process(engine, raws, RULES)
         assert [d.reason for d in outcome.dead_letters] == []
         for month in MONTHS:

@@ -12,11 +12,8 @@ milliseconds); the backends' equivalence is the business of the contract tests.
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -35,9 +32,9 @@ from engine.money import CENT, D, MoneyError, parse_amount, round_cents, to_cent
 from engine.payroll import affordable_gross, employer_cost, payslip
 from engine.rules import vat_of
 from ledger.balances import trial_balance
-from ledger.db import make_engine, open_ledger
 from ledger.payroll_run import run_payroll
 from streams.pipeline import Outcome, Raw, process
+from tests.ledger_copies import fresh_ledger, template  # noqa: F401 (a fixture)
 
 RULES = load_rules()
 LEDGER_SETTINGS = settings(max_examples=40, deadline=None,
@@ -259,24 +256,6 @@ def split(items: list[Raw], sizes: list[int]) -> Iterator[list[Raw]]:
 
 # -- a fresh SQLite ledger per example ---------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ledgers")
-    path = folder / "template.db"
-    open_ledger(f"sqlite:///{path}").dispose()
-    return path
-
-
-@contextmanager
-def fresh_ledger(template: Path) -> Iterator[Engine]:
-    path = template.parent / f"{uuid.uuid4().hex}.db"
-    shutil.copyfile(template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        path.unlink()
 
 
 def ingest(engine: Engine, items: list[Raw], sizes: list[int]) -> Outcome:
