@@ -26,7 +26,7 @@ COMMANDS = {
                 "Write the FEC (article A47 A-1 LPF) of a fiscal year: every entry of the year, one line per "
                 "ledger line, as the DGFiP's checks expect."),
     "reconcile": Lazy("cli.reconcile:reconcile_command",
-                      "The staff's monthly reconciliation: per member, totals, and checks (recorded in `cae runs`)."),
+                      "The staff's monthly reconciliation: checks, then members and totals (recorded in `cae runs`)."),
     "demo": Lazy("cli.demo:demo_command",
                  "Generate a sample cooperative, process its events, run payroll, print the results."),
     "tally": Lazy("cli.governance:tally_command",
