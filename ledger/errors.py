@@ -48,3 +48,8 @@ def reason(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
     return first[:500]
+
+
+def one_line(exc: BaseException) -> str:
+    """The error's kind and its first line, for a log line or a reason that says what broke."""
+    return f"{type(exc).__name__}: {reason(exc)}"
