@@ -117,13 +117,15 @@ def kafka_env(kafka: LocalKafka, prefix: str, group: str | None = None) -> dict[
 
 
 class WorkerProcess:
-    """`cae worker` in its own process, its log in a file (read it when a test fails)."""
+    """`cae worker` in its own process, its log in a file (read it when a test fails); `command`
+    runs it another way (`python -c SCRIPT`, which ends by calling `cli.main.main`)."""
 
-    def __init__(self, env: dict[str, str], db_url: str, log: Path, *options: str) -> None:
+    def __init__(self, env: dict[str, str], db_url: str, log: Path, *options: str,
+                 command: Sequence[str] = (CAE,)) -> None:
         self.log_path = log
         self.handle = log.open("ab")
         self.process = subprocess.Popen(
-            [CAE, "worker", "--db", db_url, "--json", *options], stdout=subprocess.PIPE,
+            [*command, "worker", "--db", db_url, "--json", *options], stdout=subprocess.PIPE,
             stderr=self.handle, env={**os.environ, **env}, cwd=ROOT)
 
     def kill(self) -> None:
