@@ -75,8 +75,9 @@ HOSTILE = [
     Hostile("NUL in a text", encode(invoice("h-nul-text", client="Atelier\u0000Nord"))),
     Hostile("NUL in a field name", encode({**invoice("h-nul-key"), "a\u0000b": 1})),
     Hostile("a raw NUL byte in a string", _with(BASE, b"Atelier", b"Ate\x00lier")),
-    # too long for any column
+    # too long for any column, or for the dead-letter topic once escaped (`\u0001` is 6 bytes of JSON)
     Hostile("an event id of 60,000 characters", encode(invoice("i" * 60_000))),
+    Hostile("2,000,000 control characters", b"\x01" * 2_000_000),
     Hostile("a client of 10,000 characters", encode(invoice("h-long", client="x" * 10_000))),
     # bytes that are not UTF-8
     Hostile("invalid UTF-8 in the event id", _with(BASE, b"h-base", b"h-\xff\xfe")),
