@@ -14,17 +14,22 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from engine.config import Rules, load_rules
 from governance.config import load_governance
-from ledger import schema
+from ledger import deadletters, schema
 from ledger.db import open_ledger
+from ledger.deadletters import DeadLetter
+from ledger.storable import storable
 from streams.embedded import ingest, read_events
 from tests.conftest import new_database_url
 from tests.hostile import GOOD, HOSTILE, UNRECORDABLE, interleaved, refuse_in_database
@@ -38,6 +43,31 @@ BOOKS = ("processed", "entries", "invoices", "bases", "documents", "members", "g
 def test_the_corpus_is_what_it_says() -> None:
     assert len({h.raw for h in HOSTILE}) == len(HOSTILE) and all(b"\n" not in h.raw for h in HOSTILE)
     assert len(interleaved()) == len(HOSTILE) + len(GOOD)
+
+
+# Any text at all, lone surrogates and NUL often (hypothesis leaves surrogates out by default).
+ANY_TEXT = st.lists(st.sampled_from("\x00\ud800\udc00\udfff") | st.characters(exclude_categories=()),
+                    max_size=300).map("".join)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=300), reason=ANY_TEXT, source=ANY_TEXT, event_id=st.none() | ANY_TEXT)
+def test_whatever_a_line_claims_its_dead_letter_is_recorded(engine: Engine, raw: bytes, reason: str, source: str,
+                                                            event_id: str | None) -> None:
+    """The bytes as they came; the texts as they came when a database can store them, else escaped."""
+    raw += uuid.uuid4().bytes  # one letter per example (the same bytes twice make one row)
+    letter = DeadLetter(raw, reason, source, event_id)
+    with engine.begin() as conn:
+        deadletters.record(conn, [letter])
+    with engine.connect() as conn:
+        (stored,) = [d for d in deadletters.listed(conn) if d.raw == raw]
+    assert (stored.reason, stored.source, stored.event_id) == (letter.reason, letter.source, letter.event_id)
+    if storable(reason) == reason and len(reason) <= deadletters.REASON_LENGTH:
+        assert stored.reason == reason
+    if storable(source) == source and len(source) <= deadletters.SOURCE_LENGTH:
+        assert stored.source == source
+    if event_id is not None and storable(event_id) == event_id and len(event_id) <= 128:
+        assert stored.event_id == event_id
 
 
 def books(db_url: str) -> dict[str, Any]:
