@@ -240,6 +240,7 @@ invoices = Table(
     Column("rates", Text, nullable=False),
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
     *dates("issued_on"),
+    Index("ix_invoices_ttc", "ttc"),  # revision 0009: a bank credit's candidates by amount (rule 11 b)
 )
 
 documents = Table(

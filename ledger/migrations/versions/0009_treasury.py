@@ -142,12 +142,14 @@ def upgrade() -> None:
     op.create_index('ix_bank_matches_member_month', 'bank_matches', ['member_id', 'month'])
     op.create_index('ix_bank_matches_payment', 'bank_matches', ['payment_id'])
 
+    op.create_index('ix_invoices_ttc', 'invoices', ['ttc'])
     for statement in (invariants.append_only_guards(dialect, APPEND_ONLY)
                       + invariants.replace_guards(dialect, REPLACE_KEYS)):
         op.execute(statement)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_invoices_ttc', table_name='invoices')
     op.drop_index('ix_bank_matches_payment', table_name='bank_matches')
     op.drop_index('ix_bank_matches_member_month', table_name='bank_matches')
 
