@@ -149,3 +149,16 @@ def test_a_split_that_does_not_make_the_line_is_refused_and_posts_nothing(engine
                                         splits=splits)).dead_letters
     assert bank_cents(engine) == 13000
     assert json.loads(scalar(engine, select(schema.bank_matches.c.detail)))[0]["invoice_id"] == "F-9"
+
+
+def test_the_fec_stays_valid_with_bank_entries(engine: Engine, rules: Rules, tmp_path: Any) -> None:
+    """Issue 16 point 3: BQ entries from matched and assigned lines pass the FEC's structural checks."""
+    from tests.test_fec import export
+
+    run(engine, rules, joined("M001"), invoice("M001", "F-10", "2026-03-02", "100.00"),
+        statement("0.00", "110.00", [line("120.00", remittance="F-10", line_ref="A"),
+                                     line("-10.00", line_ref="B", counterparty_name="Frais")]),
+        event("bank.line_assigned", line_ref="B", account=ACCOUNT, assigned_by="claire", ledger_account="431",
+              label="URSSAF mars", member_id="M001"))
+    rows, _ = export(engine, 2026, tmp_path)
+    assert sum(1 for row in rows if row["JournalCode"] == "BQ") == 4
