@@ -35,13 +35,14 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from engine import rules as member_rules
 from engine.config import ConfigError, Rules
-from engine.events import AnyEvent, EventError, claimed_event_id, decode, fingerprint, is_governance
+from engine.events import AnyEvent, EventError, claimed_event_id, decode, fingerprint, is_bank, is_governance
 from engine.periods import posting_date
 from engine.postings import Entry
 from engine.wording import term
 from governance.gate import GovernanceRefused, MemberNotYetKnown
 from governance.store import load_gate
 from ledger import deadletters, schema
+from ledger.bank_store import BankBatch
 from ledger.book_store import Wanted, load_book, locked_through, save_book
 from ledger.bulk import chunks, insert_rows, time_format
 from ledger.deadletters import SOURCE_LENGTH, DeadLetter
@@ -173,6 +174,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
     lock = locked_through(conn)
     book = load_book(conn, _wanted(member_events, lock), lock)
     gate = load_gate(conn, [e for e in events if is_governance(e)], book.members)
+    bank = BankBatch(conn, book, rules)
     processed: list[tuple[Any, ...]] = []
     governance: list[dict[str, Any]] = []
     postings: list[tuple[Entry, int]] = []
@@ -211,7 +213,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
                                "payload": event.model_dump_json()})
         else:
             try:
-                entries = member_rules.apply(book, event, rules)
+                entries = bank.apply(event) if is_bank(event) else member_rules.apply(book, event, rules)
             except (member_rules.RuleError, ConfigError) as exc:
                 outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
                 continue
@@ -224,6 +226,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
         outcome.statuses[raw.source] = "processed"
     insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, processed)
     save_book(conn, book)
+    bank.save()
     if governance:
         conn.execute(insert(schema.governance_events), governance)
     post(conn, postings, now)
