@@ -2,7 +2,9 @@
 
 Exit codes: 0 when every line was processed or a duplicate, 3 when at least
 one went to the dead letters (the summary is printed all the same), so that
-cron or a script notices rejects; 1 and 2 as every command (CONTRACT.md §3).
+cron or a script notices rejects; 1 and 2 as every command (CONTRACT.md §3),
+1 also when the ledger cannot store anything for now (a full disk, a read-only
+file): the ingest stops there, says so in one line, and dead-letters nothing.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cli.common import console, db_options, emit_json, json_option, open_db, rules_from, user_errors
-from streams.embedded import ingest, read_events
+from cli.common import UserError, console, db_options, emit_json, json_option, open_db, rules_from, user_errors
+from streams.embedded import Interrupted, ingest, read_events
 
 
 def _count_lines(path: Path) -> int:
@@ -35,14 +37,17 @@ def ingest_command(path: Path, db_url: str | None, config_path: str | None, as_j
     Exits 3 when at least one line went to the dead letters (see `cae deadletter list`).
     """
     engine, rules = open_db(db_url, create=True), rules_from(config_path)
-    if as_json:
-        outcome = ingest(engine, read_events(path), rules)
-    else:
-        with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=console, transient=True) as bar:
-            task = bar.add_task("ingest", total=_count_lines(path))
-            outcome = ingest(engine, read_events(path), rules,
-                             progress=lambda n: bar.advance(task, n))
+    try:
+        if as_json:
+            outcome = ingest(engine, read_events(path), rules)
+        else:
+            with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), console=console, transient=True) as bar:
+                task = bar.add_task("ingest", total=_count_lines(path))
+                outcome = ingest(engine, read_events(path), rules,
+                                 progress=lambda n: bar.advance(task, n))
+    except Interrupted as exc:
+        raise UserError(str(exc)) from None
     summary = {"processed": outcome.processed, "duplicates": outcome.duplicates,
                "dead_letters": len(outcome.dead_letters)}
     if as_json:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, cast
@@ -28,7 +29,10 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 from engine import bounds, characters
 from engine.money import CURRENCY, ZERO, MoneyError, fmt, parse_amount, parse_rate, round_cents
@@ -137,6 +141,66 @@ Moment = Annotated[AwareDatetime, AfterValidator(_moment), WithJsonSchema(
     {"type": "string", "format": "date-time", "description": f"an RFC 3339 timestamp with its offset, {_WINDOW}"})]
 Currency = Annotated[str, AfterValidator(_currency), WithJsonSchema({"const": CURRENCY})]
 Status = Literal["cape", "salarie"]
+
+# -- treasury (DOMAIN.md rules 10-13, CONTRACT.md §5) ---------------------------------------------
+# A bank balance is the cooperative's, not one document's: up to 100 times the ceiling of one
+# amount (99,999,999.99 €, under 10^10 cents); a line is one movement, at most the ceiling either way.
+BALANCE_CEILING = Decimal("99999999.99")
+_SIGNED = re.compile(r"-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?", re.ASCII)
+
+
+def _signed(limit: Decimal) -> Any:
+    def check(value: Any) -> Decimal:
+        if isinstance(value, float):
+            raise MoneyError(f"{term(value)} is a float: amounts are strings such as \"-12.50\"")
+        if not isinstance(value, str) or not _SIGNED.fullmatch(value):
+            raise MoneyError(f"{term(value)} is not a signed amount string such as \"-12.50\"")
+        amount = Decimal(value).quantize(Decimal("0.01"))
+        if abs(amount) > limit:
+            raise MoneyError(f"{fmt(amount)} is beyond ±{fmt(limit)}, the most it may be")
+        return amount
+    return check
+
+
+def _not_zero(value: Decimal) -> Decimal:
+    if value == 0:
+        raise MoneyError("a bank line moves money: its amount is not 0")
+    return value
+
+
+def _iban(value: str) -> str:
+    """Rule 10/13: an IBAN checked by schwifty (country, length, check digits), kept in compact form."""
+    try:
+        return str(IBAN(value).compact)
+    except SchwiftyException as exc:
+        raise ValueError(f"{term(value)} is not a valid IBAN ({exc})") from None
+
+
+def _bic(value: str) -> str:
+    try:
+        return str(BIC(value).compact)
+    except SchwiftyException as exc:
+        raise ValueError(f"{term(value)} is not a valid BIC ({exc})") from None
+
+
+_SIGNED_SCHEMA = {"type": "string", "pattern": r"^-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"}
+LineAmount = Annotated[Decimal, BeforeValidator(_signed(bounds.CEILING)), AfterValidator(_not_zero),
+                       WithJsonSchema({**_SIGNED_SCHEMA, "description": "euros as a signed string (a credit "
+                                       f"is positive, a debit negative), not 0, at most ±{bounds.CEILING}"})]
+Balance = Annotated[Decimal, BeforeValidator(_signed(BALANCE_CEILING)), WithJsonSchema(
+    {**_SIGNED_SCHEMA, "description": f"euros as a signed string, at most ±{BALANCE_CEILING}"})]
+Iban = Annotated[str, Field(min_length=15, max_length=42), AfterValidator(_iban), WithJsonSchema(
+    {"type": "string", "pattern": r"^[A-Z]{2}[0-9]{2}[A-Za-z0-9 ]{11,38}$",
+     "description": "an IBAN (country, length and check digits are checked); spaces are dropped"})]
+Bic = Annotated[str, Field(min_length=8, max_length=11), AfterValidator(_bic), WithJsonSchema(
+    {"type": "string", "pattern": r"^[A-Z0-9]{8}([A-Z0-9]{3})?$", "description": "a BIC (8 or 11 characters)"})]
+# The other bank's data: its IBAN is only a clue for matching (rule 11 d, e), so its shape is
+# checked, not its check digits (a statement is not refused for another bank's typo).
+OtherIban = Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
+                                 description="the counterparty's IBAN, compact, as the bank gives it")]
+LedgerAccount = Annotated[str, Field(pattern=r"^[1-7][0-9]{2,7}$", description=(
+    "an account number of the French chart (PCG), 3 to 8 digits, classes 1 to 7, such as \"431\""))]
+MAX_STATEMENT_LINES = 5000
 
 
 class AnyEvent(BaseModel):
@@ -317,22 +381,147 @@ class VoteCast(AnyEvent):
     cast_by: Id | None = None
 
 
+class MemberBankAccountSet(AnyEvent):
+    """A member's IBAN for their net pay (rule 13), from `from` on; a later event replaces it."""
+
+    type: Literal["member.bank_account_set"]
+    member_id: Id
+    iban: Iban
+    bic: Bic | None = None
+    from_: Day = Field(alias="from")
+
+
+class BankLine(BaseModel):
+    """One booked movement of a statement (CONTRACT.md §5); `line_ref` is its identity (rule 10)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    line_ref: Id
+    booked_on: Day
+    value_on: Day
+    amount: LineAmount
+    counterparty_name: Text | None = None
+    counterparty_iban: OtherIban | None = None
+    remittance: Text | None = None
+    end_to_end_id: Id | None = None
+
+
+def _distinct_refs(lines: tuple[BankLine, ...]) -> tuple[BankLine, ...]:
+    refs = [line.line_ref for line in lines]
+    if len(set(refs)) != len(refs):
+        twice = next(ref for ref in refs if refs.count(ref) > 1)
+        raise ValueError(f"line_ref {term(twice)} is given to two lines of the statement")
+    return lines
+
+
+class _BankEvent(AnyEvent):
+    @property
+    def partition_key(self) -> str | None:
+        """Bank events go to `cae.bank` keyed by the account's IBAN (CONTRACT.md §5)."""
+        account: str = self.__dict__["account"]
+        return account
+
+
+class BankStatementReceived(_BankEvent):
+    """A statement, taken whole or not at all (rule 10: `engine.treasury_rules`).
+
+    `account` must be an IBAN: a statement whose file names its account otherwise
+    (an OFX export of a non-French bank giving only its own account number) is
+    refused at the door; a CSV mapping can give the IBAN instead.
+    """
+
+    type: Literal["bank.statement_received"]
+    account: Iban
+    statement_id: Id
+    opening_balance: Balance
+    closing_balance: Balance
+    from_: Day = Field(alias="from")
+    to: Day
+    lines: Annotated[tuple[BankLine, ...], Field(max_length=MAX_STATEMENT_LINES), AfterValidator(_distinct_refs)]
+    currency: Currency = CURRENCY
+
+
+class Assignment(BaseModel):
+    """What (part of) a bank line settles, as the staff say: exactly one of the three forms."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    invoice_id: Id | None = None
+    member_id: Id | None = None
+    net_pay_month: Month | None = None
+    ledger_account: LedgerAccount | None = None
+    label: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Assignment:
+        check_form(self)
+        return self
+
+
+def check_form(target: Assignment) -> None:
+    """One assignment's form (CONTRACT.md §5), for a whole event and for each of its splits."""
+    forms = [target.invoice_id is not None, target.net_pay_month is not None, target.ledger_account is not None]
+    if sum(forms) != 1:
+        raise ValueError("give exactly one of invoice_id, member_id + net_pay_month, or ledger_account + label")
+    if target.invoice_id is not None and (target.member_id or target.label):
+        raise ValueError("an invoice_id stands alone: its member is the invoice's")
+    if target.net_pay_month is not None and (target.member_id is None or target.label):
+        raise ValueError("net_pay_month goes with member_id (whose net pay), and nothing else")
+    if target.ledger_account is not None and target.label is None:
+        raise ValueError("ledger_account goes with a label (what the movement was)")
+
+
+class Split(Assignment):
+    amount: PositiveAmount
+
+
+class BankLineAssigned(Assignment, _BankEvent):
+    """The staff's assignment of an unmatched line (rule 11): one target, or `splits`.
+
+    Split amounts are positive, parts of the line's amount without its sign;
+    that they add up to the line is checked when the line is known
+    (`engine.treasury_rules`).
+    """
+
+    type: Literal["bank.line_assigned"]
+    line_ref: Id
+    account: Iban
+    assigned_by: Text
+    splits: Annotated[tuple[Split, ...], Field(min_length=2, max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> BankLineAssigned:
+        if self.splits is None:
+            check_form(self)
+        elif any(getattr(self, name) is not None for name in Assignment.model_fields):
+            raise ValueError("give either splits or one assignment, not both")
+        return self
+
+
 MemberEvent = Union[
     MemberJoined, MemberStatusChanged, MemberBecameAssociate, MemberLeft,
-    InvoiceIssued, CreditNoteIssued, PaymentReceived, ExpenseRecorded, SalarySet,
+    InvoiceIssued, CreditNoteIssued, PaymentReceived, ExpenseRecorded, SalarySet, MemberBankAccountSet,
 ]
+BankEvent = Union[BankStatementReceived, BankLineAssigned]
 GovernanceEvent = Union[
     AssemblyConvened, ResolutionProposed, RitualHeld, AttendanceRecorded, ProxyGiven, VoteCast,
 ]
-Event = Annotated[Union[MemberEvent, GovernanceEvent], Field(discriminator="type")]
+Event = Annotated[Union[MemberEvent, GovernanceEvent, BankEvent], Field(discriminator="type")]
 
 GOVERNANCE_TYPES = frozenset(
     m.model_fields["type"].annotation.__args__[0]
     for m in GovernanceEvent.__args__  # type: ignore[attr-defined]
 )
+BANK_TYPES = frozenset(
+    m.model_fields["type"].annotation.__args__[0]
+    for m in BankEvent.__args__  # type: ignore[attr-defined]
+)
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(cast(Any, Event))  # a union, which mypy does not take for a type
 MAX_EVENT_BYTES = 64 * 1024
+# A month's statement of a cooperative runs to thousands of lines: it may be larger, up to
+# just under Kafka's default message size (1 MiB), which `cae.bank` must carry too.
+MAX_STATEMENT_BYTES = 1000 * 1024
 
 
 class _DuplicateKey(ValueError):
@@ -392,13 +581,17 @@ def decode(raw: bytes, today: date) -> AnyEvent:
     `today` draws the dates' window (`engine.bounds`): the caller's clock, so that
     the engine reads none and a test can set it.
     """
-    if len(raw) > MAX_EVENT_BYTES:
-        raise EventError(f"event of {len(raw)} bytes is over the {MAX_EVENT_BYTES} bytes limit")
+    if len(raw) > MAX_STATEMENT_BYTES:
+        raise EventError(f"event of {len(raw)} bytes is over the {MAX_STATEMENT_BYTES} bytes limit of a "
+                         "bank statement")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EventError(f"not UTF-8 text (byte {exc.start}: 0x{raw[exc.start]:02x})") from None
     document = _parsed(text)
+    if len(raw) > MAX_EVENT_BYTES and not (isinstance(document, dict)
+                                           and document.get("type") == "bank.statement_received"):
+        raise EventError(f"event of {len(raw)} bytes is over the {MAX_EVENT_BYTES} bytes limit")
     try:
         event: AnyEvent = _ADAPTER.validate_json(raw, strict=True, context={"today": today})
     except ValidationError as exc:
@@ -450,6 +643,11 @@ def _reason(exc: ValidationError) -> str:
 
 def is_governance(event: AnyEvent) -> bool:
     return event.type in GOVERNANCE_TYPES
+
+
+def is_bank(event: AnyEvent) -> bool:
+    """A statement or a staff's assignment: processed by `ledger.bank_store`, not the member rules."""
+    return event.type in BANK_TYPES
 
 
 def json_schema() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from engine.events import (
     DocumentLine,
     ExpenseRecorded,
     InvoiceIssued,
+    MemberBankAccountSet,
     MemberBecameAssociate,
     MemberJoined,
     MemberLeft,
@@ -324,6 +325,13 @@ def _salary(book: Book, e: SalarySet, rules: Rules) -> list[Entry]:
     return []
 
 
+def _bank_account(book: Book, e: MemberBankAccountSet, rules: Rules) -> list[Entry]:
+    """Rule 13: the IBAN the member's net pay goes to from `from`; the event itself is kept."""
+    _member(book, e.member_id)
+    book.new_bank_accounts.append(e)
+    return []
+
+
 _HANDLERS: dict[str, Callable[[Book, Any, Rules], list[Entry]]] = {
     "member.joined": _joined,
     "member.status_changed": _status_changed,
@@ -334,6 +342,7 @@ _HANDLERS: dict[str, Callable[[Book, Any, Rules], list[Entry]]] = {
     "payment.received": _payment,
     "expense.recorded": _expense,
     "salary.set": _salary,
+    "member.bank_account_set": _bank_account,
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from engine.money import ZERO
 from engine.periods import last_day, parse_month
@@ -203,6 +204,7 @@ class Book:
     new_documents: list[Document] = field(default_factory=list)
     new_moves: list[BaseMove] = field(default_factory=list)
     new_salaries: list[Salary] = field(default_factory=list)
+    new_bank_accounts: list[Any] = field(default_factory=list)  # `member.bank_account_set` events (rule 13)
 
     def year_months(self, member_id: str, year: int) -> list[tuple[str, Bases]]:
         """Every month of the member's year that has bases, in order."""

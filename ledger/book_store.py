@@ -11,6 +11,7 @@ sums of moves (see `ledger.schema`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -76,6 +77,14 @@ def load_book(conn: Connection, wanted: Wanted, lock: str | None) -> Book:
         book.documents.update(conn.execute(select(d.c.kind, d.c.doc_id)
                                            .where(tuple_(d.c.kind, d.c.doc_id).in_(chunk))).tuples())
     return book
+
+
+def load_more(conn: Connection, book: Book, *, invoices: Iterable[str] = (), members: Iterable[str] = ()) -> None:
+    """Add to a batch's book the invoices and members it did not load yet (a bank line names them)."""
+    _load_members(conn, book, sorted(set(members) - set(book.members)))
+    _load_invoices(conn, book, select(schema.invoices).where(
+        schema.invoices.c.invoice_id.in_(bindparam("ids", expanding=True))),
+        sorted(set(invoices) - set(book.invoices)))
 
 
 def _load_members(conn: Connection, book: Book, member_ids: list[str]) -> None:
@@ -188,6 +197,8 @@ def save_book(conn: Connection, book: Book) -> None:
                                           "revenue", "sale_date"),
                 [(x.member_id, x.month, x.event_id, to_cents(x.contribution), to_cents(x.societariat),
                   to_cents(x.revenue), _day(day, x.sale_date)) for x in book.new_moves])
+    insert_rows(conn, schema.member_bank_accounts, ("member_id", "iban", "bic", "from_date", "event_id"),
+                [(x.member_id, x.iban, x.bic, day(x.from_), x.event_id) for x in book.new_bank_accounts])
     if book.new_salaries:
         conn.execute(insert(schema.salaries), [
             {"member_id": s.member_id, "from_month": s.from_month, "gross": to_cents(s.gross),

@@ -31,7 +31,7 @@ from engine.wording import term
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
-SCHEMA_REVISION = "0008"  # alembic's head (tests/test_migrations.py checks it)
+SCHEMA_REVISION = "0009"
 
 
 class DatabaseError(RuntimeError):

@@ -6,6 +6,10 @@ until it is settled: `replayed` (processed on a replay, or because its event
 id came back corrected and valid) or `dismissed` by someone, with a reason.
 Its first reason is never overwritten; each later attempt, and who settled it
 and why, is a row of `dead_letter_history` (issue 8).
+
+A dead letter is made storable when it is made (`ledger.storable`, issue 14):
+its id, reason and source come from the line it refuses, and recording it must
+never fail because of that line, or the line would stop everything behind it.
 """
 
 from __future__ import annotations
@@ -19,16 +23,29 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from ledger import schema
 from ledger.bulk import chunks, insert_new
+from ledger.storable import storable, storable_id
 
 PENDING, REPLAYED, DISMISSED = "pending", "replayed", "dismissed"
+SOURCE_LENGTH = 300
+REASON_LENGTH = 1000  # a reason is one line a person reads: one quoting a huge value is cut
 
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
+    """A refused line: its bytes as they came; its reason, source and claimed id made storable."""
+
     raw: bytes
     reason: str
     source: str
     event_id: str | None = None
+
+    def __post_init__(self) -> None:
+        reason = storable(self.reason)
+        if len(reason) > REASON_LENGTH:
+            reason = reason[:REASON_LENGTH - 1] + "…"
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "source", storable(self.source, SOURCE_LENGTH))
+        object.__setattr__(self, "event_id", storable_id(self.event_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +87,7 @@ def record(conn: Connection, letters: Sequence[DeadLetter], now: datetime | None
         return
     when = _now(now)
     rows = [{"raw": d.raw, "raw_sha256": hashlib.sha256(d.raw).hexdigest(), "event_id": d.event_id,
-             "reason": d.reason, "source": d.source[:300], "received_at": when, "status": PENDING}
+             "reason": d.reason, "source": d.source, "received_at": when, "status": PENDING}
             for d in letters]
     insert_new(conn, schema.dead_letters, rows)
 
@@ -103,13 +120,15 @@ def _settle(conn: Connection, letter_ids: Sequence[int], status: str, reason: st
         return
     conn.execute(update(t).where(t.c.id.in_(pending)).values(status=status, resolved_at=when))
     conn.execute(insert(schema.dead_letter_history), [
-        {"letter_id": i, "at": when, "action": status, "reason": reason, "by": by[:200]} for i in pending])
+        {"letter_id": i, "at": when, "action": status, "reason": storable(reason), "by": storable(by, 200)}
+        for i in pending])
 
 
 def retried(conn: Connection, letter_id: int, reason: str, by: str, now: datetime | None = None) -> None:
     """A replay refused again: the new reason joins the history, the letter stays pending."""
     conn.execute(insert(schema.dead_letter_history), {
-        "letter_id": letter_id, "at": _now(now), "action": "retried", "reason": reason, "by": by[:200]})
+        "letter_id": letter_id, "at": _now(now), "action": "retried", "reason": storable(reason),
+        "by": storable(by, 200)})
 
 
 def replayed(conn: Connection, letter_id: int, by: str, now: datetime | None = None) -> None:

@@ -32,9 +32,12 @@ from __future__ import annotations
 # from its own revision (`append_only_guards`), so that 0001 keeps building what it built.
 INITIAL_APPEND_ONLY = ("entries", "lines", "processed_events", "entry_numbers", "month_locks",
                        "payslips", "governance_events", "member_statuses", "salaries", "documents")
+TREASURY_APPEND_ONLY = ("bank_accounts", "bank_statements", "bank_lines", "bank_matches",  # 0009: the bank
+                        "member_bank_accounts", "transfer_orders")
 APPEND_ONLY = INITIAL_APPEND_ONLY + ("payslip_revisions", "runs",  # 0003: corrections, run records
                                      "invoices", "base_moves", "dead_letter_history",  # 0004: the rules' state
-                                     "login_failures", "audit_log", "web_settings")  # 0005: the web's records
+                                     "login_failures", "audit_log", "web_settings",  # 0005: the web's records
+                                     *TREASURY_APPEND_ONLY)
 
 _SQLITE_CHECKS = [
     """CREATE TRIGGER lines_entry_not_posted BEFORE INSERT ON lines

@@ -240,6 +240,7 @@ invoices = Table(
     Column("rates", Text, nullable=False),
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
     *dates("issued_on"),
+    Index("ix_invoices_ttc", "ttc"),  # revision 0009: a bank credit's candidates by amount (rule 11 b)
 )
 
 documents = Table(
@@ -476,3 +477,110 @@ for _key in GOVERNANCE_KEYS:
     Index(f"ix_governance_events_{_key.removesuffix('_id')}", governance_events.c.type,
           JsonField(governance_events.c.payload, _key))
 del _key
+
+
+# -- treasury (DOMAIN.md rules 10-13, revision 0009) ----------------------------------------------
+# All append-only: a statement, a line, a match, an IBAN or a transfer order is recorded once and
+# never rewritten; the staff's later assignment of an unmatched line is a match row of its own.
+IBAN_TEXT = String(34)
+
+bank_accounts = Table(
+    # The cooperative's accounts: the first statement of an account registers it (CONTRACT.md §5).
+    "bank_accounts", metadata,
+    Column("iban", IBAN_TEXT, primary_key=True),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
+)
+
+bank_statements = Table(
+    # Each statement taken, with its figures; `new_lines` are the lines it brought that no
+    # statement had brought before (an overlapping statement brings fewer than it holds).
+    "bank_statements", metadata,
+    Column("account", ForeignKey("bank_accounts.iban"), primary_key=True),
+    Column("statement_id", Id, primary_key=True),
+    Column("opening_balance", Cents, nullable=False),
+    Column("closing_balance", Cents, nullable=False),
+    Column("from_date", Date, nullable=False),
+    Column("to_date", Date, nullable=False),
+    Column("line_count", Integer, nullable=False),
+    Column("new_lines", Integer, nullable=False),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
+    CheckConstraint("new_lines >= 0 AND new_lines <= line_count", name="new_lines"),
+    *dates("from_date", "to_date"),
+    Index("ix_bank_statements_account_to", "account", "to_date"),
+)
+
+bank_lines = Table(
+    # A line once per account and identity (rule 10), whichever statement brought it first.
+    "bank_lines", metadata,
+    Column("account", ForeignKey("bank_accounts.iban"), primary_key=True),
+    Column("line_ref", Id, primary_key=True),
+    Column("booked_on", Date, nullable=False),
+    Column("value_on", Date, nullable=False),
+    Column("amount", Cents, nullable=False),
+    Column("counterparty_name", Text, nullable=True),
+    Column("counterparty_iban", IBAN_TEXT, nullable=True),
+    Column("remittance", Text, nullable=True),
+    Column("end_to_end_id", Id, nullable=True),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
+    CheckConstraint("amount <> 0", name="amount_not_zero"),
+    *dates("booked_on", "value_on"),
+    Index("ix_bank_lines_booked_on", "booked_on"),
+)
+
+bank_matches = Table(
+    # What a line settles (rule 11), once: `rule` a-e for an automatic match, or `assigned_by`
+    # for the staff's. `kind`: invoice (a new payment of it), payment (an existing
+    # payment.received), transfer, net_pay, account, split (`detail`: the parts, as JSON).
+    "bank_matches", metadata,
+    Column("account", IBAN_TEXT, primary_key=True),
+    Column("line_ref", Id, primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("rule", String(1), nullable=True),
+    Column("assigned_by", String(500), nullable=True),
+    Column("invoice_id", Id, nullable=True),
+    Column("payment_id", EventKey, nullable=True),
+    Column("member_id", Id, nullable=True),
+    Column("month", MONTH_TEXT, nullable=True),
+    Column("ledger_account", String(12), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
+    ForeignKeyConstraint(["account", "line_ref"], ["bank_lines.account", "bank_lines.line_ref"],
+                         name="fk_bank_matches_bank_lines"),
+    CheckConstraint("kind IN ('invoice', 'payment', 'transfer', 'net_pay', 'account', 'split')", name="kind"),
+    CheckConstraint("(rule IS NULL) <> (assigned_by IS NULL)", name="rule_or_staff"),
+    Index("ix_bank_matches_payment", "payment_id"),
+    Index("ix_bank_matches_member_month", "member_id", "month"),
+)
+
+member_bank_accounts = Table(
+    # A member's IBAN from a date (rule 13); the latest `from_date` on or before a day is in force.
+    "member_bank_accounts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", ForeignKey("members.member_id"), nullable=False),
+    Column("iban", IBAN_TEXT, nullable=False),
+    Column("bic", String(11), nullable=True),
+    Column("from_date", Date, nullable=False),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
+    *dates("from_date"),
+    Index("ix_member_bank_accounts_member", "member_id", "from_date"),
+    Index("ix_member_bank_accounts_iban", "iban"),
+)
+
+transfer_orders = Table(
+    # One transaction of a pain.001 file (rule 13): its end-to-end id comes back on the bank line
+    # (rule 11 c). A payslip revision is in at most one file: (month, member_id, revision) is unique.
+    "transfer_orders", metadata,
+    Column("end_to_end_id", String(35), primary_key=True),
+    Column("month", MONTH_TEXT, nullable=False),
+    Column("member_id", ForeignKey("members.member_id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("amount", Cents, nullable=False),
+    Column("iban", IBAN_TEXT, nullable=False),
+    Column("file_id", String(35), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("month", "member_id", "revision", name="uq_transfer_orders_payslip"),
+    CheckConstraint("amount > 0", name="amount"),
+    CheckConstraint("revision >= 0", name="revision"),
+    *months("month"),
+    *moments("created_at"),
+)

@@ -2,6 +2,12 @@
 
 Lines are read lazily and processed in batches, so memory stays flat however
 long the file; each batch is one transaction (see `streams.pipeline`).
+
+A ledger that cannot store anything for now (a full disk, a read-only file, an
+outage: `ledger.errors.is_transient`) stops the ingest where it is, with
+`Interrupted`: nothing is dead-lettered for it, the batches before it are
+committed, and the same file ingested again once it is mended goes through,
+what was already taken counting as duplicates (issue 14, point 2).
 """
 
 from __future__ import annotations
@@ -14,21 +20,36 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from engine.config import Rules
+from ledger.errors import is_transient, reason
 from ledger.rows import freeze_startup_heap
+from ledger.storable import storable
 from streams.pipeline import Outcome, Raw, process
 
 BATCH = 2000
 
 
+class Interrupted(Exception):
+    """The ledger could not store the batch starting at `at`; `done` is what went in before it."""
+
+    def __init__(self, done: Outcome, at: str, cause: BaseException) -> None:
+        taken = done.processed + done.duplicates + len(done.dead_letters)
+        super().__init__(f"the ledger cannot store events now ({reason(cause)}): stopped in the batch from "
+                         f"{at}, nothing dead-lettered for it, the {taken} line(s) before it are in; ingest the "
+                         "same file again once the ledger is mended (what is in counts as duplicates)")
+        self.done, self.at = done, at
+
+
 def read_events(path: Path) -> Iterator[Raw]:
-    """Every non-blank line of the file, with `name:line` as its source."""
+    """Every non-blank line of the file, with `name:line` as its source (a name that is not UTF-8
+    escaped, so that it can be printed and stored)."""
+    name = storable(path.name)
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             data = line.rstrip(b"\r\n")
             if number == 1:
                 data = data.removeprefix(codecs.BOM_UTF8)  # files saved by some editors start with one
             if data.strip():
-                yield Raw(data, f"{path.name}:{number}")
+                yield Raw(data, f"{name}:{number}")
 
 
 def ingest(engine: Engine, raws: Iterator[Raw], rules: Rules, batch: int = BATCH,
@@ -37,7 +58,12 @@ def ingest(engine: Engine, raws: Iterator[Raw], rules: Rules, batch: int = BATCH
     freeze_startup_heap()
     total = Outcome()
     while chunk := list(islice(raws, batch)):
-        outcome = process(engine, chunk, rules)
+        try:
+            outcome = process(engine, chunk, rules)
+        except Exception as exc:
+            if is_transient(exc):
+                raise Interrupted(total, chunk[0].source, exc) from exc
+            raise
         outcome.entries, outcome.statuses = [], {}  # counted by the ledger, not kept in memory
         total.add(outcome)
         if progress:

@@ -21,10 +21,17 @@ acknowledges its buffer in a `finally`, so an exception or a cancellation in
 the middle of a batch would let faust commit offsets of events never written.
 
 Failures are waited out, not skipped: a transient database error retries
-the batch with back-off (PostgreSQL restarting, a lock timeout; any other
-error has already made its event a dead letter, see `streams.pipeline`), a
-Kafka error retries the sends; a worker asked to stop meanwhile exits at
-once (code 75), its batch unacknowledged, as if killed.
+the batch with back-off (PostgreSQL restarting, a lock timeout, a full disk;
+any other error has already made its event a dead letter, see
+`streams.pipeline`), a Kafka error retries the sends; a worker asked to stop
+meanwhile exits at once (code 75), its batch unacknowledged, as if killed.
+
+Nothing is retried for ever for what it is (issue 14, point 1): should the
+database stage still fail for a reason that is not transient (a bug), the
+batch is tried `TRIES` times, then its messages one at a time, and a message
+that fails `TRIES` times alone is a dead letter ("could not be processed"),
+sent to `cae.deadletter` with its bytes and recorded in the ledger if it can
+be; the worker moves on to the next.
 
 The two topics are consumed side by side, so a governance event can arrive
 before the `member.joined` of a member it names, still waiting on
@@ -56,7 +63,11 @@ from faust.types import EventT, StreamT
 from sqlalchemy import Engine
 
 from engine.config import Rules
+from engine.events import claimed_event_id
 from engine.postings import Entry
+from ledger import deadletters
+from ledger.deadletters import DeadLetter
+from ledger.errors import is_transient, one_line
 from ledger.rows import freeze_startup_heap
 from streams.outputs import OutputProducer, deadletter_message, posting_messages, reposted
 from streams.pipeline import Outcome, Raw, process
@@ -67,12 +78,17 @@ log = logging.getLogger("cae.worker")
 T = TypeVar("T")
 
 MAX_BACKOFF = 15.0
+TRIES = 3  # failures that are not transient, before a batch is split, then a message dead-lettered
 PIPELINE = 2  # batches in flight per agent: one in the database, one being taken or sent
 EXIT_GAVE_UP = 75  # EX_TEMPFAIL: stopped during an outage, with batches left for the next worker
 
 
 class _Stopping(Exception):
     """The worker was asked to stop while a batch could not be finished."""
+
+
+class _Exhausted(Exception):
+    """The database stage failed `TRIES` times for a reason that is not transient; the last one is its cause."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +252,7 @@ class Worker:
         """What `_retry` does not catch is a bug: stop the worker (exit 1) rather than hang on it."""
         exc = None if task.cancelled() else task.exception()
         if exc is not None:
-            log.error("a batch failed unexpectedly: %s", _one_line(exc), exc_info=exc)
+            log.error("a batch failed unexpectedly: %s", one_line(exc), exc_info=exc)
             asyncio.ensure_future(self.app.crash(exc))
 
     async def _commit(self, events: Sequence[EventT]) -> tuple[Outcome, list[Entry]]:
@@ -259,14 +275,50 @@ class Worker:
             outcome.add(more)
         entries = outcome.entries
         if outcome.duplicates:
-            entries = entries + await self._retry(
-                "database", lambda: self._in_thread(reposted, self.engine, raws, outcome))
+            try:
+                entries = entries + await self._retry(
+                    "database", lambda: self._in_thread(reposted, self.engine, raws, outcome), TRIES)
+            except _Exhausted as exc:  # the feed is at least once: these went out at the first delivery
+                log.error("cannot read back the entries of the batch's duplicates (%s): not sent again",
+                          one_line(exc.__cause__ or exc))
         self.stats.database += time.monotonic() - started
         return outcome, entries
 
     async def _process(self, raws: list[Raw], wait: bool) -> Outcome:
-        return await self._retry("database", lambda: self._in_thread(
-            functools.partial(process, wait_for_members=wait), self.engine, raws, self.rules))
+        """`process`, retried; a batch that keeps failing goes one message at a time (see module)."""
+        try:
+            return await self._retry("database", lambda: self._in_thread(
+                functools.partial(process, wait_for_members=wait), self.engine, raws, self.rules), TRIES)
+        except _Exhausted as exc:
+            cause = exc.__cause__ or exc
+            if len(raws) == 1:
+                return await self._undeliverable(raws[0], cause)
+            log.error("a batch of %d from %s failed %d times (%s): taking its messages one at a time",
+                      len(raws), raws[0].source, TRIES, one_line(cause))
+        outcome = Outcome()
+        for at, raw in enumerate(raws):
+            one = await self._process([raw], wait)
+            outcome.add(one)
+            if one.held:
+                outcome.held += raws[at + 1:]
+                break
+        return outcome
+
+    async def _undeliverable(self, raw: Raw, cause: BaseException) -> Outcome:
+        """A message that cannot be processed: a dead letter, in the ledger if it takes it, on the topic anyway."""
+        letter = DeadLetter(raw.data, f"could not be processed ({one_line(cause)}), {TRIES} tries", raw.source,
+                            claimed_event_id(raw.data))
+        log.error("message %s failed %d times: dead-lettered (%s)", raw.source, TRIES, one_line(cause))
+
+        def record() -> None:
+            with self.engine.begin() as conn:
+                deadletters.record(conn, [letter])
+        try:
+            await self._retry("database", lambda: self._in_thread(record), 1)
+        except _Exhausted as exc:
+            log.error("the dead letter of %s is on %s only: the ledger refused it (%s)", raw.source,
+                      self.config.topics.deadletter, one_line(exc.__cause__ or exc))
+        return Outcome(dead_letters=[letter])
 
     async def _members_behind(self) -> bool:
         """Whether the group still has member events to consume (unknown lag counts as yes)."""
@@ -294,9 +346,13 @@ class Worker:
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.database, function, *args)
 
-    async def _retry(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
-        """`attempt()` until it succeeds, backing off; `_Stopping` if the worker is asked to stop meanwhile."""
-        delay = 0.5
+    async def _retry(self, what: str, attempt: Callable[[], Awaitable[T]], tries: int | None = None) -> T:
+        """`attempt()` until it succeeds, backing off; `_Stopping` if the worker is asked to stop meanwhile.
+
+        With `tries`, a failure that is not transient (`ledger.errors.is_transient`) counts, and the
+        `tries`-th raises `_Exhausted`: an outage is waited out for as long as it lasts, a bug is not.
+        """
+        delay, failures = 0.5, 0
         while True:
             try:
                 return await attempt()
@@ -304,8 +360,12 @@ class Worker:
                 raise
             except Exception as exc:  # noqa: BLE001 — any failure: the batch must not be skipped
                 if self.app.should_stop:
-                    raise _Stopping(f"{what} error: {_one_line(exc)}") from None
-                log.warning("%s error, retrying the batch in %.1f s: %s", what, delay, _one_line(exc),
+                    raise _Stopping(f"{what} error: {one_line(exc)}") from None
+                if tries is not None and not is_transient(exc):
+                    failures += 1
+                    if failures >= tries:
+                        raise _Exhausted(what) from exc
+                log.warning("%s error, retrying the batch in %.1f s: %s", what, delay, one_line(exc),
                             exc_info=log.isEnabledFor(logging.DEBUG))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
@@ -400,8 +460,3 @@ def _assignment(app: faust.App) -> str:
     except Exception:  # noqa: BLE001 — not started yet
         return "nothing yet"
     return ", ".join(f"{tp.topic}/{tp.partition}" for tp in assigned) or "nothing"
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text.splitlines()[0]}"

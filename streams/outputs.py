@@ -29,7 +29,12 @@ from engine.postings import Entry, Line
 from ledger import schema
 from ledger.deadletters import DeadLetter
 from streams.pipeline import Outcome, Raw, to_json
-from streams.topics import PRODUCER_MAX_REQUEST
+from ledger.storable import storable_id
+from streams.topics import DEADLETTER_MAX_BYTES, PRODUCER_MAX_REQUEST
+
+# A dead letter with its bytes as text, at most: base64 takes 4/3 of the bytes, so the 2 MiB an
+# input topic accepts always fits the 4 MiB of the dead-letter topic that way.
+DEADLETTER_TEXT_BYTES = DEADLETTER_MAX_BYTES - 64 * 1024
 
 Message = tuple[bytes | None, bytes, list[tuple[str, bytes]]]  # key, value, headers
 
@@ -46,15 +51,23 @@ def posting_messages(entries: Iterable[Entry]) -> list[Message]:
 
 
 def deadletter_message(letter: DeadLetter, when: datetime | None = None) -> Message:
-    """The reject with its original bytes: as text when they are UTF-8, else in base64."""
+    """The reject with its original bytes: as text when they are UTF-8, else in base64.
+
+    Also in base64 when the text, escaped as JSON, would not fit the topic: a
+    line of control characters grows sixfold (`\u0001`), and a message Kafka
+    refuses would be sent again for ever (issue 14: no poison message).
+    """
     document: dict[str, object] = {"event_id": letter.event_id, "reason": letter.reason,
                                    "source": letter.source,
                                    "time": (when or datetime.now(timezone.utc)).isoformat()}
-    try:
-        document["raw"] = letter.raw.decode("utf-8")
-    except UnicodeDecodeError:
-        document["raw_base64"] = base64.b64encode(letter.raw).decode("ascii")
     key = letter.event_id.encode() if letter.event_id else None
+    try:
+        value = json.dumps({**document, "raw": letter.raw.decode("utf-8")}, ensure_ascii=False).encode()
+        if len(value) <= DEADLETTER_TEXT_BYTES:
+            return key, value, []
+    except UnicodeDecodeError:
+        pass
+    document["raw_base64"] = base64.b64encode(letter.raw).decode("ascii")
     return key, json.dumps(document, ensure_ascii=False).encode(), []
 
 
@@ -67,7 +80,9 @@ def reposted(engine: Engine, raws: Sequence[Raw], outcome: Outcome) -> list[Entr
     it reused the id of an event that has: that event's entries go again too).
     """
     fresh = {entry.event_id for entry in outcome.entries}
-    ids = sorted({i for i in (claimed_event_id(raw.data) for raw in raws) if i and i not in fresh})
+    claimed = (claimed_event_id(raw.data) for raw in raws)
+    # An id that is not storable as it is (a lone surrogate) was never processed: not even asked for.
+    ids = sorted({i for i in claimed if i and i not in fresh and storable_id(i) == i})
     if not ids:
         return []
     e, li = schema.entries, schema.lines

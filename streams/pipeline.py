@@ -14,10 +14,12 @@ waits for the other delivery's commit and then sees its events as
 duplicates, never as documents "already issued by another event".
 
 Errors are sorted (`ledger.errors`): a transient one (a connection lost, a
-serialisation failure) is raised, for the caller to try the batch again
-later; any other makes the batch go again one event at a time, so that the
-one bad event ends in the dead letters with the database's reason and the
-others go through. Nothing blocks a stream for ever.
+serialisation failure, a full disk) is raised, for the caller to try the batch
+again later; any other makes the batch go again one event at a time, so that
+the one bad event ends in the dead letters with the database's reason and the
+others go through. Nothing blocks a stream for ever: a line that breaks the
+reader is a dead letter too, and what is recorded about a line is made
+storable (`ledger.storable`) so that recording it cannot fail because of it.
 """
 
 from __future__ import annotations
@@ -26,26 +28,28 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
 from engine import rules as member_rules
 from engine.config import ConfigError, Rules
-from engine.events import AnyEvent, EventError, claimed_event_id, decode, fingerprint, is_governance
+from engine.events import AnyEvent, EventError, claimed_event_id, decode, fingerprint, is_bank, is_governance
 from engine.periods import posting_date
 from engine.postings import Entry
 from engine.wording import term
 from governance.gate import GovernanceRefused, MemberNotYetKnown
 from governance.store import load_gate
 from ledger import deadletters, schema
+from ledger.bank_store import BankBatch
 from ledger.book_store import Wanted, load_book, locked_through, save_book
 from ledger.bulk import chunks, insert_rows, time_format
-from ledger.deadletters import DeadLetter
-from ledger.errors import is_transient, reason
+from ledger.deadletters import SOURCE_LENGTH, DeadLetter
+from ledger.errors import is_transient, one_line, reason
 from ledger.locks import lock_batch
 from ledger.posting import post
+from ledger.storable import storable
 
 _PROCESSED_COLUMNS = ("event_id", "fingerprint", "type", "entry_count", "source", "processed_at")
 PIPELINE = "pipeline"  # who settles a dead letter whose event came back corrected
@@ -93,14 +97,13 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_membe
     stream has caught up (the governance stream keeps its order). Without it,
     such an event is a dead letter, as it is in a file that names a member
     before the member joined.
+
+    Raises only what is not the events' fault (`ledger.errors.is_transient`:
+    an outage, a full disk): nothing is dead-lettered for it, and what was
+    committed before it is found as duplicates when the same input comes again.
     """
     today = datetime.now(timezone.utc).date()  # where the window of event dates ends (engine.bounds)
-    decoded: list[Decoded] = []
-    for raw in raws:
-        try:
-            decoded.append((raw, decode(raw.data, today), None))
-        except EventError as exc:
-            decoded.append((raw, None, str(exc)))
+    decoded = [_decode(raw, today) for raw in raws]
     try:
         with engine.begin() as conn:
             return _process(conn, decoded, rules, wait_for_members)
@@ -117,13 +120,7 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_membe
         except Exception as exc:
             if is_transient(exc):
                 raise  # what went through is committed: a retry finds it as duplicates
-            if not _is_refusal(exc):
-                log.error("event %s could not be processed", item[0].source, exc_info=exc)
-            letter = DeadLetter(item[0].data, f"refused by the ledger: {reason(exc)}", item[0].source,
-                                claimed_event_id(item[0].data))
-            with engine.begin() as conn:
-                deadletters.record(conn, [letter])
-            outcome.dead_letters.append(letter)
+            outcome.dead_letters.append(_refused(engine, item[0], exc))
             continue
         outcome.add(one)
         if one.held:
@@ -132,11 +129,39 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_membe
     return outcome
 
 
-def _is_refusal(exc: Exception) -> bool:
-    """The database said no (a constraint, a trigger, a value it cannot take): a data error, not a bug."""
-    from sqlalchemy.exc import DBAPIError
+def _decode(raw: Raw, today: date) -> Decoded:
+    """The event, or why not: whatever reading the bytes raises is that line's reason, never the batch's."""
+    try:
+        return raw, decode(raw.data, today), None
+    except EventError as exc:
+        return raw, None, str(exc)
+    except Exception as exc:  # noqa: BLE001 — a line that breaks the reader (issue 14: no poison message)
+        log.warning("event %s could not be read: %s", raw.source, one_line(exc),
+                    exc_info=log.isEnabledFor(logging.DEBUG))
+        return raw, None, f"cannot be read ({one_line(exc)})"
 
-    return isinstance(exc, DBAPIError)
+
+def _refused(engine: Engine, raw: Raw, exc: Exception) -> DeadLetter:
+    """The dead letter of an event the ledger refused alone, recorded in a transaction of its own.
+
+    If even the letter cannot be recorded (a refusal the database keeps for it),
+    it is still the outcome's, which the caller reports (the ingest's summary,
+    the API's answer, the worker's `cae.deadletter`): the line stops nothing.
+    """
+    log.warning("event %s refused by the ledger: %s", raw.source, one_line(exc),
+                exc_info=log.isEnabledFor(logging.DEBUG))
+    letter = DeadLetter(raw.data, f"refused by the ledger: {reason(exc)}", raw.source,
+                        claimed_event_id(raw.data))
+    try:
+        with engine.begin() as conn:
+            deadletters.record(conn, [letter])
+    except Exception as again:
+        if is_transient(again):
+            raise
+        log.error("the dead letter of %s could not be recorded either: %s", raw.source, one_line(again))
+        return DeadLetter(raw.data, f"{letter.reason}; not recorded in the ledger: {reason(again)}",
+                          letter.source, letter.event_id)
+    return letter
 
 
 def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_members: bool) -> Outcome:
@@ -149,6 +174,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
     lock = locked_through(conn)
     book = load_book(conn, _wanted(member_events, lock), lock)
     gate = load_gate(conn, [e for e in events if is_governance(e)], book.members)
+    bank = BankBatch(conn, book, rules)
     processed: list[tuple[Any, ...]] = []
     governance: list[dict[str, Any]] = []
     postings: list[tuple[Entry, int]] = []
@@ -187,19 +213,20 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
                                "payload": event.model_dump_json()})
         else:
             try:
-                entries = member_rules.apply(book, event, rules)
+                entries = bank.apply(event) if is_bank(event) else member_rules.apply(book, event, rules)
             except (member_rules.RuleError, ConfigError) as exc:
                 outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
                 continue
         seen[event.event_id] = print_
         processed.append((event.event_id, print_, event.type, len(entries),
-                          raw.source[:300], processed_at))
+                          storable(raw.source, SOURCE_LENGTH), processed_at))
         postings.extend((entry, part) for part, entry in enumerate(entries))
         outcome.entries.extend(entries)
         outcome.processed += 1
         outcome.statuses[raw.source] = "processed"
     insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, processed)
     save_book(conn, book)
+    bank.save()
     if governance:
         conn.execute(insert(schema.governance_events), governance)
     post(conn, postings, now)

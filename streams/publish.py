@@ -22,6 +22,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from engine.events import GOVERNANCE_TYPES, MAX_EVENT_BYTES
+from ledger.storable import storable
 from streams.pipeline import Raw
 from streams.topics import PRODUCER_MAX_REQUEST, KafkaUnavailable, Topics
 
@@ -46,6 +47,8 @@ def route(data: bytes, topics: Topics) -> Route:
         event = json.loads(data)
     except ValueError as exc:  # UnicodeDecodeError included
         raise ValueError(f"not valid JSON ({exc})") from None
+    except RecursionError:  # issue 14: a line of 10,000 nested arrays is one bad line, not the end
+        raise ValueError("not valid JSON (nested too deeply)") from None
     if not isinstance(event, dict):
         raise ValueError("not a JSON object")
     kind = event.get("type")
@@ -56,7 +59,9 @@ def route(data: bytes, topics: Topics) -> Route:
     member_id = event.get("member_id")
     if not isinstance(member_id, str) or not member_id:
         raise ValueError(f"a {kind} event needs a 'member_id' (the key of {topics.events})")
-    return Route(topics.events, member_id.encode())
+    # A lone surrogate (`"\udc00"` in the JSON text) has no UTF-8 form: its code units key the
+    # line, which the workers then dead-letter with their reason, where staff look for rejects.
+    return Route(topics.events, member_id.encode("utf-8", "surrogatepass"))
 
 
 def producer(bootstrap: str, **overrides: object) -> KafkaProducer:
@@ -81,8 +86,8 @@ def publish(raws: Iterable[Raw], bootstrap: str, topics: Topics, timeout: float 
         for raw in raws:
             try:
                 where = route(raw.data, topics)
-            except ValueError as exc:
-                result.bad.append((raw.source, str(exc)))
+            except ValueError as exc:  # its reason may quote the line: printable, storable as a dead letter
+                result.bad.append((raw.source, storable(str(exc))))
                 continue
             future = sender.send(where.topic, key=where.key, value=raw.data)
             future.add_errback(lambda exc, source=raw.source: failures.append(f"{source}: {exc}"))

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from ledger import schema
 from tests.conftest import IN_CI, ROOT
 
 KAFKA_SH = ROOT / "deploy/kafka/kafka.sh"
+PG_SH = str(ROOT / "deploy/postgres/pg.sh")
 CAE = str(Path(sys.executable).parent / "cae")
 
 
@@ -117,13 +120,15 @@ def kafka_env(kafka: LocalKafka, prefix: str, group: str | None = None) -> dict[
 
 
 class WorkerProcess:
-    """`cae worker` in its own process, its log in a file (read it when a test fails)."""
+    """`cae worker` in its own process, its log in a file (read it when a test fails); `command`
+    runs it another way (`python -c SCRIPT`, which ends by calling `cli.main.main`)."""
 
-    def __init__(self, env: dict[str, str], db_url: str, log: Path, *options: str) -> None:
+    def __init__(self, env: dict[str, str], db_url: str, log: Path, *options: str,
+                 command: Sequence[str] = (CAE,)) -> None:
         self.log_path = log
         self.handle = log.open("ab")
         self.process = subprocess.Popen(
-            [CAE, "worker", "--db", db_url, "--json", *options], stdout=subprocess.PIPE,
+            [*command, "worker", "--db", db_url, "--json", *options], stdout=subprocess.PIPE,
             stderr=self.handle, env={**os.environ, **env}, cwd=ROOT)
 
     def kill(self) -> None:
@@ -261,3 +266,42 @@ def group_members(kafka: LocalKafka, group: str) -> int:
     finally:
         admin.close()
     return len(described.get("members", [])) if described.get("group_state") == "Stable" else 0
+
+
+@contextmanager
+def private_postgres(durable: bool = False) -> Iterator[tuple[str, dict[str, str]]]:
+    """A PostgreSQL cluster of the test's own (deploy/postgres/pg.sh), free to stop and start: the
+    owner's URL of its database `cae`, and the environment that names it to pg.sh. `durable`: with
+    the settings of a real server (CAE_PG_DURABLE=1), not the test cluster's fast ones."""
+    env = {**os.environ, "CAE_PG_PORT": str(free_port()), "CAE_PG_DATA": f"/tmp/cae-pg-{uuid.uuid4().hex[:8]}",
+           "CAE_PG_DURABLE": "1" if durable else "0"}
+    try:
+        started = subprocess.run(["bash", PG_SH, "start"], env=env, capture_output=True, text=True, timeout=180)
+        if started.returncode != 0:
+            raise RuntimeError(started.stderr.strip()[-800:])
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(env["CAE_PG_DATA"], ignore_errors=True)
+        if IN_CI:
+            pytest.fail(f"cannot start a private PostgreSQL: {exc}")
+        pytest.skip(f"cannot start a private PostgreSQL: {exc}")
+    owner = subprocess.run(["bash", PG_SH, "url", "owner"], env=env, capture_output=True, text=True,
+                           timeout=30).stdout.strip()  # the database `cae`, which pg.sh made
+    try:
+        yield owner, env
+    finally:
+        subprocess.run(["bash", PG_SH, "stop"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(env["CAE_PG_DATA"], ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[tuple[str, dict[str, str]]]:
+    """A private PostgreSQL cluster with the test cluster's fast settings."""
+    with private_postgres() as found:
+        yield found
+
+
+@pytest.fixture
+def durable_postgres() -> Iterator[tuple[str, dict[str, str]]]:
+    """A private PostgreSQL cluster with a real server's durable settings."""
+    with private_postgres(durable=True) as found:
+        yield found

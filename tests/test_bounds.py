@@ -34,7 +34,7 @@ from sqlalchemy import Engine, text
 from cli.main import cae
 from engine import rules as member_rules
 from engine.config import Rates, Rules, Tier
-from engine.events import EventError, GovernanceEvent, MemberEvent, decode, json_schema
+from engine.events import BankEvent, EventError, GovernanceEvent, MemberEvent, decode, json_schema
 from engine.payroll import payroll_entry, payslip
 from engine.postings import Entry
 from engine.state import Book, Member
@@ -73,6 +73,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "attendance.recorded": {"meeting_id": "U1", "member_id": "M001", "mode": "present"},
     "proxy.given": {"assembly_id": "AG", "from_member": "M001", "to_member": "M002"},
     "vote.cast": {"resolution_id": "R1", "member_id": "M001", "choice": "for"},
+    "member.bank_account_set": {"member_id": "M001", "iban": "FR7630006000011234567890189", "from": "2026-10-01"},
+    "bank.statement_received": {"account": "FR7630006000011234567890189", "statement_id": "S1",
+                                "opening_balance": "-10.00", "closing_balance": "110.00", "from": "2026-10-01",
+                                "to": "2026-10-31", "lines": [{"line_ref": "L1", "booked_on": "2026-10-20",
+                                                               "value_on": "2026-10-20", "amount": "120.00"}]},
+    "bank.line_assigned": {"line_ref": "L1", "account": "FR7630006000011234567890189", "assigned_by": "staff",
+                           "invoice_id": "F-1"},
 }
 
 
@@ -99,11 +106,12 @@ def at(type_: str, name: str, day: date) -> dict[str, Any]:
 
 
 def test_the_examples_cover_every_type_and_are_sound() -> None:
-    models = MemberEvent.__args__ + GovernanceEvent.__args__  # type: ignore[attr-defined]
+    models = (MemberEvent.__args__ + GovernanceEvent.__args__  # type: ignore[attr-defined]
+              + BankEvent.__args__)  # type: ignore[attr-defined]
     assert set(EXAMPLES) == {m.model_fields["type"].annotation.__args__[0] for m in models}
     for type_ in EXAMPLES:
         decode(raw(example(type_)), TODAY)
-    assert len(DATE_FIELDS) == len(EXAMPLES) + 11  # occurred_at everywhere, and eleven dates of their own
+    assert len(DATE_FIELDS) == len(EXAMPLES) + 14  # occurred_at everywhere, and fourteen dates of their own
 
 
 @pytest.mark.parametrize("type_,name", DATE_FIELDS)

@@ -377,15 +377,16 @@ def test_18_ingest_exits_3_when_a_line_went_to_the_dead_letters(tmp_path: Path) 
 # -- 19. the event format ships with the project ------------------------------------------------
 
 def test_19_the_schema_and_the_docs_name_every_type_and_field() -> None:
-    from engine.events import GovernanceEvent, MemberEvent
+    from engine.events import BankEvent, GovernanceEvent, MemberEvent
 
     schema_out = json.loads(subprocess.run([CAE, "schema"], capture_output=True, text=True, check=True).stdout)
     docs = (ROOT / "docs/events.md").read_text(encoding="utf-8")
-    for model in MemberEvent.__args__ + GovernanceEvent.__args__:  # type: ignore[attr-defined]
+    for model in (MemberEvent.__args__ + GovernanceEvent.__args__  # type: ignore[attr-defined]
+                  + BankEvent.__args__):  # type: ignore[attr-defined]
         kind = model.model_fields["type"].annotation.__args__[0]
         assert f"`{kind}`" in docs, kind
-        for field in model.model_fields:
-            assert f"`{field}`" in docs, (kind, field)
+        for name, field in model.model_fields.items():
+            assert f"`{field.alias or name}`" in docs, (kind, field.alias or name)
         assert any(d.get("properties", {}).get("type", {}).get("const") == kind
                    for d in schema_out["$defs"].values()), kind
     assert "../shared" not in docs  # the users' documentation stands on its own

@@ -8,20 +8,15 @@ broker restart touches the session's broker.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, ROOT, new_database_url
+from tests.conftest import ROOT, new_database_url
 from tests.kafka_fixtures import (LocalKafka, WorkerProcess, assert_same_ledger, cae, cooperative_file,
-                                  embedded_snapshot, free_port, kafka_env, ledger_snapshot, processed_count,
-                                  wait_for)
+                                  embedded_snapshot, kafka_env, ledger_snapshot, processed_count, wait_for)
 
 pytest_plugins = ["tests.kafka_fixtures"]
 
@@ -59,29 +54,6 @@ def test_the_worker_rides_out_a_broker_restart(kafka: LocalKafka, topic_prefix: 
 
     reference = embedded_snapshot(new_database_url("postgresql", tmp_path, request), path)
     assert_same_ledger(ledger_snapshot(db_url), reference)
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[tuple[str, dict[str, str]]]:
-    """A PostgreSQL cluster of this test's own (deploy/postgres/pg.sh), free to stop and start."""
-    env = {**os.environ, "CAE_PG_PORT": str(free_port()), "CAE_PG_DATA": f"/tmp/cae-pg-{uuid.uuid4().hex[:8]}"}
-    script = str(ROOT / "deploy/postgres/pg.sh")
-    try:
-        started = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=180)
-        if started.returncode != 0:
-            raise RuntimeError(started.stderr.strip()[-800:])
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(env["CAE_PG_DATA"], ignore_errors=True)
-        if IN_CI:
-            pytest.fail(f"cannot start a private PostgreSQL: {exc}")
-        pytest.skip(f"cannot start a private PostgreSQL: {exc}")
-    owner = subprocess.run(["bash", script, "url", "owner"], env=env, capture_output=True, text=True,
-                           timeout=30).stdout.strip()  # the database `cae`, which pg.sh made
-    try:
-        yield owner, env
-    finally:
-        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(env["CAE_PG_DATA"], ignore_errors=True)
 
 
 @pytest.mark.postgres

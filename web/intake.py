@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from engine.events import claimed_event_id
 from ledger import deadletters
 from ledger.deadletters import DeadLetter
+from ledger.storable import storable_id
 from streams.pipeline import Raw, process
 from web.routing import Site
 
@@ -49,6 +50,8 @@ def take(here: Site, raws: list[Raw]) -> list[LineOutcome]:
                                                      claimed_event_id(by_source[source].data))
                                           for source, reason in sent.bad])
         statuses, default = {}, PUBLISHED
-    return [LineOutcome(n, claimed_event_id(r.data), DEAD_LETTER, refused[r.source]) if r.source in refused
-            else LineOutcome(n, claimed_event_id(r.data), statuses.get(r.source, default))
+    # The id a line claims, as its dead letter keeps it: a lone surrogate cannot even be sent as JSON.
+    return [LineOutcome(n, storable_id(claimed_event_id(r.data)),
+                        DEAD_LETTER if r.source in refused else statuses.get(r.source, default),
+                        refused.get(r.source))
             for n, r in enumerate(raws, start=1)]

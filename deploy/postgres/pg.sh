@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# A private PostgreSQL cluster for tests and local runs, from Debian's packages.
+# A private PostgreSQL cluster for TESTS AND LOCAL RUNS ONLY, from Debian's packages.
 #
 #   deploy/postgres/pg.sh install   apt-get install postgresql (needs root)
 #   deploy/postgres/pg.sh start     init (once) and start on 127.0.0.1:$CAE_PG_PORT; prints the admin URL
 #   deploy/postgres/pg.sh url [admin|owner|app]   a URL of the database `cae` (admin: of `postgres`)
 #   deploy/postgres/pg.sh stop | status
+#
+# NOT FOR REAL BOOKS. By default the cluster trades durability for speed: fsync=off,
+# synchronous_commit=off, full_page_writes=off. A commit then returns before its WAL is on
+# disk, so a crash or an immediate stop (`pg_ctl stop -m immediate`) loses the last commits: a
+# worker, told they were committed, has acknowledged their events to Kafka, and they are gone
+# (1,275 events in one measured stop). CAE_PG_DURABLE=1 starts it with the durable settings a
+# production server must have (deploy/postgres/README.md, "Durability"): fsync=on,
+# synchronous_commit=on, full_page_writes=on (tests/test_durability.py shuts such a cluster
+# down immediately under a worker, five times, and finds every event).
 #
 # Three roles (README.md here): `cae` the cluster's superuser (tests create databases with it),
 # `cae_owner` who owns the ledger's tables and migrates them (`cae migrate`), and `cae_app`, the
@@ -80,9 +89,14 @@ case "${1:-}" in
         --locale=C.UTF-8 >/dev/null
       rm -f "$pwfile"
     fi
-    # Loopback only; fsync off: a test cluster trades durability for speed, never use it for real books.
+    # Loopback only. Fast and NOT durable unless CAE_PG_DURABLE=1 (see the top of this file).
+    if [ "${CAE_PG_DURABLE:-0}" = 1 ]; then
+      durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    else
+      durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
     as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k /tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k /tmp $durability -c max_connections=200" \
       start >/dev/null
     roles
     url

@@ -1,0 +1,319 @@
+"""The bank's side of the books in the ledger: statements, lines, matches (DOMAIN.md rules 10 and 11).
+
+`BankBatch` follows one batch of `streams.pipeline.process`: it reads what the
+ledger knows of an account and the candidates of a line through indexes (an
+invoice by id, invoices of a TTC, a payment by invoice, a transfer by its
+end-to-end id, members by IBAN), decides with the pure rules
+(`engine.treasury_rules`, `engine.matching`), and keeps what it will write
+until the batch's events are recorded (`save`), like `ledger.book_store`.
+A statement or an assignment that cannot be taken raises `RuleError` before
+changing anything, so it ends in the dead letters whole.
+
+A line matched to an invoice is that invoice's payment: a `documents` payment
+row (`BQ-<account>-<line_ref>`) so that what is due falls, posted 512 / 411 by
+the same rule as a `payment.received` (`engine.rules`). A line matched to a
+`payment.received` already recorded posts nothing: the money is in 512 already.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from engine import chart
+from engine import rules as member_rules
+from engine.bank import StatementError
+from engine.config import Rules
+from engine.events import BankLine, BankLineAssigned, BankStatementReceived, PaymentReceived
+from engine.matching import (
+    Counterparty,
+    Match,
+    NetPayDue,
+    OpenInvoice,
+    RecordedPayment,
+    TransferOrder,
+    match,
+)
+from engine.money import ZERO, from_cents, to_cents
+from engine.periods import posting_date
+from engine.postings import Entry
+from engine.state import Book
+from engine.treasury_rules import AccountState, new_lines, settle_entry, split_total
+from engine.wording import term
+from ledger import schema
+from ledger.book_store import load_more
+from ledger.bulk import day_format, insert_rows
+
+RuleError = member_rules.RuleError
+_LINE_COLUMNS = ("account", "line_ref", "booked_on", "value_on", "amount", "counterparty_name",
+                 "counterparty_iban", "remittance", "end_to_end_id", "event_id")
+_MATCH_COLUMNS = ("account", "line_ref", "kind", "rule", "assigned_by", "invoice_id", "payment_id", "member_id",
+                  "month", "ledger_account", "detail", "event_id")
+
+
+def payment_key(account: str, line_ref: str) -> str:
+    """The `documents` id of the payment a bank line makes of an invoice."""
+    return f"BQ-{account}-{line_ref}"
+
+
+@dataclass
+class BankBatch:
+    conn: Connection
+    book: Book
+    rules: Rules
+    accounts: list[tuple[str, str]] = field(default_factory=list)
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    lines: dict[tuple[str, str], tuple[BankLine, str]] = field(default_factory=dict)
+    matches: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    # -- what the ledger knows, with what this batch added -------------------------------------
+    def _state(self, event: BankStatementReceived) -> AccountState | None:
+        s, lines = schema.bank_statements, schema.bank_lines
+        mine = [x for x in self.statements if x["account"] == event.account]
+        if mine:
+            last = max(mine, key=lambda x: x["to_date"])
+            last_closing, last_to = from_cents(last["closing_balance"]), last["to_date"]
+        else:
+            row = self.conn.execute(select(s.c.closing_balance, s.c.to_date).where(s.c.account == event.account)
+                                    .order_by(s.c.to_date.desc()).limit(1)).first()
+            if row is None:
+                return None
+            last_closing, last_to = from_cents(row.closing_balance), row.to_date
+        first = self.conn.execute(select(s.c.opening_balance, s.c.from_date).where(s.c.account == event.account)
+                                  .order_by(s.c.from_date).limit(1)).first()
+        first_opening, first_from = ((from_cents(first.opening_balance), first.from_date) if first else
+                                     (from_cents(mine[0]["opening_balance"]), mine[0]["from_date"]))
+        before = None
+        if event.from_ >= first_from:
+            cents = self.conn.scalar(select(func.coalesce(func.sum(lines.c.amount), 0)).where(
+                lines.c.account == event.account, lines.c.booked_on < event.from_))
+            pending = sum((line.amount for (acct, _), (line, _) in self.lines.items()
+                           if acct == event.account and line.booked_on < event.from_), ZERO)
+            before = first_opening + from_cents(int(cents or 0)) + pending
+        return AccountState(last_closing, last_to, before)
+
+    def _known(self, account: str, refs: list[str]) -> set[str]:
+        lines = schema.bank_lines
+        found = {ref for (acct, ref) in self.lines if acct == account}
+        found.update(self.conn.scalars(select(lines.c.line_ref).where(lines.c.account == account,
+                                                                      lines.c.line_ref.in_(refs))))
+        return found
+
+    # -- the events ------------------------------------------------------------------------------
+    def apply(self, event: Any) -> list[Entry]:
+        """A bank event's entries (`streams.pipeline`), or `RuleError` and nothing changed."""
+        if isinstance(event, BankStatementReceived):
+            return self.statement(event)
+        return self.assigned(event)
+
+    def statement(self, event: BankStatementReceived) -> list[Entry]:
+        """Rule 10, then rule 11 for each new line; `RuleError` with the figures if refused."""
+        try:
+            fresh = new_lines(event, self._state(event), self._known(event.account, [x.line_ref for x in event.lines]))
+        except StatementError as exc:
+            raise RuleError(str(exc)) from None
+        if not self._registered(event.account):
+            self.accounts.append((event.account, event.event_id))
+        self.statements.append({"account": event.account, "statement_id": event.statement_id,
+                                "opening_balance": to_cents(event.opening_balance),
+                                "closing_balance": to_cents(event.closing_balance), "from_date": event.from_,
+                                "to_date": event.to, "line_count": len(event.lines), "new_lines": len(fresh),
+                                "event_id": event.event_id})
+        entries: list[Entry] = []
+        for line in fresh:
+            self.lines[(event.account, line.line_ref)] = (line, event.event_id)
+            found = match(line, _Candidates(self, event.account))
+            if isinstance(found, Match):
+                entries += self._settle(event.account, line, found, event.event_id)
+        return entries
+
+    def _registered(self, account: str) -> bool:
+        a = schema.bank_accounts
+        return any(x == account for x, _ in self.accounts) or self.conn.scalar(
+            select(a.c.iban).where(a.c.iban == account)) is not None
+
+    def _settle(self, account: str, line: BankLine, found: Match, event_id: str) -> list[Entry]:
+        target = found.target
+        row: dict[str, Any] = {"kind": found.kind, "rule": found.rule}
+        if isinstance(target, OpenInvoice):
+            entries = self._invoice_payment(account, line, target.invoice_id, line.amount, event_id)
+            row.update(invoice_id=target.invoice_id, payment_id=payment_key(account, line.line_ref),
+                       member_id=target.member_id)
+        elif isinstance(target, RecordedPayment):
+            entries = []
+            row.update(invoice_id=target.invoice_id, payment_id=target.payment_id, member_id=target.member_id)
+        elif isinstance(target, (TransferOrder, NetPayDue)):
+            entries = [self._entry(line, chart.NET_PAY_DUE, target.member_id, event_id,
+                                   f"Virement salaire {target.month} {target.member_id}")]
+            row.update(member_id=target.member_id, month=target.month)
+        else:
+            entries = [self._entry(line, target.account, None, event_id, target.label)]
+            row.update(ledger_account=target.account)
+        self._matched(account, line.line_ref, row, event_id)
+        return entries
+
+    def _matched(self, account: str, line_ref: str, row: dict[str, Any], event_id: str) -> None:
+        self.matches[(account, line_ref)] = {**dict.fromkeys(_MATCH_COLUMNS), **row, "account": account,
+                                             "line_ref": line_ref, "event_id": event_id}
+
+    def _entry(self, line: BankLine, account: str, member_id: str | None, event_id: str, label: str) -> Entry:
+        on = posting_date(line.booked_on, self.book.locked_through)
+        return settle_entry(line.amount, line.booked_on, line.line_ref, label, account, member_id, on, event_id)
+
+    def _invoice_payment(self, account: str, line: BankLine, invoice_id: str, amount: Decimal,
+                         event_id: str) -> list[Entry]:
+        """The invoice's payment by the same rule as a `payment.received` (512 / 411, what is due falls)."""
+        if amount <= 0:
+            raise RuleError(f"a debit of {line.amount} cannot pay invoice {term(invoice_id)}")
+        load_more(self.conn, self.book, invoices=[invoice_id])
+        invoice = self.book.invoices.get(invoice_id)
+        if invoice is None:
+            raise RuleError(f"unknown invoice {term(invoice_id)}")
+        load_more(self.conn, self.book, members=[invoice.member_id])
+        payment = PaymentReceived.model_construct(
+            type="payment.received", event_id=event_id, occurred_at=None, payment_id=payment_key(account, line.line_ref),
+            invoice_id=invoice_id, member_id=invoice.member_id, received_on=line.booked_on, amount=amount,
+            currency="EUR", from_credit=False)
+        return member_rules.apply(self.book, payment, self.rules)
+
+    def assigned(self, event: BankLineAssigned) -> list[Entry]:
+        """The staff's assignment of a line still unmatched (rule 11), with who made it."""
+        line = self._line(event.account, event.line_ref)
+        if (event.account, event.line_ref) in self.matches or self._match_recorded(event.account, event.line_ref):
+            raise RuleError(f"bank line {term(event.line_ref)} is already matched")
+        parts = event.splits or (event,)
+        if event.splits:
+            split_total([part.amount for part in event.splits], line.amount)
+        self._check_targets(parts, line)  # all of them before any changes the book: nothing half-posted
+        sign = 1 if line.amount > 0 else -1
+        entries: list[Entry] = []
+        detail = []
+        for part in parts:
+            amount = sign * part.amount if event.splits else line.amount  # type: ignore[union-attr]
+            one = BankLine.model_construct(line_ref=line.line_ref, booked_on=line.booked_on, value_on=line.value_on, amount=amount)
+            if part.invoice_id is not None:
+                entries += self._invoice_payment(event.account, one, part.invoice_id, amount, event.event_id)
+                kind = "invoice"
+            elif part.net_pay_month is not None and part.member_id is not None:
+                entries.append(self._entry(one, chart.NET_PAY_DUE, part.member_id, event.event_id,
+                                           f"Virement salaire {part.net_pay_month} {part.member_id}"))
+                kind = "net_pay"
+            else:
+                assert part.ledger_account is not None and part.label is not None
+                entries.append(self._entry(one, part.ledger_account, part.member_id, event.event_id, part.label))
+                kind = "account"
+            detail.append({"kind": kind, "amount": str(amount), "invoice_id": part.invoice_id,
+                           "member_id": part.member_id, "month": part.net_pay_month,
+                           "ledger_account": part.ledger_account, "label": part.label})
+        row = {key: value for key, value in detail[0].items() if key in _MATCH_COLUMNS}
+        row["month"] = detail[0]["month"]
+        if event.invoice_id is not None:
+            row["payment_id"] = payment_key(event.account, event.line_ref)
+        if event.splits:
+            row = {"kind": "split", "detail": json.dumps(detail)}
+        self._matched(event.account, event.line_ref, {**row, "assigned_by": event.assigned_by}, event.event_id)
+        return entries
+
+    def _check_targets(self, parts: Any, line: BankLine) -> None:
+        for part in parts:
+            if part.invoice_id is not None:
+                if line.amount <= 0:
+                    raise RuleError(f"a debit of {line.amount} cannot pay invoice {term(part.invoice_id)}")
+                load_more(self.conn, self.book, invoices=[part.invoice_id])
+                if part.invoice_id not in self.book.invoices:
+                    raise RuleError(f"unknown invoice {term(part.invoice_id)}")
+            elif part.net_pay_month is not None:
+                load_more(self.conn, self.book, members=[part.member_id])
+                if part.member_id not in self.book.members:
+                    raise RuleError(f"unknown member {term(part.member_id)}")
+            elif self.conn.scalar(select(schema.accounts.c.number)
+                                  .where(schema.accounts.c.number == part.ledger_account)) is None:
+                raise RuleError(f"account {part.ledger_account} is not in the chart of accounts")
+
+    def _line(self, account: str, line_ref: str) -> BankLine:
+        pending = self.lines.get((account, line_ref))
+        if pending is not None:
+            return pending[0]
+        t = schema.bank_lines
+        row = self.conn.execute(select(t).where(t.c.account == account, t.c.line_ref == line_ref)).first()
+        if row is None:
+            raise RuleError(f"no bank line {term(line_ref)} on account {account}")
+        return BankLine.model_construct(line_ref=row.line_ref, booked_on=row.booked_on, value_on=row.value_on,
+                        amount=from_cents(row.amount), counterparty_name=row.counterparty_name,
+                        counterparty_iban=row.counterparty_iban, remittance=row.remittance,
+                        end_to_end_id=row.end_to_end_id)
+
+    def _match_recorded(self, account: str, line_ref: str) -> bool:
+        m = schema.bank_matches
+        return self.conn.scalar(select(m.c.kind).where(m.c.account == account, m.c.line_ref == line_ref)) is not None
+
+    def save(self) -> None:
+        """Record what the batch took; its events (and so their ids) must already be recorded."""
+        day = day_format(self.conn)
+        insert_rows(self.conn, schema.bank_accounts, ("iban", "event_id"), self.accounts)
+        columns = tuple(schema.bank_statements.c.keys())
+        insert_rows(self.conn, schema.bank_statements, columns,
+                    [tuple(day(x[c]) if c.endswith("_date") else x[c] for c in columns) for x in self.statements])
+        insert_rows(self.conn, schema.bank_lines, _LINE_COLUMNS, [
+            (account, ref, day(line.booked_on), day(line.value_on), to_cents(line.amount), line.counterparty_name,
+             line.counterparty_iban, line.remittance, line.end_to_end_id, event_id)
+            for (account, ref), (line, event_id) in self.lines.items()])
+        insert_rows(self.conn, schema.bank_matches, _MATCH_COLUMNS,
+                    [tuple(row[c] for c in _MATCH_COLUMNS) for row in self.matches.values()])
+
+
+@dataclass
+class _Candidates:
+    """`engine.matching.Candidates` answered by the ledger, each through an index."""
+
+    batch: BankBatch
+    account: str
+
+    def invoices(self, invoice_ids: Any) -> list[OpenInvoice]:
+        book = self.batch.book
+        load_more(self.batch.conn, book, invoices=list(invoice_ids))
+        found = [book.invoices[x] for x in invoice_ids if x in book.invoices]
+        return [OpenInvoice(i.invoice_id, i.member_id, i.client, i.due) for i in found if i.due > 0]
+
+    def invoices_due(self, amount: Decimal) -> list[OpenInvoice]:
+        """Invoices issued for that TTC (index `ix_invoices_ttc`), still owing all of it."""
+        i = schema.invoices
+        ids = list(self.batch.conn.scalars(select(i.c.invoice_id).where(i.c.ttc == to_cents(amount))))
+        return [x for x in self.invoices(ids) if x.due == amount]
+
+    def unmatched_payments(self, invoice_id: str, amount: Decimal) -> list[RecordedPayment]:
+        d, m = schema.documents, schema.bank_matches
+        taken = {row["payment_id"] for row in self.batch.matches.values()}
+        rows = self.batch.conn.execute(select(d.c.doc_id, d.c.member_id, d.c.issued_on).where(
+            d.c.invoice_id == invoice_id, d.c.kind == "payment", d.c.amount == to_cents(amount),
+            d.c.from_credit.is_(False), d.c.doc_id.not_like("BQ-%"),
+            ~select(m.c.payment_id).where(m.c.payment_id == d.c.doc_id).exists()))
+        return [RecordedPayment(r.doc_id, invoice_id, r.member_id, amount, r.issued_on)
+                for r in rows if r.doc_id not in taken]
+
+    def transfer(self, end_to_end_id: str) -> TransferOrder | None:
+        t = schema.transfer_orders
+        row = self.batch.conn.execute(select(t).where(t.c.end_to_end_id == end_to_end_id)).first()
+        return None if row is None else TransferOrder(row.end_to_end_id, row.member_id, row.month,
+                                                      from_cents(row.amount))
+
+    def net_pay_to(self, iban: str, amount: Decimal) -> list[NetPayDue]:
+        """Unpaid net pay of that amount of the members who registered that IBAN (rule 11 d)."""
+        a, p, m = schema.member_bank_accounts, schema.payslips, schema.bank_matches
+        members = list(self.batch.conn.scalars(select(a.c.member_id).where(a.c.iban == iban).distinct()))
+        if not members:
+            return []
+        rows = self.batch.conn.execute(select(p.c.member_id, p.c.month).where(
+            p.c.member_id.in_(members), p.c.net == to_cents(amount),
+            ~select(m.c.kind).where(m.c.member_id == p.c.member_id, m.c.month == p.c.month).exists()))
+        settled = {(r["member_id"], r["month"]) for r in self.batch.matches.values()}
+        return [NetPayDue(r.member_id, r.month, amount) for r in rows if (r.member_id, r.month) not in settled]
+
+    def counterparties(self) -> list[Counterparty]:
+        return []
+
+
