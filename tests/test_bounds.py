@@ -73,6 +73,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "attendance.recorded": {"meeting_id": "U1", "member_id": "M001", "mode": "present"},
     "proxy.given": {"assembly_id": "AG", "from_member": "M001", "to_member": "M002"},
     "vote.cast": {"resolution_id": "R1", "member_id": "M001", "choice": "for"},
+    "member.contact_set": {"member_id": "M001", "email": "m@example.org", "convocation_by_email": True,
+                           "on": "2026-10-01"},
+    "convocation.sent": {"assembly_id": "AG", "member_id": "M001", "channel": "email", "sent_on": "2026-11-01"},
+    "bureau.appointed": {"assembly_id": "AG", "member_id": "M001", "role": "chair"},
+    "minutes.recorded": {"assembly_id": "AG", "debates": "Débat.", "recorded_by": "S1"},
 }
 
 
@@ -103,7 +108,7 @@ def test_the_examples_cover_every_type_and_are_sound() -> None:
     assert set(EXAMPLES) == {m.model_fields["type"].annotation.__args__[0] for m in models}
     for type_ in EXAMPLES:
         decode(raw(example(type_)), TODAY)
-    assert len(DATE_FIELDS) == len(EXAMPLES) + 11  # occurred_at everywhere, and eleven dates of their own
+    assert len(DATE_FIELDS) == len(EXAMPLES) + 13  # occurred_at everywhere, and thirteen dates of their own
 
 
 @pytest.mark.parametrize("type_,name", DATE_FIELDS)
