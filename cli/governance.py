@@ -38,6 +38,12 @@ def _yes(flag: bool) -> str:
     return "[green]yes[/]" if flag else "[red]no[/]"
 
 
+def _regular(flag: bool | None) -> str:
+    """G1: an assembly convened too late is flagged wherever its tally shows."""
+    return "[yellow]not known (no sending date)[/]" if flag is None else (
+        "[green]yes[/]" if flag else "[red]no: irregularly convened[/]")
+
+
 def tally_table(t: Tally) -> Table:
     table = Table(title=f"Tally of {t.resolution.resolution_id}: {t.resolution.title}",
                   show_header=False)
@@ -45,7 +51,9 @@ def tally_table(t: Tally) -> Table:
     table.add_column("", justify="right")
     rows = [("Assembly", f"{t.resolution.assembly_id} ({t.kind})"), ("Electorate", str(t.eligible)),
             ("Present", str(t.present)), ("Represented", str(t.represented)),
-            ("Quorum required", str(t.quorum_required)), ("Quorum met", _yes(t.quorum_met))]
+            ("By correspondence", str(t.postal)),
+            ("Quorum required", str(t.quorum_required)), ("Quorum met", _yes(t.quorum_met)),
+            ("Convened in time", _regular(t.regular))]
     rows += [(LABELS[choice], str(n)) for choice, n in t.counts]
     rows += [("Majority", ("more than " if t.majority.strict else "at least ") + str(t.majority)),
              ("Adopted", _yes(t.adopted))]
@@ -158,9 +166,14 @@ def assembly_command(assembly_id: str, html_path: Path | None, db_url: str | Non
         return
     s = record.sitting
     console.print(sheet_table(record))
+    if s.convocation is not None:
+        c = s.convocation
+        console.print(f"Convened on {c.convened_on or 'an unrecorded day'}"
+                      + (f", {c.days_before} days before" if c.days_before is not None else "")
+                      + f" ({c.days_required} required): in time {_regular(c.regular)}", highlight=False)
     console.print(f"Electorate {len(s.electorate)}, present {len(s.present)} "
                   f"(of whom remote {record.count('remote')}), excused {record.excused}, absent {record.absent}"
-                  f" (of whom represented {len(s.holder_of)}); "
+                  f" (of whom represented {s.counted_represented}), by correspondence {len(s.postal)}; "
                   f"at most {s.proxy_limit} {'proxy' if s.proxy_limit == 1 else 'proxies'} per holder.",
                   highlight=False)
     for o in s.proxies:
