@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from cli.convocations import send_convocations
 from cli.common import console, day_option, db_options, emit_json, json_option, open_db, today, user_errors
 from cli.tables import figures, records, show, texts
 from engine.extras import require
@@ -38,6 +39,12 @@ def _yes(flag: bool) -> str:
     return "[green]yes[/]" if flag else "[red]no[/]"
 
 
+def _regular(flag: bool | None) -> str:
+    """G1: an assembly convened too late is flagged wherever its tally shows."""
+    return "[yellow]not known (no sending date)[/]" if flag is None else (
+        "[green]yes[/]" if flag else "[red]no: irregularly convened[/]")
+
+
 def tally_table(t: Tally) -> Table:
     table = Table(title=f"Tally of {t.resolution.resolution_id}: {t.resolution.title}",
                   show_header=False)
@@ -45,7 +52,9 @@ def tally_table(t: Tally) -> Table:
     table.add_column("", justify="right")
     rows = [("Assembly", f"{t.resolution.assembly_id} ({t.kind})"), ("Electorate", str(t.eligible)),
             ("Present", str(t.present)), ("Represented", str(t.represented)),
-            ("Quorum required", str(t.quorum_required)), ("Quorum met", _yes(t.quorum_met))]
+            ("By correspondence", str(t.postal)),
+            ("Quorum required", str(t.quorum_required)), ("Quorum met", _yes(t.quorum_met)),
+            ("Convened in time", _regular(t.regular))]
     rows += [(LABELS[choice], str(n)) for choice, n in t.counts]
     rows += [("Majority", ("more than " if t.majority.strict else "at least ") + str(t.majority)),
              ("Adopted", _yes(t.adopted))]
@@ -142,25 +151,44 @@ def results_table(record: AssemblyRecord) -> Table:
 @click.argument("assembly_id")
 @click.option("--html", "html_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the printable record (feuille de présence and results) to FILE.")
+@click.option("--send-convocations", "convoke", is_flag=True,
+              help="Email the convocation (CAE_SMTP_URL) to each associate who consented, once.")
+@click.option("--letters", "letters", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --send-convocations: list the others, to be convened by letter, in FILE.csv.")
+@click.option("--base-url", default="http://127.0.0.1:8000", envvar="CAE_BASE_URL", show_default=True,
+              help="Where the web app is served: the convocation links to the assembly's page there.")
 @db_options
 @json_option
 @user_errors
-def assembly_command(assembly_id: str, html_path: Path | None, db_url: str | None,
-                     config_path: str | None, as_json: bool) -> None:
+def assembly_command(assembly_id: str, html_path: Path | None, convoke: bool, letters: Path | None, base_url: str,
+                     db_url: str | None, config_path: str | None, as_json: bool) -> None:
     """An assembly's attendance sheet and the results of its resolutions."""
     config = load_governance(config_path)
+    if letters is not None and not convoke:
+        raise click.BadParameter("--letters goes with --send-convocations")
+    sent = None
+    if convoke:
+        sent = send_convocations(open_db(db_url), assembly_id, config_path, letters, base_url)
+        if not as_json:
+            console.print(f"{sent.emails} convocation(s) emailed, {sent.letters} listed for a letter"
+                          + (f" in {letters}" if letters and sent.letters else ""), highlight=False)
     with open_db(db_url).connect() as conn:
         record = record_of_assembly(conn, assembly_id, config)
     if html_path is not None:
         html_path.write_text(assembly_html(record, config.at(record.assembly.held_on)), encoding="utf-8")
     if as_json:
-        emit_json(record.to_json())
+        emit_json({**record.to_json(), **({"convocations_sent": sent.to_json()} if sent else {})})
         return
     s = record.sitting
     console.print(sheet_table(record))
+    if s.convocation is not None:
+        c = s.convocation
+        console.print(f"Convened on {c.convened_on or 'an unrecorded day'}"
+                      + (f", {c.days_before} days before" if c.days_before is not None else "")
+                      + f" ({c.days_required} required): in time {_regular(c.regular)}", highlight=False)
     console.print(f"Electorate {len(s.electorate)}, present {len(s.present)} "
                   f"(of whom remote {record.count('remote')}), excused {record.excused}, absent {record.absent}"
-                  f" (of whom represented {len(s.holder_of)}); "
+                  f" (of whom represented {s.counted_represented}), by correspondence {len(s.postal)}; "
                   f"at most {s.proxy_limit} {'proxy' if s.proxy_limit == 1 else 'proxies'} per holder.",
                   highlight=False)
     for o in s.proxies:

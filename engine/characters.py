@@ -32,6 +32,9 @@ def _ranges(classes: tuple[tuple[str, str, str], ...]) -> str:
 # surrogate (the parser refuses it first, and `events.decode` says where), and Rust has no such char.
 PATTERN = f"^[^{_ranges(_CLASSES[:-1])}]+$"
 _HIDDEN = re.compile(f"[{_ranges(_CLASSES)}]")
+# A text of paragraphs (a resolution's text, the summary of the debates, issue 17) may hold a
+# newline (U+000A) and nothing else of the above: every other class stays out.
+PARAGRAPHS_PATTERN = f"^[^\\u0000-\\u0009\\u000b-\\u001f{_ranges(_CLASSES[1:-1])}]+$"
 
 
 def hidden_character(text: str) -> str | None:
@@ -42,3 +45,8 @@ def hidden_character(text: str) -> str | None:
     code = ord(found.group())
     what = next(what for first, last, what in _CLASSES if ord(first) <= code <= ord(last))
     return f"U+{code:04X} is {what}"
+
+
+def hidden_in_paragraphs(text: str) -> str | None:
+    """`hidden_character` for a text of paragraphs, where a newline is allowed."""
+    return hidden_character(text.replace("\n", " "))

@@ -15,7 +15,7 @@ import math
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union, cast
+from typing import Annotated, Any, ClassVar, Literal, Union, cast
 
 from pydantic import (
     AfterValidator,
@@ -26,9 +26,11 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from schwifty import BIC, IBAN
@@ -130,6 +132,13 @@ _PLAIN = ("without a control character, a line or paragraph separator, a bidirec
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=characters.PATTERN, description=f"an id, {_PLAIN}")]
 Text = Annotated[str, Field(min_length=1, max_length=500, pattern=characters.PATTERN,
                             description=f"a text, {_PLAIN}")]
+_PARAGRAPHS = ("paragraphs: newlines allowed, no other control character, no line or paragraph "
+               "separator, bidirectional control or lone surrogate")
+TEXT_LENGTH, DEBATES_LENGTH = 10_000, 40_000  # a resolution's text; the debates (within the 64 KiB of an event)
+Paragraphs = Annotated[str, Field(min_length=1, max_length=TEXT_LENGTH, pattern=characters.PARAGRAPHS_PATTERN,
+                                  description=f"a text of at most {TEXT_LENGTH} characters, {_PARAGRAPHS}")]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+$",
+                             description="an email address such as \"name@example.org\" (at most 254 characters)")]
 _WINDOW = (f"from {bounds.FIRST_DAY.isoformat()} to 31 December of the year after next (today's year + "
            f"{bounds.YEARS_AHEAD})")
 Month = Annotated[str, AfterValidator(_month), WithJsonSchema(
@@ -336,19 +345,55 @@ class SalarySet(AnyEvent):
     gross: Amount
 
 
-class AssemblyConvened(AnyEvent):
+class _LaterFields(AnyEvent):
+    """An event type that gained optional fields after it was published (issue 17).
+
+    An event that does not give them is dumped without them, so its stored JSON and its
+    `fingerprint` are what they were before the fields existed: an event processed last year and
+    sent again today is still "the same" (a duplicate), never a conflict.
+    """
+
+    _LATER: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_unset_later(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        for name in self._LATER:
+            if dumped.get(name) is None:
+                dumped.pop(name, None)
+        return dumped
+
+
+class AssemblyConvened(_LaterFields):
+    """`convened_on`: the day the convocation was sent (DOMAIN.md G1); `vote_deadline`: until when a
+    vote by correspondence counts (G2; without it, the eve of `held_on` at 15:00, `governance.convocation`)."""
+
+    _LATER = ("convened_on", "place", "remote", "vote_deadline")
     type: Literal["assembly.convened"]
     assembly_id: Id
     kind: Literal["AGO", "AGE"]
     held_on: Day
     convocation: Literal[1, 2]
+    convened_on: Day | None = None
+    place: Text | None = None
+    remote: bool | None = None
+    vote_deadline: Moment | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> AssemblyConvened:
+        if self.convened_on is not None and self.convened_on > self.held_on:
+            raise ValueError(f"convened_on {self.convened_on} is after held_on {self.held_on}")
+        return self
 
 
-class ResolutionProposed(AnyEvent):
+class ResolutionProposed(_LaterFields):
+    _LATER = ("text", "secret")
     type: Literal["resolution.proposed"]
     resolution_id: Id
     assembly_id: Id
     title: Text
+    text: Paragraphs | None = None
+    secret: bool | None = None
 
 
 class RitualHeld(AnyEvent):
@@ -373,12 +418,67 @@ class ProxyGiven(AnyEvent):
     to_member: Id
 
 
-class VoteCast(AnyEvent):
+class VoteCast(_LaterFields):
+    """`mode` (issue 17): `direct`, `correspondence` (cast at `occurred_at`, compared with the
+    assembly's vote deadline, DOMAIN.md G2) or `proxy`; without it, implied by `cast_by`."""
+
+    _LATER = ("mode",)
     type: Literal["vote.cast"]
     resolution_id: Id
     member_id: Id
     choice: Literal["for", "against", "abstain", "blank"]
     cast_by: Id | None = None
+    mode: Literal["direct", "correspondence", "proxy"] | None = None
+
+    @model_validator(mode="after")
+    def _mode_fits(self) -> VoteCast:
+        by_other = self.cast_by is not None and self.cast_by != self.member_id
+        if self.mode == "proxy" and not by_other:
+            raise ValueError("mode \"proxy\" needs cast_by, the holder of member_id's proxy")
+        if self.mode in ("direct", "correspondence") and by_other:
+            raise ValueError(f"mode {json.dumps(self.mode)} is the member's own vote: cast_by must be "
+                             "absent or member_id")
+        return self
+
+
+# --- Members in their assemblies (issue 17, DOMAIN.md G1-G5; CONTRACT.md §6) ---
+
+class MemberContactSet(AnyEvent):
+    """A member's email and their written consent to be convened by email (Code de commerce R225-63);
+    the latest one of a member holds."""
+
+    type: Literal["member.contact_set"]
+    member_id: Id
+    email: Email
+    convocation_by_email: bool
+    on: Day
+
+
+class ConvocationSent(AnyEvent):
+    type: Literal["convocation.sent"]
+    assembly_id: Id
+    member_id: Id
+    channel: Literal["email", "letter"]
+    sent_on: Day
+
+
+class BureauAppointed(AnyEvent):
+    """The assembly's officers (bureau, R225-101): they sign the minutes and certify the sheet."""
+
+    type: Literal["bureau.appointed"]
+    assembly_id: Id
+    member_id: Id
+    role: Literal["chair", "secretary", "scrutineer"]
+
+
+class MinutesRecorded(AnyEvent):
+    """The summary of the debates (R225-106); the latest one of an assembly holds."""
+
+    type: Literal["minutes.recorded"]
+    assembly_id: Id
+    debates: Annotated[str, Field(min_length=1, max_length=DEBATES_LENGTH, pattern=characters.PARAGRAPHS_PATTERN,
+                                  description=f"the summary of the debates, {_PARAGRAPHS}")]
+    recorded_by: Id
 
 
 class MemberBankAccountSet(AnyEvent):
@@ -505,6 +605,7 @@ MemberEvent = Union[
 BankEvent = Union[BankStatementReceived, BankLineAssigned]
 GovernanceEvent = Union[
     AssemblyConvened, ResolutionProposed, RitualHeld, AttendanceRecorded, ProxyGiven, VoteCast,
+    MemberContactSet, ConvocationSent, BureauAppointed, MinutesRecorded,
 ]
 Event = Annotated[Union[MemberEvent, GovernanceEvent, BankEvent], Field(discriminator="type")]
 
@@ -569,7 +670,7 @@ def _hidden_in(value: Any, path: tuple[str, ...] = ()) -> str | None:
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, inner in items:
         if isinstance(key, str) and (found := characters.hidden_character(key)):
-            return f"{where}: a field name holds {found}"  # not the name itself: it cannot be shown
+            return f"{where}: a field name cannot be taken ({found})"  # not the name itself: it cannot be shown
         if found := _hidden_in(inner, (*path, str(key))):
             return found
     return None
@@ -638,6 +739,10 @@ def _reason(exc: ValidationError) -> str:
         return f"unknown field {term(loc)}"
     if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == characters.PATTERN:
         return f"{loc}: {characters.hidden_character(first['input'])}"
+    if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == characters.PARAGRAPHS_PATTERN:
+        return f"{loc}: {characters.hidden_in_paragraphs(first['input'])}"
+    if kind == "string_pattern_mismatch" and loc == "email":
+        return f"email: {term(first['input'])} is not an email address such as \"name@example.org\""
     return f"{loc}: {msg}"
 
 

@@ -27,12 +27,13 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.config import ConfigError, in_force
 from engine.money import MoneyError, parse_amount
@@ -40,6 +41,12 @@ from engine.wording import term
 
 KINDS = ("AGO", "AGE")
 SHARE_NOMINAL = Decimal("25.00")
+# Days a convocation must be sent before the assembly, on first and second convocation, per legal
+# form (DOMAIN.md G1): a cooperative SA R225-69, a SARL R223-20 (15 days, whatever the convocation).
+CONVOCATION_DAYS: tuple[tuple[str, int, int], ...] = (("SA", 15, 10), ("SARL", 15, 15))
+LEGAL_FORM = "SA"
+VOTE_DEADLINE_AT = time(15, 0)  # R225-77: electronic forms until the eve of the assembly at 15:00
+TIMEZONE = "Europe/Paris"
 _MAJORITY = re.compile(r"^(more than|at least) ([0-9]+)/([0-9]+)$")
 _FRACTION = re.compile(r"^([0-9]+)(?:/([0-9]+))?$")
 
@@ -86,6 +93,21 @@ class GovernanceRules:
     majorities: tuple[tuple[str, Majority], ...]
     proxy_limit: ProxyLimit
     share_nominal: Decimal = SHARE_NOMINAL  # the nominal value of one share, set by the statutes
+    legal_form: str = LEGAL_FORM
+    convocation_days: tuple[tuple[str, int, int], ...] = CONVOCATION_DAYS
+    vote_deadline_at: time = VOTE_DEADLINE_AT
+    timezone: str = TIMEZONE
+
+    def days_required(self, convocation: int) -> int:
+        """Days between the sending of the convocation and the assembly (G1), for this legal form."""
+        for form, first, second in self.convocation_days:
+            if form == self.legal_form:
+                return first if convocation == 1 else second
+        raise ConfigError(f"no convocation_days configured for the legal form {self.legal_form}")
+
+    def default_vote_deadline(self, held_on: date) -> datetime:
+        """Without a `vote_deadline` on the assembly: the eve of `held_on` at `vote_deadline_at`, local."""
+        return datetime.combine(held_on - timedelta(days=1), self.vote_deadline_at, tzinfo=ZoneInfo(self.timezone))
 
     def quorum(self, kind: str, convocation: int) -> Fraction:
         for k, first, second in self.quorums:
@@ -137,7 +159,8 @@ def _period(block: dict[str, Any], before: GovernanceRules | None, where: str) -
     starts = block.get("from")
     if not isinstance(starts, date):
         raise ConfigError(f"{where}: 'from' must be a date (such as 2027-01-01)")
-    unknown = set(block) - {"from", "quorum", "majority", "proxy_limit", "share_nominal"}
+    unknown = set(block) - {"from", "quorum", "majority", "proxy_limit", "share_nominal", "legal_form",
+                            "convocation_days", "vote_deadline_at", "timezone"}
     if unknown:
         raise ConfigError(f"{where}: unknown key {term(sorted(unknown)[0])}")
     quorums = {k: (f, s) for k, f, s in before.quorums} if before else {}
@@ -173,7 +196,33 @@ def _period(block: dict[str, Any], before: GovernanceRules | None, where: str) -
         if nominal <= 0:
             raise ConfigError(f"{where}: share_nominal must be a positive amount string such as \"25.00\"")
     return GovernanceRules(starts, tuple((k, *quorums[k]) for k in KINDS),
-                           tuple((k, majorities[k]) for k in KINDS), limit, nominal)
+                           tuple((k, majorities[k]) for k in KINDS), limit, nominal,
+                           *_convening(block, before, where))
+
+
+def _convening(block: dict[str, Any], before: GovernanceRules | None,
+               where: str) -> tuple[str, tuple[tuple[str, int, int], ...], time, str]:
+    """Legal form, convocation days per form, the vote deadline's time of day and zone (issue 17, G1-G2)."""
+    days = {f: (a, b) for f, a, b in (before.convocation_days if before else CONVOCATION_DAYS)}
+    for form, pair in dict(block.get("convocation_days", {})).items():
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 365 for n in pair)):
+            raise ConfigError(f"{where}: convocation_days.{form} must be [first, second convocation], "
+                              "whole numbers of days from 0 to 365")
+        days[form] = (pair[0], pair[1])
+    form = block.get("legal_form", before.legal_form if before else LEGAL_FORM)
+    if not isinstance(form, str) or form not in days:
+        raise ConfigError(f"{where}: legal_form {term(form)} has no convocation_days (known: "
+                          f"{', '.join(sorted(days))})")
+    at = block.get("vote_deadline_at", before.vote_deadline_at if before else VOTE_DEADLINE_AT)
+    if not isinstance(at, time) or at.tzinfo is not None:
+        raise ConfigError(f"{where}: vote_deadline_at must be a local time such as 15:00:00")
+    zone = block.get("timezone", before.timezone if before else TIMEZONE)
+    try:
+        ZoneInfo(zone if isinstance(zone, str) else "")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: timezone {term(zone)} is not a time zone such as \"Europe/Paris\"") from None
+    return form, tuple((f, a, b) for f, (a, b) in sorted(days.items())), at, zone
 
 
 def _blocks(text: str, origin: str) -> list[dict[str, Any]]:

@@ -10,8 +10,10 @@ For governance the documents are the assemblies, resolutions and rituals:
   the stream, not a race);
 - attendance must name a held ritual or a convened assembly (one namespace:
   `meeting_id` is either), a proxy a convened assembly;
-- every member named (voter, `cast_by`, proxy giver and holder, attendee)
-  must be known to the cooperative;
+- every member named (voter, `cast_by`, proxy giver and holder, attendee,
+  officer of the bureau, convoked or contact) must be known to the cooperative;
+- a convocation sent, an officer appointed and minutes name a convened
+  assembly (issue 17);
 - an assembly, resolution or ritual id is recorded once: a second event
   convening the same id is a conflict, not a correction.
 
@@ -33,6 +35,10 @@ from engine.events import (
     AnyEvent,
     AssemblyConvened,
     AttendanceRecorded,
+    BureauAppointed,
+    ConvocationSent,
+    MemberContactSet,
+    MinutesRecorded,
     ProxyGiven,
     ResolutionProposed,
     RitualHeld,
@@ -94,6 +100,13 @@ class Gate:
             self._member(event.member_id)
             if event.cast_by is not None:
                 self._member(event.cast_by)
+        elif isinstance(event, (ConvocationSent, BureauAppointed)):
+            self._assembly(event.assembly_id)
+            self._member(event.member_id)
+        elif isinstance(event, MinutesRecorded):
+            self._assembly(event.assembly_id)
+        elif isinstance(event, MemberContactSet):
+            self._member(event.member_id)
 
     def _new_meeting(self, meeting_id: str, what: str) -> None:
         if meeting_id in self.assemblies:
@@ -118,8 +131,10 @@ def named_ids(events: list[AnyEvent]) -> tuple[set[str], set[str], set[str]]:
     meetings: set[str] = set()
     resolutions: set[str] = set()
     for e in events:
-        if isinstance(e, (AssemblyConvened, ProxyGiven)):
+        if isinstance(e, (AssemblyConvened, ProxyGiven, ConvocationSent, BureauAppointed, MinutesRecorded)):
             meetings.add(e.assembly_id)
+        if isinstance(e, (ConvocationSent, BureauAppointed, MemberContactSet)):
+            members.add(e.member_id)
         if isinstance(e, ResolutionProposed):
             meetings.add(e.assembly_id)
             resolutions.add(e.resolution_id)

@@ -18,6 +18,7 @@ _ENV = Environment(loader=PackageLoader("governance", "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 
 MODES = {"present": "présent", "remote": "à distance", "represented": "représenté",
+         "correspondence": "vote par correspondance",
          "excused": "excusé", "absent": "absent"}
 REFUSALS = {
     ProxyRefusal.SECOND_PROXY: "seul le premier pouvoir donné compte",

@@ -13,7 +13,7 @@ first vote" of DOMAIN.md mean the smallest `seq`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -51,6 +51,10 @@ class Assembly:
     kind: str
     held_on: date
     convocation: int
+    convened_on: date | None = None
+    place: str | None = None
+    remote: bool = False
+    vote_deadline: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,8 @@ class Resolution:
     assembly_id: str
     title: str
     seq: int = 0
+    text: str | None = None
+    secret: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,23 +105,81 @@ class Vote:
     choice: Choice
     cast_by: str | None = None
     event_id: str = ""
+    mode: str | None = None
+    occurred_at: str = ""  # RFC 3339 as stored: read (`cast_at`) only for a vote by correspondence
 
     @property
     def by_proxy(self) -> bool:
         return self.cast_by is not None and self.cast_by != self.member_id
 
+    @property
+    def by_correspondence(self) -> bool:
+        return self.mode == "correspondence"
 
-GovernanceRecord = Assembly | Resolution | Ritual | Attendance | Proxy | Vote
+    @property
+    def cast_at(self) -> datetime:
+        return datetime.fromisoformat(self.occurred_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """`member.contact_set`: the latest one of a member holds (their consent may be withdrawn)."""
+
+    seq: int
+    member_id: str
+    email: str
+    convocation_by_email: bool
+    on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Convocation:
+    """`convocation.sent`: one associate convened, by email or by letter, on `sent_on`."""
+
+    seq: int
+    assembly_id: str
+    member_id: str
+    channel: str
+    sent_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Officer:
+    """`bureau.appointed`: chair, secretary or scrutineer of an assembly."""
+
+    seq: int
+    assembly_id: str
+    member_id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Minutes:
+    """`minutes.recorded`: the summary of the debates; the latest one holds."""
+
+    seq: int
+    assembly_id: str
+    debates: str
+    recorded_by: str
+
+
+GovernanceRecord = (Assembly | Resolution | Ritual | Attendance | Proxy | Vote | Contact | Convocation
+                    | Officer | Minutes)
 
 
 # The fields of each stored event a record is made of, in the order `from_fields` takes them.
 FIELDS: dict[str, tuple[str, ...]] = {
-    "vote.cast": ("resolution_id", "member_id", "choice", "cast_by", "event_id"),
+    "vote.cast": ("resolution_id", "member_id", "choice", "cast_by", "event_id", "mode", "occurred_at"),
     "attendance.recorded": ("meeting_id", "member_id", "mode"),
     "proxy.given": ("assembly_id", "from_member", "to_member"),
-    "assembly.convened": ("assembly_id", "kind", "held_on", "convocation"),
-    "resolution.proposed": ("resolution_id", "assembly_id", "title"),
+    "assembly.convened": ("assembly_id", "kind", "held_on", "convocation", "convened_on", "place", "remote",
+                          "vote_deadline"),
+    "resolution.proposed": ("resolution_id", "assembly_id", "title", "text", "secret"),
     "ritual.held": ("meeting_id", "kind", "held_on", "title"),
+    "member.contact_set": ("member_id", "email", "convocation_by_email", "on"),
+    "convocation.sent": ("assembly_id", "member_id", "channel", "sent_on"),
+    "bureau.appointed": ("assembly_id", "member_id", "role"),
+    "minutes.recorded": ("assembly_id", "debates", "recorded_by"),
 }
 
 
@@ -133,18 +197,36 @@ def from_fields(kind: str, seq: int, v: Sequence[Any]) -> GovernanceRecord:
     only converts; an unknown type is a programming error, not a user's.
     """
     if kind == "vote.cast":
-        return Vote(seq, v[0], v[1], v[2], v[3], v[4])
+        return Vote(seq, v[0], v[1], v[2], v[3], v[4], v[5], v[6])
     if kind == "attendance.recorded":
         return Attendance(seq, v[0], v[1], v[2])
     if kind == "proxy.given":
         return Proxy(seq, v[0], v[1], v[2])
     if kind == "assembly.convened":
-        return Assembly(v[0], v[1], date.fromisoformat(v[2]), int(v[3]))
+        return Assembly(v[0], v[1], date.fromisoformat(v[2]), int(v[3]), _day(v[4]), v[5], _flag(v[6]),
+                        datetime.fromisoformat(v[7]) if v[7] else None)
     if kind == "resolution.proposed":
-        return Resolution(v[0], v[1], v[2], seq)
+        return Resolution(v[0], v[1], v[2], seq, v[3], _flag(v[4]))
     if kind == "ritual.held":
         return Ritual(v[0], v[1], date.fromisoformat(v[2]), v[3])
+    if kind == "member.contact_set":
+        return Contact(seq, v[0], v[1], _flag(v[2]), date.fromisoformat(v[3]))
+    if kind == "convocation.sent":
+        return Convocation(seq, v[0], v[1], v[2], date.fromisoformat(v[3]))
+    if kind == "bureau.appointed":
+        return Officer(seq, v[0], v[1], v[2])
+    if kind == "minutes.recorded":
+        return Minutes(seq, v[0], v[1], v[2])
     raise ValueError(f"{kind!r} is not a governance event type")
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _flag(value: Any) -> bool:
+    """A JSON boolean as each database reads it out: SQLite 1 / 0, PostgreSQL's text "true" / "false"."""
+    return value in (True, 1, "true", "1")
 
 
 def from_payload(kind: str, payload: Mapping[str, Any], seq: int) -> GovernanceRecord:

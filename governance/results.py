@@ -13,7 +13,8 @@ from sqlalchemy import Connection
 from governance.config import GovernanceConfig
 from governance.sheet import AssemblyRecord, assembly_record
 from governance.sitting import sit
-from governance.store import UnknownAssembly, load_assembly, load_members, load_resolution, load_votes
+from governance.store import (UnknownAssembly, load_assembly, load_convocations, load_members, load_resolution,
+                              load_votes)
 from governance.tally import Tally, tally
 
 
@@ -27,8 +28,10 @@ def tally_resolution(conn: Connection, resolution_id: str, config: GovernanceCon
                               assembly=resolution.assembly_id) from None
     rules = config.at(recorded.assembly.held_on)
     members = load_members(conn)
-    sitting = sit(recorded.assembly, members, recorded.attendance, recorded.proxies, rules)
-    return tally(sitting, resolution, load_votes(conn, [resolution_id]), members, rules)
+    votes = load_votes(conn, [r.resolution_id for r in recorded.resolutions])  # by correspondence: the quorum
+    sitting = sit(recorded.assembly, members, recorded.attendance, recorded.proxies, rules, votes,
+                  load_convocations(conn, recorded.assembly.assembly_id))
+    return tally(sitting, resolution, votes, members, rules)
 
 
 def record_of_assembly(conn: Connection, assembly_id: str, config: GovernanceConfig) -> AssemblyRecord:
@@ -37,4 +40,4 @@ def record_of_assembly(conn: Connection, assembly_id: str, config: GovernanceCon
     votes = load_votes(conn, [r.resolution_id for r in recorded.resolutions])
     return assembly_record(recorded.assembly, recorded.resolutions, load_members(conn),
                            recorded.attendance, recorded.proxies, votes,
-                           config.at(recorded.assembly.held_on))
+                           config.at(recorded.assembly.held_on), load_convocations(conn, assembly_id))

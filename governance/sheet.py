@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.config import GovernanceRules
-from governance.records import Assembly, Attendance, MemberFacts, Proxy, Resolution, Vote
+from governance.records import Assembly, Attendance, Convocation, MemberFacts, Proxy, Resolution, Vote
 from governance.sitting import Sitting, sit
 from governance.tally import Tally, tally
 
 
 @dataclass(frozen=True, slots=True)
 class SheetLine:
-    """One person on the sheet; `attendance` is present / remote / represented / excused / absent."""
+    """One person on the sheet; `attendance` is present / remote / represented / correspondence /
+    excused / absent."""
 
     member_id: str
     name: str
@@ -72,8 +73,11 @@ class AssemblyRecord:
         a, s = self.assembly, self.sitting
         return {
             "assembly_id": a.assembly_id, "kind": a.kind, "held_on": a.held_on.isoformat(),
-            "convocation": a.convocation, "eligible": len(s.electorate), "present": len(s.present),
-            "remote": self.count("remote"), "represented": len(s.holder_of),
+            "convocation": a.convocation, "eligible": len(s.electorate), "present": s.counted_present,
+            "remote": self.count("remote"), "represented": s.counted_represented, "postal": len(s.postal),
+            "regular": s.convocation.regular if s.convocation else None,
+            "convocation_timing": s.convocation.to_json() if s.convocation else None,
+            "postal_votes": sorted(s.postal),
             "excused": self.excused, "absent": self.absent,
             "quorum_required": self.quorum_required, "quorum_met": self.quorum_met,
             "proxy_limit": s.proxy_limit,
@@ -89,9 +93,10 @@ class AssemblyRecord:
 def assembly_record(assembly: Assembly, resolutions: Iterable[Resolution],
                     members: Mapping[str, MemberFacts], attendance: Iterable[Attendance],
                     proxies: Iterable[Proxy], votes: Iterable[Vote],
-                    rules: GovernanceRules) -> AssemblyRecord:
+                    rules: GovernanceRules, convocations: Iterable[Convocation] | None = None) -> AssemblyRecord:
     """The sheet and every resolution's tally, in the order the resolutions were proposed."""
-    sitting = sit(assembly, members, attendance, proxies, rules)
+    votes = list(votes)
+    sitting = sit(assembly, members, attendance, proxies, rules, votes, convocations)
     by_resolution: dict[str, list[Vote]] = defaultdict(list)
     for vote in votes:
         by_resolution[vote.resolution_id].append(vote)
@@ -106,15 +111,16 @@ def assembly_record(assembly: Assembly, resolutions: Iterable[Resolution],
                    for m in sorted(set(sitting.modes) - sitting.electorate))
     required = rules.quorum_required(rules.quorum(assembly.kind, assembly.convocation),
                                      len(sitting.electorate))
-    return AssemblyRecord(sitting, lines, others, required,
-                          len(sitting.present) + len(sitting.holder_of) >= required, tallies)
+    return AssemblyRecord(sitting, lines, others, required, sitting.participants >= required, tallies)
 
 
 def _line(member: MemberFacts, sitting: Sitting, held: Mapping[str, list[str]]) -> SheetLine:
     m = member.member_id
     recorded = sitting.modes.get(m)
     holder = sitting.holder_of.get(m)
-    if m in sitting.present:
+    if m in sitting.postal:  # G2: counted as a correspondence voter, even when they came (R225-85)
+        attendance = "correspondence"
+    elif m in sitting.present:
         attendance = str(recorded)
     elif holder is not None:
         attendance = "represented"

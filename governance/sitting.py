@@ -11,19 +11,27 @@ events and member facts:
 - proxies (pouvoirs): only the first proxy an associate gives counts; it
   counts when the giver is an absent associate and the holder another,
   present associate carrying fewer than the legal limit of proxies, the
-  first ones in event order (loi 78-763, art. 14).
+  first ones in event order (loi 78-763, art. 14);
+- correspondence voters (G2, issue 17): the associates of the electorate who
+  voted by correspondence on a resolution of the assembly by its vote
+  deadline. They count in the quorum as correspondence voters, even when
+  they come to the assembly (R225-85: who voted from afar takes no other
+  part), and their proxy does not count beside them: each associate is
+  counted once, as present, represented or correspondence voter.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from types import MappingProxyType
 
 from governance.config import GovernanceRules
-from governance.records import ATTENDING, Assembly, Attendance, MemberFacts, Proxy
+from governance.convocation import ConvocationTiming, timing
+from governance.records import ATTENDING, Assembly, Attendance, Convocation, MemberFacts, Proxy, Vote
 
 
 class ProxyRefusal(str, Enum):
@@ -71,10 +79,32 @@ class Sitting:
     proxies: tuple[ProxyOutcome, ...]
     proxy_limit: int
     first_proxies: Mapping[str, ProxyOutcome]
+    deadline: datetime | None = None
+    postal: frozenset[str] = frozenset()
+    convocation: ConvocationTiming | None = field(default=None)
 
     @property
     def represented(self) -> frozenset[str]:
         return frozenset(self.holder_of)
+
+    @property
+    def counted_present(self) -> int:
+        """Attending and not a correspondence voter: counted in the quorum as present."""
+        return len(self.present - self.postal)
+
+    @property
+    def counted_represented(self) -> int:
+        """Represented by a proxy that counts, and not a correspondence voter."""
+        return len(self.holder_of.keys() - self.postal)
+
+    @property
+    def participants(self) -> int:
+        """Present + represented + correspondence voters, each associate once: against the quorum."""
+        return self.counted_present + self.counted_represented + len(self.postal)
+
+    def on_time(self, vote: Vote) -> bool:
+        """A correspondence vote cast by the deadline (G2); `until the deadline` takes the deadline itself."""
+        return self.deadline is None or _in_time(vote, self.deadline)
 
     def first_proxy_of(self, member_id: str) -> ProxyOutcome | None:
         """The proxy that decides whether `member_id` is represented (their first one)."""
@@ -99,8 +129,11 @@ def last_modes(attendance: Iterable[Attendance], meeting_id: str) -> dict[str, s
 
 
 def sit(assembly: Assembly, members: Mapping[str, MemberFacts], attendance: Iterable[Attendance],
-        proxies: Iterable[Proxy], rules: GovernanceRules) -> Sitting:
-    """The assembly's sitting from its recorded attendance and proxies."""
+        proxies: Iterable[Proxy], rules: GovernanceRules, votes: Iterable[Vote] = (),
+        convocations: Iterable[Convocation] | None = None) -> Sitting:
+    """The assembly's sitting from its recorded attendance, proxies and votes by correspondence
+    (`votes`: those on the assembly's resolutions); `convocations`, when given, say whether it was
+    convened in time (G1)."""
     voters = electorate(members.values(), assembly)
     modes = last_modes(attendance, assembly.assembly_id)
     present = frozenset(m for m in voters if modes.get(m) in ATTENDING)
@@ -122,8 +155,17 @@ def sit(assembly: Assembly, members: Mapping[str, MemberFacts], attendance: Iter
         outcome = ProxyOutcome(proxy, refusal)
         first.setdefault(giver, outcome)
         outcomes.append(outcome)
+    deadline = assembly.vote_deadline or rules.default_vote_deadline(assembly.held_on)
+    postal = frozenset(v.member_id for v in votes
+                       if v.by_correspondence and v.member_id in voters and _in_time(v, deadline))
     return Sitting(assembly, voters, present, MappingProxyType(modes), MappingProxyType(holder_of),
-                   tuple(outcomes), limit, MappingProxyType(first))
+                   tuple(outcomes), limit, MappingProxyType(first), deadline, postal,
+                   None if convocations is None else timing(assembly, convocations, rules))
+
+
+def _in_time(vote: Vote, deadline: datetime) -> bool:
+    """G2: "until the vote deadline" takes a vote cast at the deadline itself."""
+    return vote.cast_at <= deadline
 
 
 def _refusal(giver: str, holder: str, given: set[str], voters: frozenset[str],

@@ -42,8 +42,12 @@ from governance.records import (
     POSITIONAL,
     Assembly,
     Attendance,
+    Contact,
+    Convocation,
     GovernanceRecord,
     MemberFacts,
+    Minutes,
+    Officer,
     Proxy,
     Resolution,
     Ritual,
@@ -227,3 +231,24 @@ def capital_held(conn: Connection, on: date | None = None,
     if on is not None:
         query = query.join(entries, entries.c.id == lines.c.entry_id).where(entries.c.entry_date <= on)
     return {member_id: -from_cents(int(total)) for member_id, total in conn.execute(query)}
+
+
+# --- Members in their assemblies (issue 17): contacts, convocations, the bureau, the minutes ---
+
+def load_contacts(conn: Connection) -> dict[str, Contact]:
+    """Each member's latest `member.contact_set` (a withdrawn consent is a later one)."""
+    return {c.member_id: c for c in _typed(_records(conn, "member.contact_set"), Contact)}
+
+
+def load_convocations(conn: Connection, assembly_id: str) -> list[Convocation]:
+    return _typed(_records(conn, "convocation.sent", "assembly_id", [assembly_id]), Convocation)
+
+
+def load_bureau(conn: Connection, assembly_id: str) -> list[Officer]:
+    return _typed(_records(conn, "bureau.appointed", "assembly_id", [assembly_id]), Officer)
+
+
+def load_minutes(conn: Connection, assembly_id: str) -> Minutes | None:
+    """The latest summary of the debates recorded for the assembly, if any."""
+    found = _typed(_records(conn, "minutes.recorded", "assembly_id", [assembly_id]), Minutes)
+    return found[-1] if found else None

@@ -36,6 +36,8 @@ class Reason(str, Enum):
     PROXY_NOT_VALID = "proxy_not_valid"
     OVER_LIMIT = "over_limit"
     SECOND_VOTE = "second_vote"
+    LATE = "late"  # a vote by correspondence after the deadline (G2)
+    POSTAL_VOTE_HOLDS = "postal_vote_holds"  # the associate voted by correspondence on this resolution (G2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,8 @@ class Tally:
     eligible: int
     present: int
     represented: int
+    postal: int
+    regular: bool | None
     quorum_required: int
     quorum_met: bool
     counts: tuple[tuple[str, int], ...]
@@ -75,6 +79,7 @@ class Tally:
                 "eligible": self.eligible, "present": self.present, "represented": self.represented,
                 "quorum_required": self.quorum_required, "quorum_met": self.quorum_met,
                 **dict(self.counts), "majority": str(self.majority), "adopted": self.adopted,
+                "postal": self.postal, "regular": self.regular,
                 "not_counted": [n.to_json() for n in self.not_counted]}
 
 
@@ -85,10 +90,12 @@ def tally(sitting: Sitting, resolution: Resolution, votes: Iterable[Vote],
     counted: list[Vote] = []
     refused: list[NotCounted] = []
     voted: set[str] = set()
-    for vote in sorted(votes, key=lambda v: v.seq):
-        if vote.resolution_id != resolution.resolution_id:
-            continue
-        why = _refusal(vote, sitting, members)
+    mine = sorted((v for v in votes if v.resolution_id == resolution.resolution_id), key=lambda v: v.seq)
+    # G2: a correspondence vote by the deadline is final, whatever came before it in the stream.
+    by_post = {v.member_id for v in mine if v.by_correspondence and v.member_id in sitting.postal
+               and sitting.on_time(v)}
+    for vote in mine:
+        why = _refusal(vote, sitting, members) or _postal_refusal(vote, sitting, by_post)
         if why is None and vote.member_id in voted:
             why = (Reason.SECOND_VOTE, "only the first vote of an associate on a resolution counts")
         if why is None:
@@ -98,14 +105,27 @@ def tally(sitting: Sitting, resolution: Resolution, votes: Iterable[Vote],
             refused.append(NotCounted(vote, *why))
     choices = Counter(v.choice for v in counted)
     counts = tuple((c, choices.get(c, 0)) for c in CHOICES)
-    eligible, present, represented = (len(sitting.electorate), len(sitting.present),
-                                      len(sitting.holder_of))
+    eligible = len(sitting.electorate)
     required = rules.quorum_required(rules.quorum(assembly.kind, assembly.convocation), eligible)
-    quorum_met = present + represented >= required
+    quorum_met = sitting.participants >= required
     majority = rules.majority(assembly.kind)
     adopted = quorum_met and majority.reached(choices.get("for", 0), choices.get("against", 0))
-    return Tally(resolution, assembly.kind, eligible, present, represented, required, quorum_met,
-                 counts, majority, adopted, tuple(counted), tuple(refused))
+    regular = sitting.convocation.regular if sitting.convocation else None
+    return Tally(resolution, assembly.kind, eligible, sitting.counted_present, sitting.counted_represented,
+                 len(sitting.postal), regular, required, quorum_met, counts, majority, adopted, tuple(counted),
+                 tuple(refused))
+
+
+def _postal_refusal(vote: Vote, sitting: Sitting, by_post: set[str]) -> tuple[Reason, str] | None:
+    """G2 for a vote the rules above let through: late by correspondence, or beside a postal vote."""
+    if vote.by_correspondence:
+        if not sitting.on_time(vote):
+            return Reason.LATE, f"cast by correspondence at {vote.occurred_at}, after the deadline {sitting.deadline}"
+        return None
+    if vote.member_id in by_post:
+        how = f"through {vote.cast_by}'s proxy" if vote.by_proxy else "in person"
+        return Reason.POSTAL_VOTE_HOLDS, f"voted by correspondence: this vote {how} is not counted"
+    return None
 
 
 def _refusal(vote: Vote, sitting: Sitting, members: Mapping[str, MemberFacts]
@@ -113,6 +133,8 @@ def _refusal(vote: Vote, sitting: Sitting, members: Mapping[str, MemberFacts]
     voter = vote.member_id
     if voter not in sitting.electorate:
         return Reason.NOT_ASSOCIATE, _not_associate(members.get(voter), sitting)
+    if vote.by_correspondence:
+        return None  # from afar: neither presence nor a proxy is asked of it (G2)
     if not vote.by_proxy:
         if voter in sitting.present:
             return None

@@ -80,6 +80,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                                                                "value_on": "2026-10-20", "amount": "120.00"}]},
     "bank.line_assigned": {"line_ref": "L1", "account": "FR7630006000011234567890189", "assigned_by": "staff",
                            "invoice_id": "F-1"},
+    "member.contact_set": {"member_id": "M001", "email": "m@example.org", "convocation_by_email": True,
+                           "on": "2026-10-01"},
+    "convocation.sent": {"assembly_id": "AG", "member_id": "M001", "channel": "email", "sent_on": "2026-11-01"},
+    "bureau.appointed": {"assembly_id": "AG", "member_id": "M001", "role": "chair"},
+    "minutes.recorded": {"assembly_id": "AG", "debates": "Débat.", "recorded_by": "S1"},
 }
 
 
@@ -111,7 +116,7 @@ def test_the_examples_cover_every_type_and_are_sound() -> None:
     assert set(EXAMPLES) == {m.model_fields["type"].annotation.__args__[0] for m in models}
     for type_ in EXAMPLES:
         decode(raw(example(type_)), TODAY)
-    assert len(DATE_FIELDS) == len(EXAMPLES) + 14  # occurred_at everywhere, and fourteen dates of their own
+    assert len(DATE_FIELDS) == len(EXAMPLES) + 16  # occurred_at everywhere, and sixteen dates of their own
 
 
 @pytest.mark.parametrize("type_,name", DATE_FIELDS)

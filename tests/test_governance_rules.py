@@ -285,4 +285,4 @@ def test_to_json_has_exactly_the_contract_keys_then_not_counted() -> None:
     keys = list(case.tally().to_json())
     assert keys == ["resolution_id", "assembly_id", "kind", "eligible", "present", "represented",
                     "quorum_required", "quorum_met", "for", "against", "abstain", "blank", "majority",
-                    "adopted", "not_counted"]
+                    "adopted", "postal", "regular", "not_counted"]  # CONTRACT §6 adds postal and regular

@@ -1,0 +1,105 @@
+"""An associate's own votes by correspondence and proxy, checked before they become events (G2, G3).
+
+CONTRACT.md §6: the form covers every resolution of the assembly at once, is taken until the vote
+deadline, once and finally; a proxy is given once, to another associate of the electorate. What
+passes is turned into the same events the staff would record (`vote.cast` with mode
+`correspondence`, `proxy.given`), so the tally judges them like any other; what does not is
+refused here with a reason the member can act on, and nothing is recorded.
+
+Event ids are made from the assembly, the member and the resolution, so two forms sent at once
+cannot both be counted: the second is the same id with other content, which the pipeline refuses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from governance.config import GovernanceConfig
+from governance.store import AssemblyEvents, load_assembly, load_members, load_votes
+
+
+class BallotRefused(ValueError):
+    """Why a member's form is not taken: `status` 409 (already done) or 422 (too late, incomplete)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class NotConvened(LookupError):
+    """Not an associate of the assembly's electorate (or no such assembly): a 404, like any other's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Convened:
+    recorded: AssemblyEvents
+    deadline: datetime
+    day_ends: datetime
+
+
+def convened(conn: Connection, assembly_id: str, member_id: str, config: GovernanceConfig) -> Convened:
+    try:
+        recorded = load_assembly(conn, assembly_id)
+    except LookupError:
+        raise NotConvened(assembly_id) from None
+    a = recorded.assembly
+    member = load_members(conn, [member_id]).get(member_id)
+    if member is None or not member.associate_at(a.held_on):
+        raise NotConvened(assembly_id)
+    rules = config.at(a.held_on)
+    end = datetime.combine(a.held_on + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(rules.timezone))
+    return Convened(recorded, a.vote_deadline or rules.default_vote_deadline(a.held_on), end)
+
+
+def correspondence_votes(conn: Connection, assembly_id: str, member_id: str, choices: list[tuple[str, str]],
+                         now: datetime, config: GovernanceConfig) -> list[dict[str, Any]]:
+    """The `vote.cast` events of a member's form, or `BallotRefused` / `NotConvened`."""
+    found = convened(conn, assembly_id, member_id, config)
+    resolutions = {r.resolution_id: r for r in found.recorded.resolutions}
+    if now > found.deadline:
+        raise BallotRefused(422, f"votes by correspondence were taken until {found.deadline.isoformat()}")
+    given = dict(choices)
+    if len(given) != len(choices):
+        raise BallotRefused(422, "a resolution is named twice in the form")
+    if set(given) != set(resolutions):
+        missing = sorted(set(resolutions) - set(given))
+        unknown = sorted(set(given) - set(resolutions))
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"not of it: {', '.join(unknown)}"] if unknown else [])
+        raise BallotRefused(422, "the form must cover every resolution of the assembly: " + "; ".join(parts))
+    if any(r.secret for r in resolutions.values()):
+        raise BallotRefused(422, "this assembly has a secret ballot, which is not taken by correspondence here")
+    if any(v.member_id == member_id and v.by_correspondence for v in load_votes(conn, list(resolutions))):
+        raise BallotRefused(409, "you already voted by correspondence for this assembly: it is final")
+    at = now.isoformat().replace("+00:00", "Z")
+    return [{"event_id": f"post-{assembly_id}-{member_id}-{rid}"[:128], "type": "vote.cast", "occurred_at": at,
+             "resolution_id": rid, "member_id": member_id, "choice": given[rid], "mode": "correspondence"}
+            for rid in sorted(resolutions, key=lambda r: resolutions[r].seq)]
+
+
+def proxy(conn: Connection, assembly_id: str, member_id: str, to_member: str, now: datetime,
+          config: GovernanceConfig) -> dict[str, Any]:
+    """The `proxy.given` of a member to another associate (G3): until the assembly's day ends."""
+    found = convened(conn, assembly_id, member_id, config)
+    if now >= found.day_ends:
+        raise BallotRefused(422, f"the assembly of {found.recorded.assembly.held_on} is over")
+    if any(p.from_member == member_id for p in found.recorded.proxies):
+        raise BallotRefused(409, "you already gave your proxy for this assembly")
+    holder = load_members(conn, [to_member]).get(to_member)
+    if to_member == member_id or holder is None or not holder.associate_at(found.recorded.assembly.held_on):
+        raise BallotRefused(422, "a proxy is given to another associate of the assembly")
+    return {"event_id": f"proxy-{assembly_id}-{member_id}"[:128], "type": "proxy.given",
+            "occurred_at": now.isoformat().replace("+00:00", "Z"), "assembly_id": assembly_id,
+            "from_member": member_id, "to_member": to_member}
+
+
+def lines(events: list[dict[str, Any]]) -> list[bytes]:
+    return [json.dumps(e).encode() for e in events]
+
+

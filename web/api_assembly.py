@@ -1,0 +1,94 @@
+"""The associate's own votes by correspondence and proxy, through the API (CONTRACT.md §6, G2-G3).
+
+Only a member's own token, for an assembly of whose electorate they are (anyone else: 404, the
+same answer as for an assembly that does not exist). The checks are `governance.ballot`'s; what
+passes goes through the same intake as every event of the web (`web.intake`), so it is recorded
+(or published to Kafka) and tallied like the staff's records.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
+
+from governance import ballot
+from streams.pipeline import Raw
+from web import accounts, intake
+from web.access import Caller, Hidden, Role
+from web.api import ERRORS
+from web.routing import Routes, api_caller, site
+
+routes = Routes()
+MEMBERS = frozenset({Role.MEMBER})
+CONFLICT = {**ERRORS, 409: ERRORS[404]}
+
+
+class _Choice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution_id: str = Field(min_length=1, max_length=128)
+    choice: Literal["for", "against", "abstain", "blank"]
+
+
+class VotesForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    votes: list[_Choice] = Field(min_length=1, max_length=500)
+
+
+class ProxyForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_member: str = Field(min_length=1, max_length=128)
+
+
+def _record(request: Request, caller: Caller, events: list[dict[str, Any]], what: str) -> JSONResponse:
+    here = site(request)
+    raws = [Raw(line, f"api:{caller.email}:{what}:{n}") for n, line in enumerate(ballot.lines(events), start=1)]
+    outcomes = intake.take(here, raws)
+    with here.engine.begin() as conn:
+        accounts.audit(conn, caller.label, f"assembly.{what}", json.dumps([(o.event_id, o.outcome) for o in outcomes]))
+    refused = next((o for o in outcomes if o.outcome in (intake.DEAD_LETTER, intake.DUPLICATE)), None)
+    if refused is not None:  # a second form sent at the same moment: its ids were taken by the first
+        return JSONResponse({"error": "already recorded: it is final"}, status_code=409)
+    return JSONResponse({"recorded": len(outcomes)})
+
+
+def _checked(request: Request, make: Callable[[Connection], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The events of the member's form, or a 404 when they are not of the assembly's electorate."""
+    try:
+        with site(request).engine.connect() as conn:
+            return make(conn)
+    except ballot.NotConvened:
+        raise Hidden("no such assembly") from None
+
+
+@routes.api("POST", "/api/assemblies/{assembly_id}/votes", roles=MEMBERS, responses=CONFLICT)
+def post_votes(request: Request, assembly_id: str, form: VotesForm,
+               caller: Caller = Depends(api_caller)) -> JSONResponse:
+    """A vote by correspondence on every resolution of the assembly: once, final, until the deadline."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        events = _checked(request, lambda conn: ballot.correspondence_votes(
+            conn, assembly_id, caller.member_id or "", [(v.resolution_id, v.choice) for v in form.votes], now,
+            site(request).governance))
+    except ballot.BallotRefused as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return _record(request, caller, events, "votes")
+
+
+@routes.api("POST", "/api/assemblies/{assembly_id}/proxy", roles=MEMBERS, responses=CONFLICT)
+def post_proxy(request: Request, assembly_id: str, form: ProxyForm,
+               caller: Caller = Depends(api_caller)) -> JSONResponse:
+    """The member's proxy (pouvoir) to another associate: once."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        events = _checked(request, lambda conn: [ballot.proxy(
+            conn, assembly_id, caller.member_id or "", form.to_member, now, site(request).governance)])
+    except ballot.BallotRefused as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return _record(request, caller, events, "proxy")
