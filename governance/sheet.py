@@ -52,6 +52,19 @@ class AssemblyRecord:
     def assembly(self) -> Assembly:
         return self.sitting.assembly
 
+    @property
+    def eligible(self) -> int:
+        return len(self.sitting.electorate)
+
+    @property
+    def present(self) -> int:
+        """Present or remote: the associates who sat."""
+        return len(self.sitting.present)
+
+    @property
+    def represented(self) -> int:
+        return len(self.sitting.holder_of)
+
     def count(self, attendance: str) -> int:
         return sum(1 for line in self.lines if line.attendance == attendance)
 
@@ -59,8 +72,8 @@ class AssemblyRecord:
         a, s = self.assembly, self.sitting
         return {
             "assembly_id": a.assembly_id, "kind": a.kind, "held_on": a.held_on.isoformat(),
-            "convocation": a.convocation, "eligible": len(s.electorate), "present": len(s.present),
-            "remote": self.count("remote"), "represented": len(s.holder_of),
+            "convocation": a.convocation, "eligible": self.eligible, "present": self.present,
+            "remote": self.count("remote"), "represented": self.represented,
             "excused": self.count("excused"), "absent": self.count("absent"),
             "quorum_required": self.quorum_required, "quorum_met": self.quorum_met,
             "proxy_limit": s.proxy_limit,

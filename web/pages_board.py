@@ -59,7 +59,7 @@ def sheet_page(request: Request, assembly_id: str, caller: Caller = Depends(page
     from governance.printable import assembly_html
 
     with site(request).reading() as conn:
-        record = data.assembly(conn, caller, assembly_id, site(request).governance)
+        record = data.sheet(conn, caller, assembly_id, site(request).governance)
     rules = site(request).governance.at(record.assembly.held_on)
     # A page of its own, to print: its styles are in it (and nothing else may run there).
     return Response(assembly_html(record, rules), media_type="text/html; charset=utf-8", headers={
