@@ -137,7 +137,8 @@ def _check(web: WebLedger, clients: dict[str, Any], route: Declared, caller: str
 ODD_FIGURES = ("7654.32", "1234.56", "9185.18", "246.91")
 OTHERS_EVENTS = [
     {"type": "invoice.issued", "invoice_id": "F-M003-0042", "member_id": OTHER, "issued_on": "2026-10-12",
-     "client": "Zorglub Confidentiel", "lines": [{"label": "Audit secret", "amount_ht": "7654.32", "vat_rate": "0.20"}]},
+     "client": "Zorglub Confidentiel",
+     "lines": [{"label": "Audit secret", "amount_ht": "7654.32", "vat_rate": "0.20"}]},
     {"type": "expense.recorded", "expense_id": "X-M003-0042", "member_id": OTHER, "spent_on": "2026-10-13",
      "supplier": "Fournisseur Quux", "amount_ht": "1234.56", "vat": "246.91", "direct_cost": False},
     {"type": "attendance.recorded", "meeting_id": "AG2026", "member_id": OTHER, "mode": "present"},
