@@ -4,7 +4,7 @@
 per identity, and makes `TestClient`s of the app: anonymous, signed in (one
 login per identity and client), or carrying a token. `declared_routes` reads
 the app's route table with what each route declares (path and query
-parameters), for the tests generated from it.
+parameters, its form's fields), for the tests generated from it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from tests.conftest import SHARED
 from web import accounts
 from web.access import Role, Rule
 from web.app import create_app
-from web.routing import RULES
+from web.inputs import Form
+from web.routing import FORMS, RULES
 
 # identity -> (email, role, member)
 IDENTITIES = {
@@ -100,7 +101,8 @@ def web(engine: Engine, rules: Rules, db_url: str) -> Iterator[WebLedger]:
 # A valid value for each parameter a route declares, by its name: what a generated request sends
 # where it tests something else (member_id is the caller's own for a member).
 VALID = {"member_id": "M001", "resolution_id": "R1", "assembly_id": "AG2026", "letter_id": "1", "user_id": "1",
-         "token_id": "t_none", "month": "2026-10", "year": "2026", "siren": "123456789"}
+         "token_id": "t_none", "month": "2026-10", "year": "2026", "siren": "123456789", "gross": "1500,00",
+         "type": "invoice.issued", "all": "true", "next": "/"}
 
 
 def every_route(routes: list[Any]) -> list[Any]:
@@ -114,13 +116,14 @@ def every_route(routes: list[Any]) -> list[Any]:
 
 @dataclass(frozen=True)
 class Declared:
-    """A route of the table, with the parameters it declares: path and query."""
+    """A route of the table, with the parameters it declares: path, query, and its form's fields."""
 
     method: str
     path: str
     rule: Rule
     path_params: tuple[str, ...]
     query: tuple[str, ...]
+    form: type[Form] | None
 
     @property
     def api(self) -> bool:
@@ -157,7 +160,7 @@ def declared_routes(app: Any) -> list[Declared]:
         for method in sorted(route.methods):
             if (method, route.path) in RULES:
                 found.append(Declared(method, route.path, RULES[(method, route.path)], tuple(dict.fromkeys(path)),
-                                      tuple(dict.fromkeys(query))))
+                                      tuple(dict.fromkeys(query)), FORMS.get((method, route.path))))
     return sorted(found, key=lambda d: (d.path, d.method))
 
 

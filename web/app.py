@@ -36,6 +36,7 @@ from streams.topics import KafkaUnavailable
 from web import accounts
 from web.access import Forbidden, Hidden
 from web.data import Reader
+from web.inputs import in_french
 from web.readcache import ReadCache
 from web.routing import COOKIE, BadCsrf, NeedLogin, Publisher, Site, cookie_session
 
@@ -160,7 +161,8 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
-        return _error(request, 422, f"{where}: {first.get('msg', 'invalid')}")
+        api = _is_api(request)
+        return _error(request, 422, f"{where}: {first.get('msg', 'invalid')}" if api else in_french(first))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

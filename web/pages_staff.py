@@ -30,7 +30,9 @@ from streams.pipeline import Raw, process
 from web import accounts, intake
 from web.access import BOOKS, Caller
 from web.app import render
-from web.events_form import FORMS, event_from, new_event_id
+from web.downloads import attachment
+from web.events_form import FORMS, EventForm, event_from, new_event_id
+from web.inputs import Form, RowId, Text
 from web.routing import Routes, checked_form, page_caller, site
 
 routes = Routes()
@@ -38,6 +40,26 @@ Month = Query(default=None, pattern=MONTH_PATTERN)
 _SAID = {intake.PROCESSED: "Enregistré.",
          intake.DUPLICATE: "Déjà enregistré (même formulaire envoyé deux fois) : rien de plus.",
          intake.PUBLISHED: "Envoyé aux workers (Kafka) : il sera traité dans l'ordre du flux."}
+
+
+class Dismissal(Form):
+    reason: Text = ""
+
+
+class MonthForm(Form):
+    month: Text = ""
+
+
+class Rerun(Form):
+    month: Text = ""
+    member_id: Text = ""
+    reason: Text = ""
+
+
+class Closing(Form):
+    month: Text = ""
+    confirm: Text = ""
+    without_payroll: Text = ""
 
 
 def _month(request: Request, month: str | None) -> str:
@@ -83,13 +105,11 @@ def event_form(request: Request, type: str = Query(default="invoice.issued"),
                                                "values": {}, "outcome": None})
 
 
-@routes.page("POST", "/staff/events", roles=BOOKS)
+@routes.page("POST", "/staff/events", roles=BOOKS, form=EventForm)
 async def enter_event(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     """An event from a form, through the same validators and `process` as `cae ingest` (or to Kafka)."""
     fields = await checked_form(request)
-    form = FORMS.get(fields.get("type", ""))
-    if form is None:
-        return render(request, "error.html", {"status": 422, "message": "Type d'événement inconnu."}, 422)
+    form = FORMS[fields["type"]]
     raw = event_from(form.type, fields)
     here = site(request)
     taken = intake.take(here, [Raw(raw, f"web:{caller.email}")])[0]
@@ -109,8 +129,8 @@ def dead_letters_page(request: Request, all: bool = False, caller: Caller = Depe
     return render(request, "deadletters.html", {"letters": letters, "all": all})
 
 
-@routes.page("POST", "/staff/deadletters/{letter_id}/dismiss", roles=BOOKS)
-async def dismiss(request: Request, letter_id: int, caller: Caller = Depends(page_caller)) -> Response:
+@routes.page("POST", "/staff/deadletters/{letter_id}/dismiss", roles=BOOKS, form=Dismissal)
+async def dismiss(request: Request, letter_id: RowId, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     try:
         with site(request).engine.begin() as conn:
@@ -158,7 +178,7 @@ def payroll_page(request: Request, month: str | None = Month, caller: Caller = D
     return render(request, "payroll.html", {"month": month, "paid": paid, "preview": preview, "error": error})
 
 
-@routes.page("POST", "/staff/payroll/run", roles=BOOKS)
+@routes.page("POST", "/staff/payroll/run", roles=BOOKS, form=MonthForm)
 async def run_payroll_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     month = form.get("month", "")
@@ -172,7 +192,7 @@ async def run_payroll_page(request: Request, caller: Caller = Depends(page_calle
     return RedirectResponse(f"/staff/payroll?month={month}", status_code=303)
 
 
-@routes.page("POST", "/staff/payroll/rerun", roles=BOOKS)
+@routes.page("POST", "/staff/payroll/rerun", roles=BOOKS, form=Rerun)
 async def rerun_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     month, member_id, reason = form.get("month", ""), form.get("member_id", ""), form.get("reason", "")
@@ -205,7 +225,7 @@ def reconcile_csv(request: Request, month: str = Query(pattern=MONTH_PATTERN),
     out = io.StringIO()
     reconciliation_csv(report, out)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="rapprochement-{month}.csv"'})
+                    headers=attachment(f"rapprochement-{month}.csv"))
 
 
 @routes.page("GET", "/staff/payroll/variables.csv", roles=BOOKS)
@@ -219,7 +239,7 @@ def variables_csv(request: Request, month: str = Query(pattern=MONTH_PATTERN),
     out = io.StringIO()
     payroll_csv(variables(slips, names, here.rules.at(last_day(month))), out)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="variables-paie-{month}.csv"'})
+                    headers=attachment(f"variables-paie-{month}.csv"))
 
 
 @routes.page("GET", "/staff/fec", roles=BOOKS)
@@ -232,7 +252,7 @@ def fec_download(request: Request, year: int = Query(ge=1900, le=9999), siren: s
             return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
         content = summary.path.read_bytes()
     return Response(content, media_type="text/plain; charset=iso-8859-15",
-                    headers={"content-disposition": f'attachment; filename="{summary.path.name}"'})
+                    headers=attachment(summary.path.name))
 
 
 @routes.page("GET", "/staff/close", roles=BOOKS)
@@ -251,7 +271,7 @@ def close_page(request: Request, month: str | None = Month, caller: Caller = Dep
     return render(request, "close.html", {"month": month, "plan": plan, "problem": problem})
 
 
-@routes.page("POST", "/staff/close", roles=BOOKS)
+@routes.page("POST", "/staff/close", roles=BOOKS, form=Closing)
 async def close(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     month = form.get("month", "")
