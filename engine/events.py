@@ -330,13 +330,20 @@ def decode(raw: bytes) -> AnyEvent:
 
 def claimed_event_id(raw: bytes) -> str | None:
     """The `event_id` a line claims, read without validating it: for a line that is refused,
-    so that its corrected version (same id, now valid) settles its dead letter."""
+    so that its corrected version (same id, now valid) settles its dead letter. An id no valid
+    event could have (too long, control characters) is not claimed: issue 14, point 5."""
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError):
         return None
     found = document.get("event_id") if isinstance(document, dict) else None
-    return found if isinstance(found, str) and 0 < len(found) <= 128 else None
+    if not isinstance(found, str) or not 0 < len(found) <= 128 or not re.fullmatch(_NO_CONTROL, found):
+        return None  # (a NUL is no text PostgreSQL stores: the dead letter keeps no id, not a crash)
+    try:
+        found.encode()  # nor is a lone surrogate (`"\ud800"`, valid JSON) text any database stores
+    except UnicodeEncodeError:
+        return None
+    return found
 
 
 def fingerprint(event: AnyEvent) -> str:

@@ -138,7 +138,7 @@ def fingerprint(engine: Engine) -> dict[str, object]:
 
 def test_no_hostile_value_makes_a_500_nor_changes_the_ledger_when_refused(web: WebLedger, clients: dict[str, Any],
                                                                            victim: str) -> None:
-    routes = [r for r in declared_routes(web.app()) if r.path != "/api/events"]  # its body: test_web_api
+    routes = [r for r in declared_routes(web.app()) if r.path != "/api/events"]  # its body: the test below
     with ExitStack() as running:  # each client's app kept running: not started again at each request
         for client in clients.values():
             running.enter_context(client)
@@ -209,3 +209,24 @@ def _kept(engine: Engine, moved: set[str]) -> bool:
             return False
     moved = moved - {"runs"}
     return not moved or "dead_letters" in moved and moved <= KEPT_WHEN_REFUSED
+
+
+def test_hostile_lines_posted_to_the_api_are_dead_letters(web: WebLedger) -> None:
+    """`POST /api/events` takes a stream of events, whatever is in them: each hostile value, as an
+    event's id and in its fields, is a line's outcome (processed, or a dead letter with its
+    reason), never a 500 (an id with a NUL crashed PostgreSQL's dead letters, a lone surrogate
+    SQLite's)."""
+    client = web.client()
+    # (bytes that are not UTF-8 decode to lone surrogates, which JSON writes as \\udcxx escapes)
+    values = {label: unquote(value, errors="surrogateescape") for label, value in HOSTILE.items()}
+    for label, value in values.items():
+        for n, event in enumerate((
+                {"event_id": value, "type": "member.left", "member_id": "M002", "on": "2026-11-30"},
+                {"event_id": f"hostile-{label}", "type": "invoice.issued", "member_id": value, "invoice_id": value,
+                 "issued_on": "2026-11-02", "client": value,
+                 "lines": [{"label": value, "amount_ht": value, "vat_rate": "0.20"}]})):
+            body = json.dumps({**event, "occurred_at": "2026-11-01T09:00:00Z"}).encode()  # \\u escapes
+            response = client.post("/api/events", content=body, headers=web.bearer("staff"))
+            assert response.status_code == 200, (label, n, response.text[:200])
+            (line,) = response.json()["results"]
+            assert line["outcome"] in ("processed", "dead_letter"), (label, n, line)
