@@ -703,7 +703,8 @@ def decode(raw: bytes, today: date) -> AnyEvent:
 
 def claimed_event_id(raw: bytes) -> str | None:
     """The `event_id` a line claims, read without validating it: for a line that is refused,
-    so that its corrected version (same id, now valid) settles its dead letter."""
+    so that its corrected version (same id, now valid) settles its dead letter. An id no valid
+    event could have (too long, control characters) is not claimed: issue 14, point 5."""
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError):

@@ -53,6 +53,19 @@ class AssemblyRecord:
     def assembly(self) -> Assembly:
         return self.sitting.assembly
 
+    @property
+    def eligible(self) -> int:
+        return len(self.sitting.electorate)
+
+    @property
+    def present(self) -> int:
+        """Present or remote, counted in the quorum as such (a correspondence voter who came counts as one)."""
+        return self.sitting.counted_present
+
+    @property
+    def represented(self) -> int:
+        return self.sitting.counted_represented
+
     def count(self, attendance: str) -> int:
         return sum(1 for line in self.lines if line.attendance == attendance)
 
@@ -73,8 +86,8 @@ class AssemblyRecord:
         a, s = self.assembly, self.sitting
         return {
             "assembly_id": a.assembly_id, "kind": a.kind, "held_on": a.held_on.isoformat(),
-            "convocation": a.convocation, "eligible": len(s.electorate), "present": s.counted_present,
-            "remote": self.count("remote"), "represented": s.counted_represented, "postal": len(s.postal),
+            "convocation": a.convocation, "eligible": self.eligible, "present": self.present,
+            "remote": self.count("remote"), "represented": self.represented, "postal": len(s.postal),
             "regular": s.convocation.regular if s.convocation else None,
             "convocation_timing": s.convocation.to_json() if s.convocation else None,
             "postal_votes": sorted(s.postal),

@@ -41,8 +41,7 @@ from engine.state import Book, Member
 from streams.pipeline import Raw, process
 from tests.conftest import ROOT
 from tests.ops_support import cli
-from tests.test_web_access import _walk as every_route
-from tests.web_support import IDENTITIES, PASSWORD, WebLedger, csrf_of, login, web  # noqa: F401 — the fixture
+from tests.web_support import IDENTITIES, PASSWORD, WebLedger, csrf_of, every_route, login, web  # noqa: F401 — the fixture
 from web.access import Role
 from web.routing import RULES
 

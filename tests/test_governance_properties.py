@@ -4,19 +4,24 @@
 - every vote on the resolution is either counted or listed with a reason;
 - recomputing from the same events gives the same result, whatever order the
   records are handed over in (the stream order, `seq`, is what counts);
-- quorum and adoption follow their definitions.
+- quorum and adoption follow their definitions;
+- a member's view of it holds the counts and their own votes, nothing of other members.
 """
 
 from __future__ import annotations
 
+import json
 import random
+import re
 from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from governance.member_view import member_assembly, member_tally
 from governance.records import CHOICES, Assembly, Attendance, MemberFacts, Proxy, Resolution, Vote
+from governance.sheet import assembly_record
 from governance.sitting import sit
 from governance.tally import tally
 from tests.test_governance_rules import HELD, RULES
@@ -119,3 +124,28 @@ def test_represented_within_limits_and_electorate(case: dict[str, Any]) -> None:
     assert t.quorum_required <= t.eligible
     if t.adopted:
         assert t.quorum_met and t.count("for") > 0
+
+
+@PROPERTY
+@given(assemblies(), member_id)
+def test_a_member_sees_the_counts_and_their_own_votes_and_no_other_member(case: dict[str, Any], me: str) -> None:
+    """Issue 14, point 4: a member's view of a tally and of its assembly has the same counts and
+    result, each vote in their name with its fate, and no other member's id anywhere."""
+    _, t = _tally(case)
+    mine = member_tally(t, me)
+    record = assembly_record(case["assembly"], [Resolution("R1", "AG", "t")], case["members"],
+                             [r for r in case["records"] if isinstance(r, Attendance)],
+                             [r for r in case["records"] if isinstance(r, Proxy)],
+                             [r for r in case["records"] if isinstance(r, Vote)], RULES)
+    seen = member_assembly(record, me)
+    shown = json.dumps(mine.to_json()) + repr(seen)
+    assert set(re.findall(r"M\d\d", shown)) <= {me}
+    assert {k: v for k, v in mine.to_json().items() if k != "own_votes"} == {
+        k: v for k, v in t.to_json().items() if k != "not_counted"}
+    assert seen.tallies == (mine.tally,) and seen.own["R1"] == mine.own
+    assert (seen.eligible, seen.present, seen.represented) == (t.eligible, t.present, t.represented)
+    fate = {v.seq: None for v in t.counted} | {n.vote.seq: n.reason for n in t.not_counted}
+    in_my_name = sorted((r for r in case["records"] if isinstance(r, Vote) and r.resolution_id == "R1"
+                         and r.member_id == me), key=lambda v: v.seq)
+    assert [(v.event_id, v.choice, v.reason) for v in mine.own] == [
+        (v.event_id, v.choice, fate[v.seq]) for v in in_my_name]

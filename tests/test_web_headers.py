@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.kafka_fixtures import CAE
-from tests.test_web_access import QUERY, _path
-from tests.web_support import WebLedger, served, web  # noqa: F401 — the fixture
+from tests.web_support import QUERY, WebLedger, filled, served, web  # noqa: F401 — the fixture
 from web.guards import MAX_BODY
 from web.routing import RULES
 
@@ -51,7 +50,7 @@ def test_every_page_and_answer_but_the_static_files_is_no_store(web: WebLedger) 
             continue
         for identity, client in clients.items():
             headers = web.bearer(identity) if path.startswith("/api/") else {}
-            answer = client.get(_path(path, "member_own"), params=QUERY, headers=headers, follow_redirects=False)
+            answer = client.get(filled(path), params=QUERY, headers=headers, follow_redirects=False)
             if answer.headers.get("cache-control") != "no-store":
                 stored.append(f"{path} as {identity}: {answer.status_code}")
     assert stored == []

@@ -12,8 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from ledger import schema
 from ledger.runs import list_runs
-from tests.test_web_access import QUERY, _path
-from tests.web_support import IDENTITIES, PASSWORD, WebLedger, csrf_of, login, web  # noqa: F401 — the fixture
+from tests.web_support import IDENTITIES, PASSWORD, QUERY, WebLedger, csrf_of, filled, login, web  # noqa: F401 — the fixture
 from web.routing import RULES
 
 
@@ -31,7 +30,7 @@ def test_no_page_nor_endpoint_read_with_get_adds_a_row(web: WebLedger) -> None:
             continue
         for identity, client in callers.items():
             api = path.startswith("/api/")
-            client.get(_path(path, "member_own"), params=QUERY, headers=web.bearer(identity) if api else {},
+            client.get(filled(path), params=QUERY, headers=web.bearer(identity) if api else {},
                        follow_redirects=False)
             seen += 1
     after = row_counts(web.engine)

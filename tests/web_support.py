@@ -2,7 +2,9 @@
 
 `WebLedger` holds the ledger (on the test's backend), a password and a token
 per identity, and makes `TestClient`s of the app: anonymous, signed in (one
-login per identity and client), or carrying a token.
+login per identity and client), or carrying a token. `declared_routes` reads
+the app's route table with what each route declares (path and query
+parameters, its form's fields), for the tests generated from it.
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+import web.api
+import web.pages_account
+import web.pages_board
+import web.pages_member
+import web.pages_staff  # noqa: F401 — importing them registers their routes
 from engine.config import Rules
 from governance.config import load_governance
 from ledger.payroll_run import run_payroll
@@ -28,7 +38,10 @@ from streams.embedded import ingest, read_events
 from tests.conftest import SHARED
 from tests.kafka_fixtures import CAE, free_port
 from web import accounts
+from web.access import Role, Rule
 from web.app import create_app
+from web.inputs import Form
+from web.routing import FORMS, RULES
 
 # identity -> (email, role, member)
 IDENTITIES = {
@@ -112,3 +125,91 @@ def served(db_url: str, *options: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# -- the route table, for the tests generated from it (test_web_access, test_web_hostile) ----------
+
+# A valid value for each parameter a route declares, by its name: what a generated request sends
+# where it tests something else (member_id is the caller's own for a member).
+VALID = {"member_id": "M001", "resolution_id": "R1", "assembly_id": "AG2026", "letter_id": "1", "user_id": "1",
+         "token_id": "t_none", "month": "2026-10", "year": "2026", "siren": "123456789", "gross": "1500,00",
+         "type": "invoice.issued", "all": "true", "next": "/"}
+
+
+QUERY = {name: VALID[name] for name in ("month", "year", "siren")}  # what any GET may be asked with
+
+
+def filled(path: str) -> str:
+    """A route's path with each parameter set to its `VALID` value (a member's own ids)."""
+    for name, value in VALID.items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+def every_route(routes: list[Any]) -> list[Any]:
+    """Every route of the app, those of its included routers too (no prefixes here)."""
+    found = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        found += every_route(inner.routes) if inner is not None else [route]
+    return found
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A route of the table, with the parameters it declares: path, query, and its form's fields."""
+
+    method: str
+    path: str
+    rule: Rule
+    path_params: tuple[str, ...]
+    query: tuple[str, ...]
+    form: type[Form] | None
+
+    @property
+    def api(self) -> bool:
+        return self.path.startswith("/api/") or self.path == "/healthz"
+
+    def serves(self, role: Role) -> bool:
+        return self.rule.roles is None or role in self.rule.roles
+
+    def url(self, values: dict[str, str]) -> str:
+        """The path with its parameters put in, as given (already encoded for the wire)."""
+        path = self.path
+        for name in self.path_params:
+            path = path.replace("{" + name + "}", values[name])
+        return path
+
+
+def _params(dependant: Dependant) -> tuple[list[str], list[str]]:
+    path = [p.alias for p in dependant.path_params]
+    query = [p.alias for p in dependant.query_params]
+    for inner in dependant.dependencies:
+        more_path, more_query = _params(inner)
+        path += more_path
+        query += more_query
+    return path, query
+
+
+def declared_routes(app: Any) -> list[Declared]:
+    """Every route of `app` the table rules, with what it declares."""
+    found = []
+    for route in every_route(list(app.routes)):
+        if not isinstance(route, APIRoute):
+            continue
+        path, query = _params(route.dependant)
+        for method in sorted(route.methods):
+            if (method, route.path) in RULES:
+                found.append(Declared(method, route.path, RULES[(method, route.path)], tuple(dict.fromkeys(path)),
+                                      tuple(dict.fromkeys(query)), FORMS.get((method, route.path))))
+    return sorted(found, key=lambda d: (d.path, d.method))
+
+
+@pytest.fixture
+def clients(web: WebLedger) -> dict[str, TestClient]:
+    """One client per identity, signed in once (argon2 makes a login cost a fifth of a second)."""
+    found: dict[str, TestClient] = {"anonymous": web.client()}
+    for identity in IDENTITIES:
+        if identity != "other_member":
+            found[identity] = web.client(identity)
+    return found

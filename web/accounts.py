@@ -78,16 +78,8 @@ def add_user(conn: Connection, email: str, password: str, role: str, member_id: 
     email = email.strip().lower()
     if not _EMAIL.fullmatch(email):
         raise AccountError(f"{email!r} is not an email address")
-    try:
-        kind = Role(role)
-    except ValueError:
-        raise AccountError(f"{role!r} is not a role: admin, staff, board or member") from None
-    if (kind is Role.MEMBER) != (member_id is not None):
-        raise AccountError("a member account names its member (--member ID), and only a member account does")
+    kind = _role_of(conn, role, member_id)
     password_hash = _hash_new(password)
-    if member_id is not None and conn.scalar(select(schema.members.c.member_id)
-                                             .where(schema.members.c.member_id == member_id)) is None:
-        raise AccountError(f"unknown member {member_id!r}")
     if conn.scalar(select(schema.users.c.id).where(schema.users.c.email == email)) is not None:
         raise AccountError(f"{email} already has an account")
     user_id = conn.execute(insert(schema.users).returning(schema.users.c.id), {
@@ -97,19 +89,36 @@ def add_user(conn: Connection, email: str, password: str, role: str, member_id: 
     return int(user_id)
 
 
-def set_role(conn: Connection, user_id: int, role: str, member_id: str | None, actor: str) -> None:
-    kind = Role(role)
+def _role_of(conn: Connection, role: str, member_id: str | None) -> Role:
+    """The role asked for, checked with the member it names: AccountError, never a database error."""
+    try:
+        kind = Role(role)
+    except ValueError:
+        raise AccountError(f"{role!r} is not a role: admin, staff, board or member") from None
     if (kind is Role.MEMBER) != (member_id is not None):
-        raise AccountError("a member account names its member, and only a member account does")
+        raise AccountError("a member account names its member (--member ID), and only a member account does")
+    if member_id is not None and conn.scalar(select(schema.members.c.member_id)
+                                             .where(schema.members.c.member_id == member_id)) is None:
+        raise AccountError(f"unknown member {member_id!r}")
+    return kind
+
+
+def _change(conn: Connection, user_id: int, **values: object) -> None:
+    """Change an account, or AccountError when there is none: no audit row for a change not made."""
     u = schema.users
-    conn.execute(update(u).where(u.c.id == user_id).values(role=kind.value, member_id=member_id))
+    if not conn.execute(update(u).where(u.c.id == user_id).values(**values)).rowcount:
+        raise AccountError(f"no account #{user_id}")
+
+
+def set_role(conn: Connection, user_id: int, role: str, member_id: str | None, actor: str) -> None:
+    kind = _role_of(conn, role, member_id)
+    _change(conn, user_id, role=kind.value, member_id=member_id)
     sessions.end_all(conn, user_id)  # the new role applies from the next login
     audit(conn, actor, "user.role", f"user #{user_id} is now {kind.value}" + (f" of {member_id}" if member_id else ""))
 
 
 def set_disabled(conn: Connection, user_id: int, disabled: bool, actor: str) -> None:
-    u = schema.users
-    conn.execute(update(u).where(u.c.id == user_id).values(disabled=disabled))
+    _change(conn, user_id, disabled=disabled)
     if disabled:
         sessions.end_all(conn, user_id)
     audit(conn, actor, "user.disable" if disabled else "user.enable", f"user #{user_id}")

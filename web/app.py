@@ -33,6 +33,7 @@ from web import accounts, api, api_assembly, pages_account, pages_board, pages_m
 from web.access import Forbidden, Hidden
 from web.data import Reader
 from web.guards import BodyLimit, SecurityHeaders
+from web.inputs import in_french
 from web.months import BadMonth
 from web.pdf import PdfUnavailable
 from web.readcache import ReadCache
@@ -133,7 +134,8 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
-        return _error(request, 422, f"{where}: {first.get('msg', 'invalid')}")
+        api = _is_api(request)
+        return _error(request, 422, f"{where}: {first.get('msg', 'invalid')}" if api else in_french(first))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

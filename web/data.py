@@ -31,6 +31,7 @@ from engine.payroll import Payslip, payslip
 from engine.periods import last_day, parse_month
 from engine.statement import Statement
 from governance.config import GovernanceConfig
+from governance.member_view import MemberAssembly, MemberTally, member_assembly, member_tally
 from governance.membership import MemberView, members_view
 from governance.records import MemberFacts
 from governance.results import record_of_assembly, tally_resolution
@@ -249,17 +250,34 @@ def _convened(conn: Connection, caller: Caller, assembly_id: str) -> None:
         raise Hidden(f"no assembly {assembly_id}")
 
 
-def tally(conn: Connection, caller: Caller, resolution_id: str, governance: GovernanceConfig) -> Tally:
+def tally(conn: Connection, caller: Caller, resolution_id: str, governance: GovernanceConfig) -> Tally | MemberTally:
+    """A resolution's tally: whole for the staff and the board; for a member of its assembly's
+    electorate, its counts and their own votes only (issue 14: nothing of other members)."""
     try:
         resolution = load_resolution(conn, resolution_id)
         _convened(conn, caller, resolution.assembly_id)
-        return tally_resolution(conn, resolution_id, governance)
+        found = tally_resolution(conn, resolution_id, governance)
     except (UnknownResolution, UnknownAssembly):
         raise Hidden(f"no resolution {resolution_id}") from None
+    return found if caller.role in GOVERNANCE else member_tally(found, caller.member_id or "")
 
 
-def assembly(conn: Connection, caller: Caller, assembly_id: str, governance: GovernanceConfig) -> AssemblyRecord:
+def assembly(conn: Connection, caller: Caller, assembly_id: str,
+             governance: GovernanceConfig) -> AssemblyRecord | MemberAssembly:
+    """An assembly's record: whole for the staff and the board (`sheet`); a member's view of it
+    for a member it convened: counts, results and their own votes."""
     _convened(conn, caller, assembly_id)
+    found = _record(conn, assembly_id, governance)
+    return found if caller.role in GOVERNANCE else member_assembly(found, caller.member_id or "")
+
+
+def sheet(conn: Connection, caller: Caller, assembly_id: str, governance: GovernanceConfig) -> AssemblyRecord:
+    """The whole record, attendance sheet included: the staff's and the board's."""
+    require(caller, GOVERNANCE)
+    return _record(conn, assembly_id, governance)
+
+
+def _record(conn: Connection, assembly_id: str, governance: GovernanceConfig) -> AssemblyRecord:
     try:
         return record_of_assembly(conn, assembly_id, governance)
     except UnknownAssembly:

@@ -13,6 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from web.inputs import form_for_events
 
 LINES = 3  # document lines a form offers; empty ones are left out
 
@@ -55,6 +56,16 @@ FORMS = {form.type: form for form in (
     Form("salary.set", "Demande de salaire", (_MEMBER, Field("from_month", "À partir du mois", "month"),
                                               Field("gross", "Brut mensuel", "amount"))),
 )}
+
+
+def _line_fields() -> dict[str, str]:
+    """The document lines' fields, with their default (a line's VAT rate is 20 % unless said)."""
+    return {name: default for n in range(LINES)
+            for name, default in ((f"label_{n}", ""), (f"amount_ht_{n}", ""), (f"vat_rate_{n}", "0.20"))}
+
+
+EventForm = form_for_events("EventForm", FORMS, [*dict.fromkeys(f.name for form in FORMS.values() for f in form.fields),
+                                                 *_line_fields()], _line_fields())
 
 
 def new_event_id() -> str:

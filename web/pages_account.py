@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from web import accounts, sessions, throttle
 from web.access import BOOKS, EVERYONE, Caller, Hidden, Role
+from web.inputs import Form, RowId, Text
 from web.render import render
 from web.routing import (COOKIE, PASSWORD_PAGE, Routes, Site, checked_form, cookie_session, page_caller,
                          set_session_cookie, site)
@@ -18,6 +19,35 @@ from web.routing import (COOKIE, PASSWORD_PAGE, Routes, Site, checked_form, cook
 log = logging.getLogger("cae.web")
 routes = Routes()
 ADMIN = frozenset({Role.ADMIN})
+
+
+class Login(Form):
+    email: Text = ""
+    password: Text = ""
+    next: Text = ""
+
+
+class TokenName(Form):
+    name: Text = ""
+
+
+class NewAccount(Form):
+    email: Text = ""
+    password: Text = ""
+    role: Text = ""
+    member_id: Text = ""
+
+
+class PasswordChange(Form):
+    current: Text = ""
+    new: Text = ""
+    confirm: Text = ""
+
+
+class AccountChange(Form):
+    action: Text = ""
+    role: Text = ""
+    member_id: Text = ""
 
 
 def _safe_next(target: str | None) -> str:
@@ -43,7 +73,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
     return response
 
 
-@routes.page("POST", "/login", roles=None)
+@routes.page("POST", "/login", roles=None, form=Login)
 async def login(request: Request) -> Response:
     form = await checked_form(request)
     before = cookie_session(request)
@@ -115,7 +145,7 @@ def account(request: Request, caller: Caller = Depends(page_caller)) -> Response
     return render(request, "account.html", {"tokens": tokens, "created": None})
 
 
-@routes.page("POST", "/account/tokens", roles=EVERYONE)
+@routes.page("POST", "/account/tokens", roles=EVERYONE, form=TokenName)
 async def new_token(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     with site(request).engine.begin() as conn:
@@ -140,7 +170,7 @@ def password_form(request: Request, caller: Caller = Depends(page_caller)) -> Re
     return _password_page(request)
 
 
-@routes.page("POST", PASSWORD_PAGE, roles=EVERYONE)
+@routes.page("POST", PASSWORD_PAGE, roles=EVERYONE, form=PasswordChange)
 async def change_password(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     """One's own password changed (issue 14, point 7): every session and token of the account ends,
     and this browser gets a new session, so that the person who changed it stays signed in."""
@@ -181,7 +211,7 @@ def accounts_page(request: Request, caller: Caller = Depends(page_caller), error
     return render(request, "accounts.html", {"accounts": found, "roles": [r.value for r in Role], "error": error})
 
 
-@routes.page("POST", "/admin/accounts", roles=ADMIN)
+@routes.page("POST", "/admin/accounts", roles=ADMIN, form=NewAccount)
 async def add_account(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     try:
@@ -189,29 +219,23 @@ async def add_account(request: Request, caller: Caller = Depends(page_caller)) -
             accounts.add_user(conn, form.get("email", ""), form.get("password", ""), form.get("role", ""),
                               form.get("member_id") or None, caller.label)
     except accounts.AccountError as exc:
-        with site(request).reading() as conn:
-            found = accounts.accounts(conn)
-        return render(request, "accounts.html", {"accounts": found, "roles": [r.value for r in Role],
-                                                 "error": str(exc)}, 422)
+        return _refused(request, exc)
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
-@routes.page("POST", "/admin/accounts/{user_id}", roles=ADMIN)
-async def change_account(request: Request, user_id: int, caller: Caller = Depends(page_caller)) -> Response:
+@routes.page("POST", "/admin/accounts/{user_id}", roles=ADMIN, form=AccountChange)
+async def change_account(request: Request, user_id: RowId, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
-    with site(request).engine.begin() as conn:
-        if form.get("action") == "reset":
-            return _reset(request, conn, user_id, caller)
-        if form.get("action") == "disable":
-            accounts.set_disabled(conn, user_id, True, caller.label)
-        elif form.get("action") == "enable":
-            accounts.set_disabled(conn, user_id, False, caller.label)
-        else:
-            try:
+    try:
+        with site(request).engine.begin() as conn:
+            if form.get("action") == "reset":
+                return _reset(request, conn, user_id, caller)
+            if form.get("action") in ("disable", "enable"):
+                accounts.set_disabled(conn, user_id, form.get("action") == "disable", caller.label)
+            else:
                 accounts.set_role(conn, user_id, form.get("role", ""), form.get("member_id") or None, caller.label)
-            except (accounts.AccountError, ValueError) as exc:
-                return render(request, "accounts.html", {"accounts": accounts.accounts(conn),
-                                                         "roles": [r.value for r in Role], "error": str(exc)}, 422)
+    except accounts.AccountError as exc:  # nothing written, nothing audited: the transaction is rolled back
+        return _refused(request, exc)
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
@@ -224,3 +248,11 @@ def _reset(request: Request, conn: Connection, user_id: int, caller: Caller) -> 
     return render(request, "accounts.html", {"accounts": accounts.accounts(conn), "roles": [r.value for r in Role],
                                              "error": None, "reset": (found[user_id].email, temporary, until),
                                              "zone": site(request).zone})
+
+
+def _refused(request: Request, exc: accounts.AccountError) -> Response:
+    """The accounts page again, saying why the change was refused."""
+    with site(request).reading() as conn:
+        found = accounts.accounts(conn)
+    return render(request, "accounts.html", {"accounts": found, "roles": [r.value for r in Role],
+                                             "error": exc.french}, 422)

@@ -11,6 +11,7 @@ has been counted, so nothing is said of its quorum.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 from fastapi import Depends, Request
@@ -23,6 +24,7 @@ from web import accounts, data, intake
 from web.access import EVERYONE, GOVERNANCE, Caller, Role
 from web.render import render
 from web.events_form import new_event_id
+from web.inputs import form_for_events
 from web.routing import Routes, checked_form, page_caller, site
 
 routes = Routes()
@@ -59,14 +61,14 @@ def sheet_page(request: Request, assembly_id: str, caller: Caller = Depends(page
     from governance.printable import assembly_html
 
     with site(request).reading() as conn:
-        record = data.assembly(conn, caller, assembly_id, site(request).governance)
+        record = data.sheet(conn, caller, assembly_id, site(request).governance)
     rules = site(request).governance.at(record.assembly.held_on)
     # A page of its own, to print: its styles are in it (and nothing else may run there).
     return Response(assembly_html(record, rules), media_type="text/html; charset=utf-8", headers={
         "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
 
 
-_RECORDABLE = {
+RECORDABLE = {
     "assembly.convened": ("assembly_id", "kind", "held_on", "convocation"),
     "resolution.proposed": ("resolution_id", "assembly_id", "title"),
     "attendance.recorded": ("meeting_id", "member_id", "mode"),
@@ -76,20 +78,24 @@ _RECORDABLE = {
 }
 
 
-@routes.page("POST", "/board/events", roles=GOVERNANCE)
+BoardForm = form_for_events("BoardForm", RECORDABLE,
+                            ["back", *dict.fromkeys(n for names in RECORDABLE.values() for n in names)])
+
+
+@routes.page("POST", "/board/events", roles=GOVERNANCE, form=BoardForm)
 async def record_event(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     """A governance event from one of the board's forms; back to the assembly with the outcome."""
     form = await checked_form(request)
-    kind = form.get("type", "")
-    if kind not in _RECORDABLE:
-        return render(request, "error.html", {"status": 422, "message": "Type d'événement inconnu."}, 422)
+    kind = form["type"]
     event: dict[str, object] = {"event_id": form.get("event_id") or new_event_id(), "type": kind,
                                 "occurred_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    for name in _RECORDABLE[kind]:
+    for name in RECORDABLE[kind]:
         value = form.get(name, "").strip()
         if name == "cast_by" and not value:
             continue
-        event[name] = int(value) if name == "convocation" and value.isdigit() else value
+        # A convocation is a number in the event; anything else ("²" is a digit to Python, not to
+        # `int`) goes as typed, for the validator to refuse with its reason.
+        event[name] = int(value) if name == "convocation" and re.fullmatch(r"[0-9]{1,3}", value) else value
     raw = json.dumps(event, ensure_ascii=False).encode()
     here = site(request)
     refused = intake.take(here, [Raw(raw, f"web:{caller.email}")])[0].reason

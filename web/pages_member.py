@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from engine.money import MoneyError, fmt, parse_amount
 from web import data
 from web.access import BOOKS, Caller, Role
+from web.downloads import attachment
 from web.months import Month
 from web.render import render
 from web.routing import Routes, page_caller, site
@@ -46,8 +47,8 @@ def statement_pdf(request: Request, member_id: str, month: str | None = Month,
 
     month = month or this_month(request)
     view = _statement_view(request, caller, member_id, month)
-    return Response(make_pdf(view["s"], view["postings"], view["capital"].name), media_type="application/pdf", headers={
-        "content-disposition": f'attachment; filename="etat-des-comptes-{member_id}-{month}.pdf"'})
+    return Response(make_pdf(view["s"], view["postings"], view["capital"].name), media_type="application/pdf",
+                    headers=attachment(f"etat-des-comptes-{member_id}-{month}.pdf"))
 
 
 @routes.page("GET", "/members/{member_id}/year", roles=MEMBER_PAGES, member_param="member_id")

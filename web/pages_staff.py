@@ -30,15 +30,37 @@ from ledger.runs import MANUAL, Done, by_hand, list_runs, run_job
 from streams.pipeline import Raw, process
 from web import accounts, intake
 from web.access import BOOKS, Caller
-from web.render import render
-from web.events_form import FORMS, event_from, new_event_id
+from web.downloads import attachment
+from web.events_form import FORMS, EventForm, event_from, new_event_id
+from web.inputs import Form, RowId, Text
 from web.months import GivenMonth, Month, month_in_window
+from web.render import render
 from web.routing import Routes, Site, checked_form, page_caller, site
 
 routes = Routes()
 _SAID = {intake.PROCESSED: "Enregistré.",
          intake.DUPLICATE: "Déjà enregistré (même formulaire envoyé deux fois) : rien de plus.",
          intake.PUBLISHED: "Envoyé aux workers (Kafka) : il sera traité dans l'ordre du flux."}
+
+
+class Dismissal(Form):
+    reason: Text = ""
+
+
+class MonthForm(Form):
+    month: Text = ""
+
+
+class Rerun(Form):
+    month: Text = ""
+    member_id: Text = ""
+    reason: Text = ""
+
+
+class Closing(Form):
+    month: Text = ""
+    confirm: Text = ""
+    without_payroll: Text = ""
 
 
 def _month(request: Request, month: str | None) -> str:
@@ -84,13 +106,11 @@ def event_form(request: Request, type: str = Query(default="invoice.issued"),
                                                "values": {}, "outcome": None})
 
 
-@routes.page("POST", "/staff/events", roles=BOOKS)
+@routes.page("POST", "/staff/events", roles=BOOKS, form=EventForm)
 async def enter_event(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     """An event from a form, through the same validators and `process` as `cae ingest` (or to Kafka)."""
     fields = await checked_form(request)
-    form = FORMS.get(fields.get("type", ""))
-    if form is None:
-        return render(request, "error.html", {"status": 422, "message": "Type d'événement inconnu."}, 422)
+    form = FORMS[fields["type"]]
     raw = event_from(form.type, fields)
     here = site(request)
     taken = intake.take(here, [Raw(raw, f"web:{caller.email}")])[0]
@@ -110,8 +130,8 @@ def dead_letters_page(request: Request, all: bool = False, caller: Caller = Depe
     return render(request, "deadletters.html", {"letters": letters, "all": all})
 
 
-@routes.page("POST", "/staff/deadletters/{letter_id}/dismiss", roles=BOOKS)
-async def dismiss(request: Request, letter_id: int, caller: Caller = Depends(page_caller)) -> Response:
+@routes.page("POST", "/staff/deadletters/{letter_id}/dismiss", roles=BOOKS, form=Dismissal)
+async def dismiss(request: Request, letter_id: RowId, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     try:
         with site(request).engine.begin() as conn:
@@ -173,14 +193,14 @@ async def _month_job(request: Request, run: Callable[[Site, str], object], back:
     return RedirectResponse(f"{back}?month={month}", status_code=303)
 
 
-@routes.page("POST", "/staff/payroll/run", roles=BOOKS)
+@routes.page("POST", "/staff/payroll/run", roles=BOOKS, form=MonthForm)
 async def run_payroll_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     return await _month_job(request, lambda here, month: by_hand(monthly.payroll(
         here.engine, month, here.rules, origin=MANUAL, started_by=caller.label, today=here.today())),
         "/staff/payroll", PayrollError)
 
 
-@routes.page("POST", "/staff/payroll/rerun", roles=BOOKS)
+@routes.page("POST", "/staff/payroll/rerun", roles=BOOKS, form=Rerun)
 async def rerun_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     member_id, reason = form.get("member_id", ""), form.get("reason", "")
@@ -208,7 +228,7 @@ def reconcile_page(request: Request, month: str | None = Month, caller: Caller =
                                               "zone": here.zone})
 
 
-@routes.page("POST", "/staff/reconcile", roles=BOOKS)
+@routes.page("POST", "/staff/reconcile", roles=BOOKS, form=MonthForm)
 async def run_reconcile_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     """The reconciliation run on purpose, recorded in the run log with who (like `cae reconcile`)."""
     return await _month_job(request, lambda here, month: by_hand(monthly.reconciliation(
@@ -222,7 +242,7 @@ def reconcile_csv(request: Request, month: str = GivenMonth,
     out = io.StringIO()
     reconciliation_csv(monthly.reconciliation_read(here.engine, month, here.rules), out)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="rapprochement-{month}.csv"'})
+                    headers=attachment(f"rapprochement-{month}.csv"))
 
 
 @routes.page("GET", "/staff/payroll/variables.csv", roles=BOOKS)
@@ -236,7 +256,7 @@ def variables_csv(request: Request, month: str = GivenMonth,
     out = io.StringIO()
     payroll_csv(variables(slips, names, here.rules.at(last_day(month))), out)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="variables-paie-{month}.csv"'})
+                    headers=attachment(f"variables-paie-{month}.csv"))
 
 
 @routes.page("GET", "/staff/fec", roles=BOOKS)
@@ -249,7 +269,7 @@ def fec_download(request: Request, year: int = Query(ge=1900, le=9999), siren: s
             return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
         content = summary.path.read_bytes()
     return Response(content, media_type="text/plain; charset=iso-8859-15",
-                    headers={"content-disposition": f'attachment; filename="{summary.path.name}"'})
+                    headers=attachment(summary.path.name))
 
 
 @routes.page("GET", "/staff/close", roles=BOOKS)
@@ -268,7 +288,7 @@ def close_page(request: Request, month: str | None = Month, caller: Caller = Dep
     return render(request, "close.html", {"month": month, "plan": plan, "problem": problem})
 
 
-@routes.page("POST", "/staff/close", roles=BOOKS)
+@routes.page("POST", "/staff/close", roles=BOOKS, form=Closing)
 async def close(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     form = await checked_form(request)
     month = form.get("month", "")

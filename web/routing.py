@@ -6,7 +6,8 @@ Every route is declared with `Routes.page` or `Routes.api`, which records its
 role, and fails for a route that is not in it. Pages know their caller by a
 signed cookie holding a session id only (`web.sessions`); the API by
 `Authorization: Bearer TOKEN`. A page's POST must carry its session's CSRF
-token.
+token, and declares its form (`FORMS`, `web.inputs`): the route reads only
+those fields, checked; every route's path and query are checked too.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ledger.db import reading
 from web import accounts, sessions
 from web.access import Caller, Forbidden, Role, Rule, require
 from web.data import Reader
+from web.inputs import Form, NoFields, plain_parameters, validated
 
 if TYPE_CHECKING:
     from streams.pipeline import Raw
@@ -38,6 +40,7 @@ Publisher = Callable[[list["Raw"]], "Published"]  # sends events to Kafka (web.s
 
 COOKIE = "cae_session"
 RULES: dict[tuple[str, str], Rule] = {}  # (method, path) -> rule, for every route of the app
+FORMS: dict[tuple[str, str], type[Form]] = {}  # (method, path) -> the form a page's POST takes
 
 
 class NeedLogin(Exception):
@@ -147,13 +150,15 @@ async def api_caller(request: Request) -> Caller:
 
 
 async def checked_form(request: Request) -> dict[str, str]:
-    """A page's posted form, once its CSRF token is checked against the session's."""
+    """A page's posted form, once its CSRF token is checked against the session's: the fields its
+    route declares (`FORMS`), each checked (`web.inputs`: a 422 otherwise), absent ones empty."""
     form = await request.form()
     session = cookie_session(request)
     token = form.get("csrf")
     if session is None or not sessions.csrf_matches(session, token if isinstance(token, str) else None):
         raise BadCsrf()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    declared = FORMS[(request.method, request.scope["route"].path)]
+    return validated(declared, {k: v for k, v in form.items() if isinstance(v, str)})
 
 
 class Routes:
@@ -170,6 +175,7 @@ class Routes:
             async def allowed(caller: Caller = Depends(get_caller)) -> None:
                 require(caller, roles)
             dependencies.append(Depends(allowed))
+        dependencies.append(Depends(plain_parameters))  # after the caller: a stranger learns nothing
 
         def register(handler: Callable[..., Any]) -> Any:
             self.router.add_api_route(path, handler, methods=[method], dependencies=dependencies, **options)
@@ -177,8 +183,10 @@ class Routes:
         return register
 
     def page(self, method: str, path: str, roles: frozenset[Role] | None, member_param: str | None = None,
-             **options: Any) -> Callable[[Callable[..., Any]], Any]:
-        """A page; `roles=None` for the open ones (login), served to anyone."""
+             form: type[Form] = NoFields, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+        """A page; `roles=None` for the open ones (login), served to anyone. A POST names its `form`."""
+        if method == "POST":
+            FORMS[(method, path)] = form
         return self._add(method, path, roles, member_param, page_caller, include_in_schema=False, **options)
 
     def api(self, method: str, path: str, roles: frozenset[Role] | None, member_param: str | None = None,
@@ -186,5 +194,5 @@ class Routes:
         return self._add(method, path, roles, member_param, api_caller, **options)
 
 
-__all__ = ["BadCsrf", "Forbidden", "MustChangePassword", "NeedLogin", "PASSWORD_PAGE", "RULES", "Routes", "Site", "api_caller", "checked_form",
-           "cookie_session", "page_caller", "set_session_cookie", "site"]
+__all__ = ["BadCsrf", "FORMS", "Forbidden", "MustChangePassword", "NeedLogin", "PASSWORD_PAGE", "RULES", "Routes",
+           "Site", "api_caller", "checked_form", "cookie_session", "page_caller", "set_session_cookie", "site"]
