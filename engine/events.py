@@ -683,8 +683,8 @@ def decode(raw: bytes, today: date) -> AnyEvent:
     the engine reads none and a test can set it.
     """
     if len(raw) > MAX_STATEMENT_BYTES:
-        raise EventError(f"event of {len(raw)} bytes is over the {MAX_STATEMENT_BYTES} bytes limit of a "
-                         "bank statement")
+        raise EventError(f"event of {len(raw)} bytes is over the {MAX_EVENT_BYTES} bytes limit "
+                         f"({MAX_STATEMENT_BYTES} for a bank statement)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
