@@ -166,8 +166,16 @@ def _named_invoice(line: LineLike, found: Candidates) -> list[Target]:
 
 
 def _same_money(line: LineLike, found: Candidates, invoice_id: str) -> list[RecordedPayment]:
-    return [p for p in found.unmatched_payments(invoice_id, line.amount)
+    """The recorded payment of that invoice and amount within the window that is this line's money.
+
+    Several payments of the same invoice and amount are the same money to the
+    books (the line settles that invoice by that amount whichever it is): the
+    one received nearest the booking date is taken, then the first by id, so
+    they are not an ambiguity for the staff. At most one.
+    """
+    near = [p for p in found.unmatched_payments(invoice_id, line.amount)
             if abs((p.received_on - line.booked_on).days) <= PAYMENT_WINDOW.days]
+    return sorted(near, key=lambda p: (abs((p.received_on - line.booked_on).days), p.payment_id))[:1]
 
 
 def _client_and_amount(line: LineLike, found: Candidates) -> list[Target]:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from engine import chart
 from engine import rules as member_rules
@@ -32,6 +33,7 @@ from engine.events import BankLine, BankLineAssigned, BankStatementReceived, Pay
 from engine.matching import (
     Counterparty,
     Match,
+    PAYMENT_WINDOW,
     NetPayDue,
     OpenInvoice,
     RecordedPayment,
@@ -69,6 +71,7 @@ class BankBatch:
     statements: list[dict[str, Any]] = field(default_factory=list)
     lines: dict[tuple[str, str], tuple[BankLine, str]] = field(default_factory=dict)
     matches: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    links: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)  # line -> bank_payment_links row
 
     # -- what the ledger knows, with what this batch added -------------------------------------
     def _state(self, event: BankStatementReceived) -> AccountState | None:
@@ -180,6 +183,54 @@ class BankBatch:
             currency="EUR", from_credit=False)
         return member_rules.apply(self.book, payment, self.rules)
 
+    def payment(self, event: PaymentReceived) -> bool:
+        """Rule 11 a the other way round: True when the payment is a bank line's money already posted.
+
+        A `payment.received` of an invoice that a bank line has already paid
+        (matched or assigned to that invoice, not split) for the same amount,
+        booked within 10 days of `received_on`, is that line's money: it is
+        checked like any payment (`engine.rules.check_payment`), then linked
+        to the line (`bank_payment_links`) and posts nothing, so what is due
+        falls once and 512 / 411 move once. Several such lines are the same
+        money of the same invoice: the one booked nearest the payment's date
+        takes it (then the first by account and reference). False: the
+        payment is new money, for `engine.rules` to post.
+        """
+        links = schema.bank_payment_links
+        if any(row[0] == event.payment_id for row in self.links.values()) or self.conn.scalar(
+                select(links.c.payment_id).where(links.c.payment_id == event.payment_id)) is not None:
+            raise RuleError(f"payment {term(event.payment_id)} was already recorded by another event")
+        if event.from_credit:
+            return False
+        member_rules.check_payment(self.book, event)
+        lines = sorted(self._lines_that_paid(event.invoice_id, event.amount, event.received_on),
+                       key=lambda x: (abs((x[2] - event.received_on).days), x[0], x[1]))
+        if not lines:
+            return False
+        account, line_ref, _ = lines[0]
+        self.links[(account, line_ref)] = (event.payment_id, account, line_ref, event.invoice_id, event.member_id,
+                                           event.received_on, event.event_id)
+        self.book.documents.add(("payment", event.payment_id))  # taken: the same id again is refused
+        return True
+
+    def _lines_that_paid(self, invoice_id: str, amount: Decimal, on: date) -> list[tuple[str, str, date]]:
+        """(account, line_ref, booked_on) of the lines that paid that invoice that amount within the window."""
+        m, b, links = schema.bank_matches, schema.bank_lines, schema.bank_payment_links
+        start, end = on - PAYMENT_WINDOW, on + PAYMENT_WINDOW
+        found = [(r.account, r.line_ref, r.booked_on) for r in self.conn.execute(
+            select(m.c.account, m.c.line_ref, b.c.booked_on)
+            .join(b, and_(b.c.account == m.c.account, b.c.line_ref == m.c.line_ref))
+            .where(m.c.invoice_id == invoice_id, m.c.kind == "invoice", b.c.amount == to_cents(amount),
+                   b.c.booked_on >= start, b.c.booked_on <= end,
+                   ~select(links.c.payment_id).where(links.c.account == m.c.account,
+                                                     links.c.line_ref == m.c.line_ref).exists()))]
+        for key, row in self.matches.items():
+            if row["kind"] == "invoice" and row["invoice_id"] == invoice_id and key in self.lines:
+                line = self.lines[key][0]
+                if line.amount == amount and start <= line.booked_on <= end:
+                    found.append((*key, line.booked_on))
+        return [x for x in found if (x[0], x[1]) not in self.links]
+
     def assigned(self, event: BankLineAssigned) -> list[Entry]:
         """The staff's assignment of a line still unmatched (rule 11), with who made it."""
         line = self._line(event.account, event.line_ref)
@@ -264,6 +315,8 @@ class BankBatch:
             for (account, ref), (line, event_id) in self.lines.items()])
         insert_rows(self.conn, schema.bank_matches, _MATCH_COLUMNS,
                     [tuple(row[c] for c in _MATCH_COLUMNS) for row in self.matches.values()])
+        insert_rows(self.conn, schema.bank_payment_links, tuple(schema.bank_payment_links.c.keys()),
+                    [(*row[:5], day(row[5]), row[6]) for row in self.links.values()])
 
 
 @dataclass
@@ -292,8 +345,12 @@ class _Candidates:
             d.c.invoice_id == invoice_id, d.c.kind == "payment", d.c.amount == to_cents(amount),
             d.c.from_credit.is_(False), d.c.doc_id.not_like("BQ-%"),
             ~select(m.c.payment_id).where(m.c.payment_id == d.c.doc_id).exists()))
-        return [RecordedPayment(r.doc_id, invoice_id, r.member_id, amount, r.issued_on)
-                for r in rows if r.doc_id not in taken]
+        found = [RecordedPayment(r.doc_id, invoice_id, r.member_id, amount, r.issued_on) for r in rows]
+        found += [RecordedPayment(x.doc_id, invoice_id, x.member_id, amount, x.issued_on)  # this batch's
+                  for x in self.batch.book.new_documents
+                  if x.kind == "payment" and x.invoice_id == invoice_id and x.amount == amount
+                  and not x.from_credit and x.issued_on is not None and not x.doc_id.startswith("BQ-")]
+        return [x for x in found if x.payment_id not in taken]
 
     def transfer(self, end_to_end_id: str) -> TransferOrder | None:
         t = schema.transfer_orders

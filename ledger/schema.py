@@ -550,6 +550,25 @@ bank_matches = Table(
     CheckConstraint("(rule IS NULL) <> (assigned_by IS NULL)", name="rule_or_staff"),
     Index("ix_bank_matches_payment", "payment_id"),
     Index("ix_bank_matches_member_month", "member_id", "month"),
+    Index("ix_bank_matches_invoice", "invoice_id"),  # revision 0010: a later payment.received finds its line
+)
+
+bank_payment_links = Table(
+    # Revision 0010. A `payment.received` that came after the bank line that had already paid its
+    # invoice for that amount (rule 11 a, the other way round): the same money, so it posts nothing
+    # and is linked to that line instead; a line is the money of one payment event at most.
+    "bank_payment_links", metadata,
+    Column("payment_id", EventKey, primary_key=True),
+    Column("account", IBAN_TEXT, nullable=False),
+    Column("line_ref", Id, nullable=False),
+    Column("invoice_id", Id, nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
+    ForeignKeyConstraint(["account", "line_ref"], ["bank_matches.account", "bank_matches.line_ref"],
+                         name="fk_bank_payment_links_bank_matches"),
+    UniqueConstraint("account", "line_ref", name="uq_bank_payment_links_line"),
+    *dates("received_on"),
 )
 
 member_bank_accounts = Table(
