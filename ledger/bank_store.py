@@ -18,6 +18,7 @@ the same rule as a `payment.received` (`engine.rules`). A line matched to a
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -46,8 +47,8 @@ from engine.postings import Entry
 from engine.state import Book
 from engine.treasury_rules import AccountState, new_lines, settle_entry, split_total
 from engine.wording import term
-from ledger import schema
-from ledger.book_store import load_more
+from ledger import payslips, schema
+from ledger.book_store import client_key, load_more
 from ledger.bulk import day_format, insert_rows
 
 RuleError = member_rules.RuleError
@@ -332,11 +333,15 @@ class _Candidates:
         found = [book.invoices[x] for x in invoice_ids if x in book.invoices]
         return [OpenInvoice(i.invoice_id, i.member_id, i.client, i.due) for i in found if i.due > 0]
 
-    def invoices_due(self, amount: Decimal) -> list[OpenInvoice]:
-        """Invoices issued for that TTC (index `ix_invoices_ttc`), still owing all of it."""
-        i = schema.invoices
-        ids = list(self.batch.conn.scalars(select(i.c.invoice_id).where(i.c.ttc == to_cents(amount))))
-        return [x for x in self.invoices(ids) if x.due == amount]
+    def client_invoices(self, name: str, ttc: Decimal) -> list[OpenInvoice]:
+        """The invoices of that client issued for that TTC, paid or not (index `ix_invoice_clients_key_ttc`)."""
+        k, book = schema.invoice_clients, self.batch.book
+        key = name[:schema.CLIENT_KEY_LENGTH]
+        ids = list(self.batch.conn.scalars(select(k.c.invoice_id).where(k.c.client_key == key,
+                                                                         k.c.ttc == to_cents(ttc))))
+        ids += [x.invoice_id for x, _ in book.new_invoices if x.ttc == ttc and client_key(x.client) == key]
+        load_more(self.batch.conn, book, invoices=ids)
+        return [OpenInvoice(i.invoice_id, i.member_id, i.client, i.due, i.ttc) for i in (book.invoices[x] for x in ids)]
 
     def unmatched_payments(self, invoice_id: str, amount: Decimal) -> list[RecordedPayment]:
         d, m = schema.documents, schema.bank_matches
@@ -365,12 +370,16 @@ class _Candidates:
         if not members:
             return []
         rows = self.batch.conn.execute(select(p.c.member_id, p.c.month).where(
-            p.c.member_id.in_(members), p.c.net == to_cents(amount),
+            p.c.member_id.in_(members),
             ~select(m.c.kind).where(m.c.member_id == p.c.member_id, m.c.month == p.c.month).exists()))
         settled = {(r["member_id"], r["month"]) for r in self.batch.matches.values()}
-        return [NetPayDue(r.member_id, r.month, amount) for r in rows if (r.member_id, r.month) not in settled]
+        unpaid = [(r.member_id, r.month) for r in rows if (r.member_id, r.month) not in settled]
+        # the net of each payslip as it stands (a correction's revision), not the run's first figure
+        return [NetPayDue(member_id, month, amount) for member_id, month in unpaid
+                if payslips.current(self.batch.conn, month, [member_id])[member_id].slip.net == amount]
 
-    def counterparties(self) -> list[Counterparty]:
-        return []
+    def counterparties(self) -> Sequence[Counterparty]:
+        """The counterparties the rules' TOML names (rule 11 e): a short list, read from memory."""
+        return self.batch.rules.treasury.counterparties
 
 

@@ -240,7 +240,19 @@ invoices = Table(
     Column("rates", Text, nullable=False),
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
     *dates("issued_on"),
-    Index("ix_invoices_ttc", "ttc"),  # revision 0009: a bank credit's candidates by amount (rule 11 b)
+)
+
+CLIENT_KEY_LENGTH = 500  # a name's key can be longer than the name (NFKD): cut to this
+
+invoice_clients = Table(
+    # Revision 0010. Each invoice under its client's name as rule 11 b compares names
+    # (`engine.matching.same_name`) and its TTC: a bank credit's candidates by one index lookup,
+    # whatever the size of the books. Written with the invoice (`ledger.book_store.save_book`).
+    "invoice_clients", metadata,
+    Column("invoice_id", ForeignKey("invoices.invoice_id"), primary_key=True),
+    Column("client_key", String(CLIENT_KEY_LENGTH), nullable=False),
+    Column("ttc", Cents, nullable=False),
+    Index("ix_invoice_clients_key_ttc", "client_key", "ttc"),
 )
 
 documents = Table(

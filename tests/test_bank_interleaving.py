@@ -67,7 +67,9 @@ def test_a_payment_event_outside_the_window_or_of_another_amount_is_new_money(en
 def stories(draw: st.DrawFn) -> dict[str, Any]:
     """Invoices, the pieces of money that pay them, and the order in which their traces arrive.
 
-    Each piece has its bank line (the bank is the truth) and maybe a payment event
+    Each piece has its bank line (the bank is the truth; it names the invoice, or,
+    when it pays a whole invoice no other of the client's has the TTC of, only
+    the client: rule b) and maybe a payment event
     from the source system. Pieces fall in clusters of days a month apart: within a
     cluster every line and payment are within the 10 days of rule 11 a of each
     other, so the same amounts there are the same money to the books; across
@@ -92,6 +94,10 @@ def stories(draw: st.DrawFn) -> dict[str, Any]:
                            "paid_on": cluster + timedelta(days=draw(st.integers(0, 5))),
                            "event": draw(st.booleans())})
         invoices[invoice_id] = ttc
+    for piece in pieces:
+        whole = [p for p in pieces if p["invoice_id"] == piece["invoice_id"]] == [piece]
+        alone = list(invoices.values()).count(invoices[piece["invoice_id"]]) == 1
+        piece["by_name"] = whole and alone and piece["cents"] == invoices[piece["invoice_id"]] and draw(st.booleans())
     items: list[tuple[str, int]] = [("line", i) for i in range(len(pieces))]
     items += [("payment", i) for i, p in enumerate(pieces) if p["event"]]
     order = draw(st.permutations(items))
@@ -119,10 +125,13 @@ def _raws(story: dict[str, Any]) -> list[Raw]:
                               member_id=member, received_on=piece["paid_on"].isoformat(), amount=str(amount)))
             continue
         on = piece["line_on"].isoformat()
+        # rule b (no reference: the client's name and the whole TTC) where it can only mean this invoice
+        named = {"counterparty_name": "ATELIER NORD SARL"} if piece["by_name"] else {
+            "remittance": f"Facture {piece['invoice_id']}"}
         raws.append(event("bank.statement_received", account=account, statement_id=f"PX{n}-S{i}",
                           opening_balance=str(balance), closing_balance=str(balance + amount),
                           lines=[{"line_ref": f"PX{n}-L{i}", "booked_on": on, "value_on": on,
-                                  "amount": str(amount), "remittance": f"Facture {piece['invoice_id']}"}],
+                                  "amount": str(amount), **named}],
                           **{"from": on, "to": on}))
         balance += amount
     return raws

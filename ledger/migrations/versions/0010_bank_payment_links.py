@@ -1,4 +1,4 @@
-"""bank payment links: a payment.received that comes after the bank line that paid its invoice
+"""bank payment links, invoices by client name: rule 11 a the other way round, rule 11 b by one index
 
 Revision ID: 0010
 Revises: 0009
@@ -10,6 +10,12 @@ invoice and amount comes within 10 days of it, the event is that line's money:
 it posts nothing and is recorded here, linked to the line (one payment event
 per line at most). Append-only like the other treasury tables, and REPLACE-proof
 on SQLite. `ix_bank_matches_invoice` finds the lines that paid an invoice.
+
+`invoice_clients` gives each invoice under its client's name as rule 11 b
+compares names (`engine.matching.same_name`) with its TTC, for a bank credit's
+candidates by one index lookup; it replaces `ix_invoices_ttc` (by amount only,
+whose candidates grew with every invoice of a common amount). The invoices
+already recorded are added here, their key computed as the code computes it.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from ledger import invariants, schema
+from ledger.book_store import client_key
 
 revision = '0010'
 down_revision = '0009'
@@ -25,6 +32,7 @@ depends_on = None
 
 REPLACE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "bank_payment_links": (("payment_id",), ("event_id",), ("account", "line_ref")),
+    "invoice_clients": (("invoice_id",),),
 }
 
 
@@ -48,11 +56,32 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id', name=op.f('uq_bank_payment_links_event_id'))
     )
     op.create_index('ix_bank_matches_invoice', 'bank_matches', ['invoice_id'])
+    op.create_table('invoice_clients',
+    sa.Column('invoice_id', sa.String(length=128), nullable=False),
+    sa.Column('client_key', sa.String(length=500), nullable=False),
+    sa.Column('ttc', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.invoice_id'], name=op.f('fk_invoice_clients_invoice_id_invoices')),
+    sa.PrimaryKeyConstraint('invoice_id', name=op.f('pk_invoice_clients'))
+    )
+    op.create_index('ix_invoice_clients_key_ttc', 'invoice_clients', ['client_key', 'ttc'])
+    op.drop_index('ix_invoices_ttc', table_name='invoices')
+    _add_invoices_recorded()
     for statement in (invariants.append_only_guards(dialect, invariants.TREASURY_LINKS_APPEND_ONLY)
                       + invariants.replace_guards(dialect, REPLACE_KEYS)):
         op.execute(statement)
 
 
+def _add_invoices_recorded() -> None:
+    conn = op.get_bind()
+    invoices, keys = schema.invoices, schema.invoice_clients
+    rows = [{"invoice_id": r.invoice_id, "client_key": client_key(r.client), "ttc": r.ttc}
+            for r in conn.execute(sa.select(invoices.c.invoice_id, invoices.c.client, invoices.c.ttc))]
+    for start in range(0, len(rows), 5000):
+        conn.execute(sa.insert(keys), rows[start:start + 5000])
+
+
 def downgrade() -> None:
+    op.create_index('ix_invoices_ttc', 'invoices', ['ttc'])
+    op.drop_table('invoice_clients')
     op.drop_index('ix_bank_matches_invoice', table_name='bank_matches')
     op.drop_table('bank_payment_links')
