@@ -178,7 +178,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
     events = [e for _, e, _ in decoded if e is not None]
     member_events = [e for e in events if not is_governance(e)]
     lock_batch(conn, {e.get("member_id") for e in member_events} - {None},
-               governance=len(member_events) < len(events))
+               governance=len(member_events) < len(events), bank=any(is_bank(e) for e in events))
     seen = _known_fingerprints(conn, {e.event_id for e in events})
     lock = locked_through(conn)
     book = load_book(conn, _wanted(member_events, lock), lock)
