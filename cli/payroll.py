@@ -37,6 +37,8 @@ def _payslip_figures(s: Payslip) -> tuple[str, ...]:
 @click.group("payroll", cls=LazyGroup, lazy={
     "rerun": Lazy("cli.corrections:rerun_command",
                   "Correct a member's payslip of a month: reversing entry, then the payslip computed again."),
+    "transfers": Lazy("cli.transfers:transfers_command",
+                      "Write the SEPA transfers file (pain.001.001.03) of the month's net pay still unpaid."),
     "export": Lazy("cli.export:export_command",
                    "Write the month's payroll variables for the payroll provider (recorded in `cae runs`)."),
 })

@@ -130,7 +130,7 @@ class BankBatch:
         entries: list[Entry] = []
         for line in fresh:
             self.lines[(event.account, line.line_ref)] = (line, event.event_id)
-            found = match(line, _Candidates(self, event.account))
+            found = match(line, LedgerCandidates(self, event.account))
             if isinstance(found, Match):
                 entries += self._settle(event.account, line, found, event.event_id)
         return entries
@@ -321,7 +321,7 @@ class BankBatch:
 
 
 @dataclass
-class _Candidates:
+class LedgerCandidates:
     """`engine.matching.Candidates` answered by the ledger, each through an index."""
 
     batch: BankBatch
