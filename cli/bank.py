@@ -33,6 +33,7 @@ from engine.money import ZERO, fmt
 from engine.receivables import BUCKETS, by_bucket
 from ledger import treasury
 from ledger.bank_store import RuleError
+from ledger.receivables import receivables
 from ledger.runs import operator
 from streams.pipeline import Raw, process
 from treasury.csvmap import load_mapping
@@ -191,7 +192,8 @@ def receivables_command(member_id: str | None, on: date | None, db_url: str | No
     """What clients still owe, per invoice, with days overdue (30-day term) and the usual buckets."""
     engine = open_db(db_url)
     day = on or today(config_path)
-    found = treasury.receivables(engine, day, member_id)
+    with engine.connect() as conn:
+        found = receivables(conn, day, None if member_id is None else [member_id])
     totals = by_bucket([r for r, _ in found])
     invoices = [{"invoice_id": r.invoice_id, "member_id": r.member_id, "client": r.client,
                  "issued_on": r.issued_on.isoformat(), "due": fmt(r.due_ttc), "outstanding_ht": fmt(ht),

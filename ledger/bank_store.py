@@ -76,28 +76,38 @@ class BankBatch:
 
     # -- what the ledger knows, with what this batch added -------------------------------------
     def _state(self, event: BankStatementReceived) -> AccountState | None:
-        s, lines = schema.bank_statements, schema.bank_lines
+        """The account's balances from its first statement and its known lines, not from "the last" statement.
+
+        Statements of one day (or ending on one day) cannot be told apart by their
+        dates, so the last closing balance is read as the first statement's
+        opening plus every line known since: the balance statements that each
+        followed the one before must have reached.
+        """
+        s, a, lines = schema.bank_statements, schema.bank_accounts, schema.bank_lines
         mine = [x for x in self.statements if x["account"] == event.account]
-        if mine:
-            last = max(mine, key=lambda x: x["to_date"])
-            last_closing, last_to = from_cents(last["closing_balance"]), last["to_date"]
-        else:
-            row = self.conn.execute(select(s.c.closing_balance, s.c.to_date).where(s.c.account == event.account)
-                                    .order_by(s.c.to_date.desc()).limit(1)).first()
-            if row is None:
-                return None
-            last_closing, last_to = from_cents(row.closing_balance), row.to_date
-        first = self.conn.execute(select(s.c.opening_balance, s.c.from_date).where(s.c.account == event.account)
-                                  .order_by(s.c.from_date).limit(1)).first()
+        first = self.conn.execute(select(s.c.opening_balance, s.c.from_date, s.c.to_date)
+                                  .join(a, and_(a.c.iban == s.c.account, a.c.event_id == s.c.event_id))
+                                  .where(s.c.account == event.account)).first()
+        if first is None and not mine:
+            return None
         first_opening, first_from = ((from_cents(first.opening_balance), first.from_date) if first else
                                      (from_cents(mine[0]["opening_balance"]), mine[0]["from_date"]))
+        recorded_to = self.conn.scalar(select(func.max(s.c.to_date)).where(s.c.account == event.account))
+        last_to = max([x["to_date"] for x in mine] + ([recorded_to] if recorded_to else []))
+
+        def known(*where: Any) -> Decimal:
+            cents = self.conn.scalar(select(func.coalesce(func.sum(lines.c.amount), 0)).where(
+                lines.c.account == event.account, *where))
+            return from_cents(int(cents or 0))
+
+        def pending(before: date | None) -> Decimal:
+            return sum((line.amount for (acct, _), (line, _) in self.lines.items()
+                        if acct == event.account and (before is None or line.booked_on < before)), ZERO)
+
+        last_closing = first_opening + known() + pending(None)
         before = None
         if event.from_ >= first_from:
-            cents = self.conn.scalar(select(func.coalesce(func.sum(lines.c.amount), 0)).where(
-                lines.c.account == event.account, lines.c.booked_on < event.from_))
-            pending = sum((line.amount for (acct, _), (line, _) in self.lines.items()
-                           if acct == event.account and line.booked_on < event.from_), ZERO)
-            before = first_opening + from_cents(int(cents or 0)) + pending
+            before = first_opening + known(lines.c.booked_on < event.from_) + pending(event.from_)
         return AccountState(last_closing, last_to, before)
 
     def _known(self, account: str, refs: list[str]) -> set[str]:

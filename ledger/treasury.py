@@ -17,19 +17,21 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, func, select
+
+from engine import chart
 
 from engine.config import Rules
+from engine.reconciliation import BankAccountFigures
 from engine.events import BankLine, BankLineAssigned, BankStatementReceived
 from engine.matching import Counterparty, Match, NetPayDue, OpenInvoice, RecordedPayment, TransferOrder, match
-from engine.money import fmt, from_cents, to_cents
+from engine.money import ZERO, fmt, from_cents, to_cents
 from engine.payouts import Payee, end_to_end_id
 from engine.periods import last_day, parse_month
-from engine.receivables import Receivable, outstanding_ht
 from ledger import payslips, schema
-from ledger.bank_store import BankBatch, LedgerCandidates
+from ledger.bank_store import BankBatch, LedgerCandidates, payment_key
 from ledger.book_store import Wanted, load_book, locked_through
-from ledger.invoices import with_due
+from ledger.bulk import chunks
 
 
 def check_bank_events(engine: Engine, rules: Rules,
@@ -134,41 +136,6 @@ def find_line_account(engine: Engine, line_ref: str) -> str:
     return accounts[0]
 
 
-# -- receivables (rule 12, CONTRACT.md §5) --------------------------------------------------------
-
-def receivables(engine: Engine, on: date, member_id: str | None = None) -> list[tuple[Receivable, Decimal]]:
-    """Each invoice issued by `on` with something due on it as at `on`, and its HT share (outstanding_ht)."""
-    i, d = schema.invoices, schema.documents
-    found = []
-    with engine.connect() as conn:
-        query = select(i.c.invoice_id, i.c.member_id, i.c.client, i.c.issued_on, i.c.ht, i.c.ttc).where(
-            i.c.issued_on <= on)
-        if member_id is not None:
-            query = query.where(i.c.member_id == member_id)
-        invoices = {r.invoice_id: r for r in conn.execute(query)}
-        moved: dict[str, list[int]] = {x: [0, 0, 0] for x in invoices}  # credited HT, credited TTC, paid
-        documents = select(d.c.invoice_id, d.c.kind, d.c.amount, d.c.rates).where(
-            d.c.invoice_id.is_not(None), d.c.issued_on <= on, d.c.kind.in_(("credit_note", "payment")))
-        if member_id is not None:
-            documents = documents.where(d.c.member_id == member_id)
-        for row in conn.execute(documents):
-            if row.invoice_id not in moved:
-                continue
-            if row.kind == "payment":
-                moved[row.invoice_id][2] += int(row.amount or 0)
-            else:
-                moved[row.invoice_id][0] += sum(int(part[1]) for part in json.loads(row.rates or "[]"))
-                moved[row.invoice_id][1] += int(row.amount or 0)
-    for invoice_id, r in invoices.items():
-        credited_ht, credited_ttc, paid = moved[invoice_id]
-        due = from_cents(r.ttc - credited_ttc - paid)
-        if due <= 0:
-            continue
-        ht_share = outstanding_ht(due, from_cents(r.ht - credited_ht), from_cents(r.ttc - credited_ttc))
-        found.append((Receivable(invoice_id, r.member_id, r.client, r.issued_on, due, on), ht_share))
-    return sorted(found, key=lambda x: (x[0].issued_on, x[0].invoice_id))
-
-
 # -- transfers (rule 13) --------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -213,3 +180,60 @@ def record_transfers(engine: Engine, month: str, transfers: Transfers, file_id: 
              "revision": transfers.revisions[p.member_id], "amount": to_cents(p.amount), "iban": p.iban,
              "file_id": file_id, "created_at": now} for p in transfers.payees])
 
+
+
+# -- the month's reconciliation and close (rule 11, CONTRACT.md §5) -------------------------------
+
+def bank_figures(conn: Connection, end: date) -> list[BankAccountFigures]:
+    """Each account's last statement ending by `end`, against what the ledger posted for its lines.
+
+    The ledger has one 512 for every account; what is this account's in it is
+    found through its lines: the entries posted from them (piece: the line's
+    reference, or `BQ-<account>-<line>` for an invoice's payment) and the
+    `payment.received` a line was matched to (piece: the payment's id).
+    """
+    s, b, m = schema.bank_statements, schema.bank_lines, schema.bank_matches
+    found = []
+    for iban in conn.scalars(select(schema.bank_accounts.c.iban).order_by(schema.bank_accounts.c.iban)):
+        last = conn.execute(select(s.c.closing_balance, s.c.to_date).where(s.c.account == iban, s.c.to_date <= end)
+                            .order_by(s.c.to_date.desc()).limit(1)).first()
+        if last is None:
+            continue
+        first = conn.scalar(select(s.c.opening_balance).where(s.c.account == iban).order_by(s.c.from_date).limit(1))
+        lines = conn.execute(select(b.c.line_ref, m.c.kind, m.c.payment_id).select_from(
+            b.outerjoin(m, and_(m.c.account == b.c.account, m.c.line_ref == b.c.line_ref)))
+            .where(b.c.account == iban, b.c.booked_on <= last.to_date)).all()
+        pieces = {payment_key(iban, r.line_ref) for r in lines} | {r.line_ref for r in lines}
+        pieces |= {r.payment_id for r in lines if r.kind == "payment" and r.payment_id}
+        found.append(BankAccountFigures(iban, from_cents(last.closing_balance), last.to_date,
+                                        from_cents(int(first or 0)) + _bank_movements(conn, pieces),
+                                        sum(1 for r in lines if r.kind is None)))
+    return found
+
+
+def _bank_movements(conn: Connection, pieces: set[str]) -> Decimal:
+    e, li = schema.entries, schema.lines
+    cents = 0
+    for chunk in chunks(sorted(pieces), 900):
+        cents += int(conn.scalar(select(func.coalesce(func.sum(li.c.amount), 0))
+                                 .join(e, e.c.id == li.c.entry_id)
+                                 .where(e.c.journal == "BQ", li.c.account == chart.BANK,
+                                        e.c.piece_ref.in_(chunk))) or 0)
+    return from_cents(cents)
+
+
+def net_pay_not_transferred(conn: Connection, month: str) -> Decimal:
+    """The month's net pay (payslips as they stand) neither in a transfers file nor settled by a bank line."""
+    t, m = schema.transfer_orders, schema.bank_matches
+    ordered = set(conn.scalars(select(t.c.member_id).where(t.c.month == month)))
+    settled = set(conn.scalars(select(m.c.member_id).where(m.c.month == month)))
+    return sum((found.slip.net for member_id, found in payslips.current(conn, month).items()
+                if member_id not in ordered | settled), ZERO)
+
+
+def unmatched_lines(conn: Connection, first: date, last: date) -> int:
+    """Bank lines booked between the two days that are still waiting for the staff (`cae close` warns)."""
+    b, m = schema.bank_lines, schema.bank_matches
+    return int(conn.scalar(select(func.count()).select_from(
+        b.outerjoin(m, and_(m.c.account == b.c.account, m.c.line_ref == b.c.line_ref)))
+        .where(m.c.kind.is_(None), b.c.booked_on >= first, b.c.booked_on <= last)) or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from itertools import count
 from typing import Any
 
@@ -222,3 +223,15 @@ def test_a_debit_to_a_member_settles_the_net_of_their_corrected_payslip(engine: 
     m = schema.bank_matches
     assert scalar(engine, select(func.count()).select_from(m).where(m.c.line_ref == "A")) == 0
     assert scalar(engine, select(m.c.month).where(m.c.line_ref == "B", m.c.rule == "d")) == "2026-02"
+
+
+def test_statements_of_one_day_follow_each_other_in_the_order_they_came(engine: Engine, rules: Rules) -> None:
+    """Found by the interleaving property: three statements of one day, each opening at the one before's
+    closing, are taken; "the last one" is not told by its date (they share it) but by the lines known."""
+    day = "2026-03-02"
+    raws = [statement(opening, str(Decimal(opening) + Decimal(amount)), [line(amount, day)], day, day, f"S{n}")
+            for n, (opening, amount) in enumerate([("0.00", "1.20"), ("1.20", "0.60"), ("1.80", "2.00")])]
+    out = run(engine, rules, *raws)  # in one batch, as one file brings them
+    assert out.dead_letters == [], out.dead_letters[0].reason
+    assert "does not follow" in run(engine, rules, statement("1.20", "1.30", [line("0.10", day)], day, day,
+                                                             "S-again")).dead_letters[0].reason

@@ -67,7 +67,8 @@ def test_october_through_kafka_gives_the_expected_statements(db_url: str, kafka:
     for month in sorted({s["month"] for s in expected["statements"]}):
         cae("payroll", "run", "--month", month, "--db", db_url)
     for want in expected["statements"]:
-        assert cae("statement", want["member_id"], "--month", want["month"], "--db", db_url) == want
+        got = cae("statement", want["member_id"], "--month", want["month"], "--db", db_url)
+        assert {k: got[k] for k in want} == want
 
     status = cae("status", "--db", db_url, env=env)
     assert status["kafka"]["total_lag"] == 0
