@@ -73,6 +73,28 @@ class BankBatch:
     lines: dict[tuple[str, str], tuple[BankLine, str]] = field(default_factory=dict)
     matches: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     links: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)  # line -> bank_payment_links row
+    # Indexes of what this batch holds, so that a line's cost does not grow with the batch:
+    missing: set[str] = field(default_factory=set)  # words of remittances that are no invoice
+    taken: set[str] = field(default_factory=set)  # payment ids the batch's lines matched
+    by_invoice: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # invoice -> its lines matched
+    pending: dict[str, list[Any]] = field(default_factory=dict)  # invoice -> the batch's payment documents
+    pending_seen: int = 0  # how many of `book.new_documents` `pending` has read
+
+    def load_invoices(self, invoice_ids: Sequence[str]) -> None:
+        """Load what is not loaded yet, once, remembering the words that are no invoice."""
+        wanted = [x for x in invoice_ids if x not in self.book.invoices and x not in self.missing]
+        if wanted:
+            load_more(self.conn, self.book, invoices=wanted)
+            self.missing.update(x for x in wanted if x not in self.book.invoices)
+
+    def batch_payments(self, invoice_id: str) -> list[Any]:
+        """The payment documents of this batch for an invoice (read incrementally from the book)."""
+        new = self.book.new_documents
+        for document in new[self.pending_seen:]:
+            if document.kind == "payment" and document.invoice_id is not None:
+                self.pending.setdefault(document.invoice_id, []).append(document)
+        self.pending_seen = len(new)
+        return self.pending.get(invoice_id, [])
 
     # -- what the ledger knows, with what this batch added -------------------------------------
     def _state(self, event: BankStatementReceived) -> AccountState | None:
@@ -173,6 +195,10 @@ class BankBatch:
     def _matched(self, account: str, line_ref: str, row: dict[str, Any], event_id: str) -> None:
         self.matches[(account, line_ref)] = {**dict.fromkeys(_MATCH_COLUMNS), **row, "account": account,
                                              "line_ref": line_ref, "event_id": event_id}
+        if row.get("payment_id"):
+            self.taken.add(row["payment_id"])
+        if row.get("kind") == "invoice" and row.get("invoice_id"):
+            self.by_invoice.setdefault(row["invoice_id"], []).append((account, line_ref))
 
     def _entry(self, line: BankLine, account: str, member_id: str | None, event_id: str, label: str) -> Entry:
         on = posting_date(line.booked_on, self.book.locked_through)
@@ -235,8 +261,8 @@ class BankBatch:
                    b.c.booked_on >= start, b.c.booked_on <= end,
                    ~select(links.c.payment_id).where(links.c.account == m.c.account,
                                                      links.c.line_ref == m.c.line_ref).exists()))]
-        for key, row in self.matches.items():
-            if row["kind"] == "invoice" and row["invoice_id"] == invoice_id and key in self.lines:
+        for key in self.by_invoice.get(invoice_id, []):
+            if key in self.lines:
                 line = self.lines[key][0]
                 if line.amount == amount and start <= line.booked_on <= end:
                     found.append((*key, line.booked_on))
@@ -339,7 +365,7 @@ class LedgerCandidates:
 
     def invoices(self, invoice_ids: Any) -> list[OpenInvoice]:
         book = self.batch.book
-        load_more(self.batch.conn, book, invoices=list(invoice_ids))
+        self.batch.load_invoices(list(invoice_ids))
         found = [book.invoices[x] for x in invoice_ids if x in book.invoices]
         return [OpenInvoice(i.invoice_id, i.member_id, i.client, i.due) for i in found if i.due > 0]
 
@@ -350,22 +376,25 @@ class LedgerCandidates:
         ids = list(self.batch.conn.scalars(select(k.c.invoice_id).where(k.c.client_key == key,
                                                                          k.c.ttc == to_cents(ttc))))
         ids += [x.invoice_id for x, _ in book.new_invoices if x.ttc == ttc and client_key(x.client) == key]
-        load_more(self.batch.conn, book, invoices=ids)
+        self.batch.load_invoices(ids)
         return [OpenInvoice(i.invoice_id, i.member_id, i.client, i.due, i.ttc) for i in (book.invoices[x] for x in ids)]
 
     def unmatched_payments(self, invoice_id: str, amount: Decimal) -> list[RecordedPayment]:
-        d, m = schema.documents, schema.bank_matches
-        taken = {row["payment_id"] for row in self.batch.matches.values()}
+        d, m, batch = schema.documents, schema.bank_matches, self.batch
+        batch.load_invoices([invoice_id])
+        invoice = batch.book.invoices.get(invoice_id)
+        if invoice is None or invoice.paid == 0:  # no invoice, or no payment of it at all: nothing to ask
+            return []
         rows = self.batch.conn.execute(select(d.c.doc_id, d.c.member_id, d.c.issued_on).where(
             d.c.invoice_id == invoice_id, d.c.kind == "payment", d.c.amount == to_cents(amount),
             d.c.from_credit.is_(False), d.c.doc_id.not_like("BQ-%"),
             ~select(m.c.payment_id).where(m.c.payment_id == d.c.doc_id).exists()))
         found = [RecordedPayment(r.doc_id, invoice_id, r.member_id, amount, r.issued_on) for r in rows]
         found += [RecordedPayment(x.doc_id, invoice_id, x.member_id, amount, x.issued_on)  # this batch's
-                  for x in self.batch.book.new_documents
-                  if x.kind == "payment" and x.invoice_id == invoice_id and x.amount == amount
-                  and not x.from_credit and x.issued_on is not None and not x.doc_id.startswith("BQ-")]
-        return [x for x in found if x.payment_id not in taken]
+                  for x in batch.batch_payments(invoice_id)
+                  if x.amount == amount and not x.from_credit and x.issued_on is not None
+                  and not x.doc_id.startswith("BQ-")]
+        return [x for x in found if x.payment_id not in batch.taken]
 
     def transfer(self, end_to_end_id: str) -> TransferOrder | None:
         t = schema.transfer_orders
