@@ -36,12 +36,18 @@ from ledger.bulk import chunks
 
 def check_bank_events(engine: Engine, rules: Rules,
                       events: Sequence[BankStatementReceived | BankLineAssigned]) -> None:
-    """`RuleError` with the reason if the ledger would refuse one of these events, in this order; nothing kept."""
+    """`RuleError` with the reason if the ledger would refuse one of these events, in this order; nothing kept.
+
+    An event already processed is skipped: the pipeline takes it as a duplicate (the same file again).
+    """
+    p = schema.processed_events
     with engine.connect() as conn:
+        done = set(conn.scalars(select(p.c.event_id).where(p.c.event_id.in_([e.event_id for e in events]))))
         lock = locked_through(conn)
         bank = BankBatch(conn, load_book(conn, Wanted(), lock), rules)
         for event in events:
-            bank.apply(event)
+            if event.event_id not in done:
+                bank.apply(event)
         conn.rollback()
 
 
