@@ -89,10 +89,14 @@ def import_command(path: Path, format_: str | None, mapping: Path | None, db_url
     bootstrap = os.environ.get("CAE_KAFKA_BOOTSTRAP")
     summary: dict[str, object] = {"statements": len(statements), "lines": sum(len(s.lines) for s in statements)}
     if bootstrap:
+        from cli.kafka import topics_ready
         from streams.publish import publish
-        from streams.topics import Topics
+        from streams.topics import DEFAULT_PARTITIONS, KafkaUnavailable
 
-        publish(raws, bootstrap, Topics.named())
+        try:  # the topics created where missing, as `cae publish` does
+            publish(raws, bootstrap, topics_ready(bootstrap, None, DEFAULT_PARTITIONS))
+        except KafkaUnavailable as exc:
+            raise UserError(str(exc)) from None
         summary.update(new_lines=None, matched=None, unmatched=None, published=len(raws))
     else:
         outcome = process(engine, raws, rules)

@@ -23,7 +23,7 @@ from streams.outputs import deadletter_message, posting_messages, reposted
 from streams.pipeline import Raw, process
 from streams.publish import route
 from streams.topics import Topics
-from tests.conftest import SHARED
+from tests.conftest import ROOT, SHARED
 from tests.ops_support import BASE_RATES
 from tests.kafka_fixtures import CAE, LocalKafka, WorkerProcess, cae, kafka_env, write_events
 
@@ -197,6 +197,21 @@ def test_bank_events_go_to_cae_bank_keyed_by_the_account_and_keep_its_order(
     finally:
         engine.dispose()
     assert matches == {**{f"B{n}": "claire" for n in range(5)}, "U": None} and rule == "e"
+
+
+def test_bank_import_publishes_to_cae_bank_when_kafka_is_configured(
+        db_url: str, kafka: LocalKafka, topic_prefix: str, tmp_path: Path) -> None:
+    """`cae bank import` with `$CAE_KAFKA_BOOTSTRAP`: checked, then published for the workers to match."""
+    env = kafka_env(kafka, topic_prefix, group=f"bank-import-{topic_prefix}")
+    example = ROOT / "docs" / "examples"
+    summary = cae("bank", "import", str(example / "releve-2026-11.csv"), "--mapping",
+                  str(example / "releve-banque.toml"), "--db", db_url, env=env)
+    assert summary == {"statements": 1, "lines": 4, "new_lines": None, "matched": None, "unmatched": None,
+                       "published": 1}
+    assert cae("bank", "lines", "--db", db_url, env=env) == {"lines": []}  # not processed yet: the workers do
+    worker = WorkerProcess(env, db_url, tmp_path / "worker.log", *FAST).result()
+    assert (worker["processed"], worker["dead_letters"]) == (1, 0)
+    assert len(cae("bank", "lines", "--unmatched", "--db", db_url, env=env)["lines"]) == 4  # no invoices here
 
 
 def test_commands_fail_in_one_line_when_kafka_is_unreachable(tmp_path: Path) -> None:
