@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from engine.config import Rules, parse_rules
 from ledger.payroll_run import payroll
 from ledger.receivables import receivables_ht
+from ledger.reconciliation import month_reconciliation
 from ledger.statements import statements
 from tests.ops_support import BASE_RATES, credit_note, event, ingest, invoice, joined, salary
 
@@ -53,6 +54,12 @@ def test_on_cash_the_payroll_caps_at_the_cash_budget(engine: Engine, rules: Rule
         (slip,) = payroll(conn, "2026-03", CASH, date(2026, 4, 1)).payslips
     assert slip.budget_before == accrual_budget - Decimal("700.00") and slip.capped
     assert slip.employer_cost <= slip.budget_before
+    with engine.connect() as conn:  # one definition: the statement's cash budget is what the payslip spent
+        report = month_reconciliation(conn, "2026-03", CASH).to_json()
+        (march,) = statements(conn, "2026-03", ["M1"])
+    check = next(c for c in report["checks"] if c["name"].startswith("payslips' budget"))
+    assert check["ok"], check["detail"]
+    assert march.cash_budget_closing + slip.employer_cost == slip.budget_before
 
 
 def test_on_accrual_the_payroll_caps_at_the_activity_budget(engine: Engine, rules: Rules) -> None:
