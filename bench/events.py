@@ -2,8 +2,8 @@
 
 `cooperative(n)` gives about `n` JSON lines (CONTRACT.md §1), deterministic
 for a seed: members join, some become associates and set a salary, then
-invoice, credit, get paid and spend through 2026; a few governance events sit
-among them. Each member's events are in date order, and members are shuffled
+invoice, credit, get paid and spend through 2026; a few governance events and
+bank statements sit among them. Each member's events are in date order, and members are shuffled
 together the way they would arrive from many sources, so the file is a fair
 test of "every member's events stay ordered in one partition". With
 `rejects=True`, about one event in 200 is a reject (an unknown member, a float
@@ -131,6 +131,54 @@ def _governance(number: int) -> dict[str, Any]:
             "assembly_id": f"AG-{number - 50}", "title": f"Résolution {number}"}
 
 
+class _Bank:
+    """The cooperative's bank statements (`cae.bank`), each account's chained on the last one.
+
+    Their lines are bank fees and transfers from clients the books do not know,
+    which no rule matches, and every tenth statement opens at a wrong balance
+    (refused whole, DOMAIN.md rule 10): like the governance events, their result
+    is the same whichever way the topics interleave, since an account's events
+    keep their order on its partition (keyed by IBAN) and name nothing on
+    `cae.events`. (A line paying an invoice could be taken before the invoice on
+    the other topic, and be matched in one run and not in another.)
+    """
+
+    ACCOUNTS = 8
+
+    def __init__(self, rng: random.Random) -> None:
+        from schwifty import IBAN
+
+        self.rng = rng
+        self.ibans = [str(IBAN.generate("FR", bank_code="3000600001", account_code=f"{9000 + i:011d}").compact)
+                      for i in range(self.ACCOUNTS)]
+        self.balances = [100_000] * self.ACCOUNTS
+        self.count = 0
+
+    def statement(self) -> dict[str, Any] | None:
+        account = self.count % self.ACCOUNTS
+        on = date(YEAR, 1, 2) + timedelta(days=self.count // self.ACCOUNTS)
+        if on.year != YEAR:
+            return None
+        self.count += 1
+        amounts = [self.rng.choice((-1, 1)) * self.rng.randint(100, 90_000) for _ in range(self.rng.randint(1, 3))]
+        lines = [{"line_ref": f"B{self.count}-{k}", "booked_on": on.isoformat(), "value_on": on.isoformat(),
+                  "amount": _signed(amount), "counterparty_name": "Frais bancaires" if amount < 0 else "Client inconnu",
+                  "remittance": f"Opération {self.count}-{k}"} for k, amount in enumerate(amounts)]
+        opening = self.balances[account]
+        wrong = self.count % 10 == 0
+        if not wrong:
+            self.balances[account] += sum(amounts)
+        return {"event_id": f"B-{self.count:05d}", "type": "bank.statement_received", "occurred_at": _stamp(on),
+                "account": self.ibans[account], "statement_id": f"S-{self.count:05d}",
+                "opening_balance": _signed(opening + (1 if wrong else 0)),
+                "closing_balance": _signed(opening + (1 if wrong else 0) + sum(amounts)),
+                "from": on.isoformat(), "to": on.isoformat(), "lines": lines}
+
+
+def _signed(cents: int) -> str:
+    return ("-" if cents < 0 else "") + _cents(abs(cents))
+
+
 def _reject(rng: random.Random, event: dict[str, Any], number: int) -> dict[str, Any]:
     """A copy of `event` that the pipeline must refuse, whatever the order of the partitions.
 
@@ -155,9 +203,11 @@ def _reject(rng: random.Random, event: dict[str, Any], number: int) -> dict[str,
     return bad
 
 
-def cooperative(n: int, seed: int = 7, rejects: bool = True, governance: bool = True) -> Iterator[bytes]:
-    """About `n` events as JSON lines (bytes, no newline)."""
+def cooperative(n: int, seed: int = 7, rejects: bool = True, governance: bool = True,
+                bank: bool = True) -> Iterator[bytes]:
+    """About `n` events as JSON lines (bytes, no newline); one in 100 a bank statement (`_Bank`)."""
     rng = random.Random(seed)
+    statements = _Bank(random.Random(seed + 1))
     members = [_Member(rng, i + 1) for i in range(max(3, n // 200))]
     pending: list[list[dict[str, Any]]] = [m.opening() for m in members]
     emitted = 0
@@ -166,6 +216,11 @@ def cooperative(n: int, seed: int = 7, rejects: bool = True, governance: bool = 
         number += 1
         if governance and number % 50 == 0:
             yield _dump(_governance(number))
+            emitted += 1
+            continue
+        statement = statements.statement() if bank and number % 100 == 75 else None
+        if statement is not None:
+            yield _dump(statement)
             emitted += 1
             continue
         index = rng.randrange(len(members))

@@ -12,8 +12,8 @@
 3. runs the embedded runner (`streams.embedded.ingest`, what `cae ingest`
    does) on the same file into another fresh database of the same server:
    `embedded_events_per_s`, and `ratio` = stream ÷ embedded;
-4. checks that both ledgers hold the same number of processed events, entries and dead letters,
-   and the same total of debits.
+4. checks that both ledgers hold the same number of processed events, entries, dead letters,
+   bank statements and bank lines (`cae.bank`), and the same total of debits.
 
 Kafka: `$CAE_KAFKA_BOOTSTRAP` if set, else a private broker from
 deploy/kafka/kafka.sh on free ports, stopped at the end. PostgreSQL:
@@ -76,12 +76,13 @@ def _drop(server: str, names: list[str]) -> None:
 
 
 def _counts(url: str) -> tuple[int, ...]:
-    """What the two runs must agree on: events processed, entries, lines' sum per sign, dead letters."""
+    """What the two runs must agree on: events processed, entries, lines' sum, dead letters, bank statements and lines."""
     engine = create_engine(url)
     with engine.connect() as conn:
         found = tuple(int(conn.scalar(text(query)) or 0) for query in (
             "SELECT count(*) FROM processed_events", "SELECT count(*) FROM entries",
-            "SELECT sum(amount) FROM lines WHERE amount > 0", "SELECT count(*) FROM dead_letters"))
+            "SELECT sum(amount) FROM lines WHERE amount > 0", "SELECT count(*) FROM dead_letters",
+            "SELECT count(*) FROM bank_statements", "SELECT count(*) FROM bank_lines"))
     engine.dispose()
     return found
 

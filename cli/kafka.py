@@ -48,7 +48,8 @@ def partitions_option(func: F) -> F:
                         show_default=True, help="Partitions of cae.events and cae.postings, when creating them.")(func)
 
 
-def _topics(bootstrap: str, prefix: str | None, partitions: int) -> Topics:
+def topics_ready(bootstrap: str, prefix: str | None, partitions: int) -> Topics:
+    """The contract's topics behind `prefix`, created where missing; `UserError` when Kafka refuses."""
     topics = Topics.named(prefix)
     try:
         ensure_topics(bootstrap, topics, partitions)
@@ -70,7 +71,7 @@ def publish_command(path: Path, bootstrap: str | None, topic_prefix: str | None,
     from streams.publish import publish
 
     servers = bootstrap_servers(bootstrap)
-    topics = _topics(servers, topic_prefix, partitions)
+    topics = topics_ready(servers, topic_prefix, partitions)
     try:
         result = publish(read_events(path), servers, topics)
     except KafkaUnavailable as exc:
@@ -120,7 +121,7 @@ def worker_command(bootstrap: str | None, topic_prefix: str | None, group: str |
     from streams.scheduler import start_background
 
     servers = bootstrap_servers(bootstrap)
-    topics = _topics(servers, topic_prefix, partitions)
+    topics = topics_ready(servers, topic_prefix, partitions)
     engine, rules = _open_patiently(db_url), rules_from(config_path)
     config = WorkerConfig(servers, group_id(group), topics, batch=batch, within=within,
                           stop_when_idle=stop_when_idle, session_timeout=session_timeout, log_every=log_every,

@@ -11,10 +11,12 @@ from cli.lazy import Lazy, LazyGroup
 from cli.tables import figures, records, show, texts
 from engine.money import fmt
 from engine.payroll import Payslip
+from engine.periods import last_day, parse_month
 from ledger import monthly
 from ledger.closing import CloseRefused, check_close, check_ended
 from ledger.payroll_run import PayrollError
 from ledger.runs import MANUAL, by_hand, operator
+from ledger.treasury import unmatched_lines
 from ledger.year_end import YearNotClosed
 
 
@@ -37,6 +39,8 @@ def _payslip_figures(s: Payslip) -> tuple[str, ...]:
 @click.group("payroll", cls=LazyGroup, lazy={
     "rerun": Lazy("cli.corrections:rerun_command",
                   "Correct a member's payslip of a month: reversing entry, then the payslip computed again."),
+    "transfers": Lazy("cli.transfers:transfers_command",
+                      "Write the SEPA transfers file (pain.001.001.03) of the month's net pay still unpaid."),
     "export": Lazy("cli.export:export_command",
                    "Write the month's payroll variables for the payroll provider (recorded in `cae runs`)."),
 })
@@ -115,6 +119,12 @@ def close_command(month: str, without_payroll: bool, assume_yes: bool, db_url: s
     span = plan.months[0] if len(plan.months) == 1 else f"{plan.months[0]} to {plan.months[-1]}"
     click.echo(f"Closing {month} locks {span} ({len(plan.months)} month(s)) for good; {plan.to_number} "
                "entries will get their definitive number.", err=True)
+    with engine.connect() as conn:  # rule 11: the month's bank lines should all be matched first
+        waiting = unmatched_lines(conn, parse_month(plan.months[0]), last_day(plan.months[-1]))
+    if waiting:
+        click.echo(f"Warning: {waiting} bank line(s) of {span} are not matched yet "
+                   f"(`cae bank lines --unmatched --month {month}`); they can still be assigned after the close.",
+                   err=True)
     if interactive() and not assume_yes:
         click.confirm("Close?", abort=True, err=True)
     try:

@@ -19,6 +19,8 @@ ACCOUNTS: dict[str, str] = {
     "411": "Clients",
     "421": "Personnel - rémunérations dues",
     "431": "Sécurité sociale",
+    "437": "Autres organismes sociaux",
+    "44551": "TVA à décaisser",
     "44566": "TVA déductible sur autres biens et services",
     "44571": "TVA collectée",
     "4561": "Associés - comptes d'apport en société",

@@ -11,6 +11,11 @@ or a scale of tiers on the member's cumulative margin since the start of the
 fiscal year (`contribution_tiers`, marginal like an income-tax scale: 10 % of
 the first 35,000 €, 8 % of the next 10,000 €, 6 % above), as some CAEs'
 contracts set it (DOMAIN.md: "some with tiers by yearly revenue").
+
+A `[[rates]]` block may also say `budget_basis = "cash"` (DOMAIN.md rule 12:
+from that date the payroll caps salaries at the cash budget; `accrual` when
+absent). The `[treasury]` table names the cooperative's bank accounts and the
+counterparties rule 11 e recognises (CONTRACT.md §5); it is not dated.
 """
 
 from __future__ import annotations
@@ -23,8 +28,11 @@ from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
+from engine import chart
+from engine.events import valid_iban
+from engine.matching import Counterparty, same_name
 from engine.money import MoneyError, parse_amount, parse_rate
 from engine.wording import term
 
@@ -33,6 +41,8 @@ class ConfigError(ValueError):
     """A configuration file that cannot be used, with what is wrong in it."""
 
 
+BudgetBasis = Literal["accrual", "cash"]
+BUDGET_BASES = ("accrual", "cash")
 FULL_TIME_HOURS = Decimal("151.67")  # 35 h a week, monthly (Code du travail L3121-27)
 
 
@@ -56,6 +66,7 @@ class Rates:
     contribution_tiers: tuple[Tier, ...] = ()
     smic_hourly: Decimal | None = None  # for the payroll export's hours basis
     full_time_hours: Decimal = FULL_TIME_HOURS
+    budget_basis: BudgetBasis = "accrual"  # DOMAIN.md rule 12: what caps the payroll
 
 
 class Dated(Protocol):
@@ -78,10 +89,28 @@ def in_force(periods: Sequence[D], day: date, what: str) -> D:
 
 
 @dataclass(frozen=True, slots=True)
+class Treasury:
+    """The bank side of the rules' TOML (CONTRACT.md §5), not dated: names and accounts, not rates.
+
+    `accounts`: the cooperative's names for its bank accounts, by IBAN (an
+    account needs none to be taken: its first statement registers it).
+    `counterparties`: who rule 11 e recognises, by IBAN or by name, and the
+    ledger account their lines go to (URSSAF → 431, the tax office → 44551…).
+    """
+
+    accounts: tuple[tuple[str, str], ...] = ()
+    counterparties: tuple[Counterparty, ...] = ()
+
+    def account_name(self, iban: str) -> str | None:
+        return dict(self.accounts).get(iban)
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
-    """Every rate period, oldest first."""
+    """Every rate period, oldest first, and the treasury's configuration."""
 
     periods: tuple[Rates, ...]
+    treasury: Treasury = Treasury()
 
     @property
     def tiered(self) -> bool:
@@ -150,8 +179,58 @@ def _period(block: dict[str, object], where: str) -> Rates:
     smic = _amount(block["smic_hourly"], "smic_hourly", where) if "smic_hourly" in block else None
     hours = (_amount(block["full_time_hours"], "full_time_hours", where)
              if "full_time_hours" in block else FULL_TIME_HOURS)
+    basis = block.get("budget_basis", "accrual")
+    if basis not in BUDGET_BASES:
+        raise ConfigError(f"{where}: budget_basis must be \"accrual\" or \"cash\", not {term(str(basis))}")
     return Rates(starts=starts, contribution=flat, contribution_tiers=tiers, smic_hourly=smic,
-                 full_time_hours=hours, **values)
+                 full_time_hours=hours, budget_basis=basis, **values)  # type: ignore[arg-type]
+
+
+def _treasury(data: object, where: str) -> Treasury:
+    """`[treasury]`: `accounts = [{iban, name}]` and `[[treasury.counterparties]]` {name, iban, account, label}."""
+    if data is None:
+        return Treasury()
+    if not isinstance(data, dict) or set(data) - {"accounts", "counterparties"}:
+        raise ConfigError(f"{where}: [treasury] knows only 'accounts' and 'counterparties'")
+    accounts = []
+    for i, block in enumerate(_tables(data.get("accounts", []), f"{where} accounts")):
+        here = f"{where} accounts #{i + 1}"
+        if set(block) != {"iban", "name"} or not isinstance(block["name"], str) or not block["name"].strip():
+            raise ConfigError(f"{here}: give 'iban' and 'name' (a text)")
+        accounts.append((_config_iban(block["iban"], here), block["name"].strip()))
+    counterparties = []
+    for i, block in enumerate(_tables(data.get("counterparties", []), f"{where} counterparties")):
+        here = f"{where} counterparties #{i + 1}"
+        if set(block) - {"name", "iban", "account", "label"} or not ({"name", "iban"} & set(block)):
+            raise ConfigError(f"{here}: give 'name' and/or 'iban', 'account', and optionally 'label'")
+        account = block.get("account")
+        if account not in chart.ACCOUNTS or account in (chart.BANK, chart.CLIENTS):
+            raise ConfigError(f"{here}: account {term(str(account))} is not an account of the chart a bank "
+                              f"line can go to (such as 431 or 44551)")
+        name = block.get("name")
+        if name is not None and (not isinstance(name, str) or not same_name(name)):
+            raise ConfigError(f"{here}: name must be a text with letters or digits")
+        iban = _config_iban(block["iban"], here) if "iban" in block else None
+        label = block.get("label", name or chart.ACCOUNTS[account])
+        if not isinstance(label, str) or not label.strip():
+            raise ConfigError(f"{here}: label must be a text")
+        counterparties.append(Counterparty(account, label.strip(), name, iban))
+    if len({iban for iban, _ in accounts}) != len(accounts):
+        raise ConfigError(f"{where}: an account is named twice")
+    return Treasury(tuple(accounts), tuple(counterparties))
+
+
+def _tables(value: object, where: str) -> list[dict[str, object]]:
+    if not isinstance(value, list) or not all(isinstance(b, dict) for b in value):
+        raise ConfigError(f"{where}: a list of tables is expected")
+    return value
+
+
+def _config_iban(value: object, where: str) -> str:
+    try:
+        return valid_iban(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def parse_rules(text: str, origin: str = "configuration") -> Rules:
@@ -166,7 +245,7 @@ def parse_rules(text: str, origin: str = "configuration") -> Rules:
                      key=lambda p: p.starts)
     if len({p.starts for p in periods}) != len(periods):
         raise ConfigError(f"{origin}: two [[rates]] blocks start on the same date")
-    return Rules(tuple(periods))
+    return Rules(tuple(periods), _treasury(data.get("treasury"), f"{origin} [treasury]"))
 
 
 def read_config(path: str | os.PathLike[str] | None = None) -> tuple[str, str]:

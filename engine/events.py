@@ -177,7 +177,7 @@ def _not_zero(value: Decimal) -> Decimal:
     return value
 
 
-def _iban(value: str) -> str:
+def valid_iban(value: str) -> str:
     """Rule 10/13: an IBAN checked by schwifty (country, length, check digits), kept in compact form."""
     try:
         return str(IBAN(value).compact)
@@ -198,7 +198,7 @@ LineAmount = Annotated[Decimal, BeforeValidator(_signed(bounds.CEILING)), AfterV
                                        f"is positive, a debit negative), not 0, at most ±{bounds.CEILING}"})]
 Balance = Annotated[Decimal, BeforeValidator(_signed(BALANCE_CEILING)), WithJsonSchema(
     {**_SIGNED_SCHEMA, "description": f"euros as a signed string, at most ±{BALANCE_CEILING}"})]
-Iban = Annotated[str, Field(min_length=15, max_length=42), AfterValidator(_iban), WithJsonSchema(
+Iban = Annotated[str, Field(min_length=15, max_length=42), AfterValidator(valid_iban), WithJsonSchema(
     {"type": "string", "pattern": r"^[A-Z]{2}[0-9]{2}[A-Za-z0-9 ]{11,38}$",
      "description": "an IBAN (country, length and check digits are checked); spaces are dropped"})]
 Bic = Annotated[str, Field(min_length=8, max_length=11), AfterValidator(_bic), WithJsonSchema(

@@ -54,6 +54,7 @@ class OpenInvoice:
     member_id: str
     client: str
     due: Decimal
+    ttc: Decimal | None = None  # what it was issued for; None where only what is due matters
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ class Candidates(Protocol):
     """The ledger's answers, each through an index."""
 
     def invoices(self, invoice_ids: Sequence[str]) -> list[OpenInvoice]: ...
-    def invoices_due(self, amount: Decimal) -> list[OpenInvoice]: ...
+    def client_invoices(self, name: str, ttc: Decimal) -> list[OpenInvoice]: ...  # by `same_name`, paid or not
     def unmatched_payments(self, invoice_id: str, amount: Decimal) -> list[RecordedPayment]: ...
     def transfer(self, end_to_end_id: str) -> TransferOrder | None: ...
     def net_pay_to(self, iban: str, amount: Decimal) -> list[NetPayDue]: ...
@@ -166,18 +167,33 @@ def _named_invoice(line: LineLike, found: Candidates) -> list[Target]:
 
 
 def _same_money(line: LineLike, found: Candidates, invoice_id: str) -> list[RecordedPayment]:
-    return [p for p in found.unmatched_payments(invoice_id, line.amount)
+    """The recorded payment of that invoice and amount within the window that is this line's money.
+
+    Several payments of the same invoice and amount are the same money to the
+    books (the line settles that invoice by that amount whichever it is): the
+    one received nearest the booking date is taken, then the first by id, so
+    they are not an ambiguity for the staff. At most one.
+    """
+    near = [p for p in found.unmatched_payments(invoice_id, line.amount)
             if abs((p.received_on - line.booked_on).days) <= PAYMENT_WINDOW.days]
+    return sorted(near, key=lambda p: (abs((p.received_on - line.booked_on).days), p.payment_id))[:1]
 
 
 def _client_and_amount(line: LineLike, found: Candidates) -> list[Target]:
-    """b. A credit equal to what is due on exactly one invoice of the counterparty's name."""
+    """b. A credit equal to what is due on exactly one invoice of the counterparty's name.
+
+    The ledger answers by the client's name as `same_name` reads it and the
+    invoice's TTC (one index), so the cost of a line does not grow with the
+    books: the invoices of that client issued for that amount, paid or not —
+    a paid one may have its `payment.received` waiting for this line. What a
+    client pays of an invoice already partly paid, without naming it, is left
+    to the staff (its remainder is not an amount the index knows).
+    """
     if line.amount <= 0 or not line.counterparty_name:
         return []
-    name = same_name(line.counterparty_name)
-    invoices = [i for i in found.invoices_due(line.amount) if same_name(i.client) == name]
+    invoices = found.client_invoices(same_name(line.counterparty_name), line.amount)
     paid = [p for i in invoices for p in _same_money(line, found, i.invoice_id)]
-    return list(paid) if paid else list(invoices)
+    return list(paid) if paid else [i for i in invoices if i.due == line.amount]
 
 
 def _our_transfer(line: LineLike, found: Candidates) -> list[Target]:

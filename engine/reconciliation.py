@@ -95,6 +95,8 @@ class Reconciliation:
     members: tuple[MemberLine, ...]
     totals: dict[str, Decimal]
     checks: tuple[Check, ...]
+    bank: tuple[BankAccountFigures, ...] = ()
+    net_pay_not_transferred: Decimal = ZERO
 
     @property
     def ok(self) -> bool:
@@ -109,7 +111,9 @@ class Reconciliation:
     def to_json(self) -> dict[str, Any]:
         return {"month": self.month, "members": [m.to_json() for m in self.members],
                 "totals": {k: fmt(v) for k, v in self.totals.items()},
-                "checks": [c.to_json() for c in self.checks], "ok": self.ok}
+                "checks": [c.to_json() for c in self.checks], "ok": self.ok,
+                "bank": {"accounts": [a.to_json() for a in self.bank],
+                         "net_pay_not_transferred": fmt(self.net_pay_not_transferred)}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,33 @@ class ClientCredit:
 
 
 @dataclass(frozen=True, slots=True)
+class BankAccountFigures:
+    """One bank account at its last statement of the month (CONTRACT.md §5, the reconciliation's `bank`).
+
+    `ledger_balance`: the account's first opening balance (what the books take
+    over when the account is first seen) plus the 512 movements the ledger
+    posted for this account's lines booked up to `statement_to` (their own
+    entries, or the `payment.received` a line was matched to): it equals the
+    closing balance when every line is matched (DOMAIN.md rule 11).
+    """
+
+    iban: str
+    statement_closing: Decimal
+    statement_to: date
+    ledger_balance: Decimal
+    unmatched_lines: int
+
+    @property
+    def difference(self) -> Decimal:
+        return self.statement_closing - self.ledger_balance
+
+    def to_json(self) -> dict[str, Any]:
+        return {"iban": self.iban, "statement_closing": fmt(self.statement_closing),
+                "statement_to": self.statement_to.isoformat(), "ledger_balance": fmt(self.ledger_balance),
+                "difference": fmt(self.difference), "unmatched_lines": self.unmatched_lines}
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What the ledger says beside the statements, for the checks.
 
@@ -159,6 +190,9 @@ class Facts:
     pending_dead_letters: int = 0
     recomputed: Sequence[Recomputed] = ()
     client_credits: Sequence[ClientCredit] = ()
+    bank: Sequence[BankAccountFigures] = ()
+    net_pay_not_transferred: Decimal = ZERO
+    budget_basis: str = "accrual"  # what the month's payslips were capped at (rule 12)
 
 
 def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconciliation:
@@ -172,7 +206,8 @@ def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconc
               Check("payroll run for every eligible member", not facts.unpaid_members,
                     "all paid" if not facts.unpaid_members else "not paid: " + ", ".join(facts.unpaid_members),
                     members=tuple(facts.unpaid_members)),
-              _negative_budgets(members), _payslip_budgets(members),
+              _negative_budgets(members), _payslip_budgets(members, facts.budget_basis),
+              _bank_balances(facts.bank),
               _unpaid(facts.unpaid_invoices, facts.unpaid_count),
               Check("late events posted from a closed month", True,
                     "none" if not late else f"{len(late)} posted here: "
@@ -186,7 +221,18 @@ def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconc
                     "none" if not facts.pending_dead_letters else
                     f"{facts.pending_dead_letters} pending, not in the books: see `cae deadletter list`",
                     attention=bool(facts.pending_dead_letters))]
-    return Reconciliation(month, tuple(members), totals, tuple(checks))
+    return Reconciliation(month, tuple(members), totals, tuple(checks), tuple(facts.bank),
+                          facts.net_pay_not_transferred)
+
+
+def _bank_balances(accounts: Sequence[BankAccountFigures]) -> Check:
+    """Rule 11: each account's ledger balance at its last statement's date = that statement's closing."""
+    wrong = [a for a in accounts if a.difference != 0]
+    return Check("bank balances = the last statements' closing balances", not wrong,
+                 f"{len(accounts)} account(s) agree" if not wrong else "differ: " + ", ".join(
+                     f"{a.iban} on {a.statement_to}: statement {fmt(a.statement_closing)}, ledger "
+                     f"{fmt(a.ledger_balance)} ({a.unmatched_lines} line(s) unmatched: `cae bank lines --unmatched`)"
+                     for a in wrong))
 
 
 def _mutualisation(found: Sequence[Recomputed]) -> Check:
@@ -243,7 +289,7 @@ def _negative_budgets(members: Sequence[MemberLine]) -> Check:
                  members=tuple(s.member_id for s in negative))
 
 
-def _payslip_budgets(members: Sequence[MemberLine]) -> Check:
+def _payslip_budgets(members: Sequence[MemberLine], basis: str = "accrual") -> Check:
     """Each payslip spent the budget its member's statement shows before it (issue 19).
 
     The statement's closing budget plus what the payslip cost is the budget
@@ -253,9 +299,12 @@ def _payslip_budgets(members: Sequence[MemberLine]) -> Check:
     corrected with a rerun), or when a payroll read a budget other than the
     statement's: both are for the staff to act on.
     """
+    def shown(s: Statement) -> Decimal:  # on cash (rule 12) the payslip spent the cash budget
+        return s.cash_budget_closing if basis == "cash" else s.budget_closing
+
     wrong = [(m.statement, m.payslip) for m in members if m.payslip is not None
-             and m.payslip.budget_before != m.statement.budget_closing + m.payslip.employer_cost]
-    differ = [f"{s.member_id} (payslip {fmt(p.budget_before)}, statement {fmt(s.budget_closing + p.employer_cost)})"
+             and m.payslip.budget_before != shown(m.statement) + m.payslip.employer_cost]
+    differ = [f"{s.member_id} (payslip {fmt(p.budget_before)}, statement {fmt(shown(s) + p.employer_cost)})"
               for s, p in wrong]
     return Check("payslips' budget before payroll = statements'", not differ,
                  f"{sum(m.payslip is not None for m in members)} payslips agree" if not differ

@@ -262,6 +262,18 @@ def _credit_note(book: Book, e: CreditNoteIssued, rules: Rules) -> list[Entry]:
                  taken, -1, e.event_id)
 
 
+def check_payment(book: Book, e: PaymentReceived) -> Invoice:
+    """What any payment must meet (a known member, their invoice, a new payment id): its invoice.
+
+    Also for a payment that turns out to be a bank line's money (`ledger.bank_store`), which is
+    refused for the same reasons before it is linked to that line.
+    """
+    _member(book, e.member_id)
+    invoice = _invoice_of(book, e.invoice_id, e.member_id)
+    _new_document(book, "payment", e.payment_id)
+    return invoice
+
+
 def _payment(book: Book, e: PaymentReceived, rules: Rules) -> list[Entry]:
     """Rule 9: a payment above what is due is recorded; its excess is the client's credit.
 
@@ -270,9 +282,7 @@ def _payment(book: Book, e: PaymentReceived, rules: Rules) -> list[Entry]:
     this invoice: it settles it in the books of the invoices and moves nothing
     in the ledger, where the money already sits on the client's account.
     """
-    _member(book, e.member_id)
-    invoice = _invoice_of(book, e.invoice_id, e.member_id)
-    _new_document(book, "payment", e.payment_id)
+    invoice = check_payment(book, e)
     document = Document("payment", e.payment_id, e.event_id, e.member_id, invoice.invoice_id,
                         e.received_on, e.amount, from_credit=e.from_credit)
     if e.from_credit:

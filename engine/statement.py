@@ -42,6 +42,12 @@ class Statement:
     payroll: PayrollFigures | None
     budget_closing: Decimal
     capital_total: Decimal
+    receivables_ht: Decimal = ZERO  # rule 12: what clients still owe excluding VAT at the month's end
+
+    @property
+    def cash_budget_closing(self) -> Decimal:
+        """Rule 12: the activity budget less what clients still owe excluding VAT, at the month's end."""
+        return self.budget_closing - self.receivables_ht
 
     def to_json(self) -> dict[str, Any]:
         """The contract's statement JSON (CONTRACT.md §3): amounts as 2-decimal strings."""
@@ -57,7 +63,8 @@ class Statement:
                 "other_expenses_ht": fmt(self.other_expenses_ht),
                 "contribution": fmt(self.contribution), "societariat": fmt(self.societariat),
                 "payroll": payroll, "budget_closing": fmt(self.budget_closing),
-                "capital_total": fmt(self.capital_total)}
+                "capital_total": fmt(self.capital_total),
+                "cash_budget_closing": fmt(self.cash_budget_closing), "receivables_ht": fmt(self.receivables_ht)}
 
 
 def budget(to_date: Mapping[str, Decimal]) -> Decimal:
@@ -72,8 +79,8 @@ def budget(to_date: Mapping[str, Decimal]) -> Decimal:
 
 
 def statement(member_id: str, month: str, in_month: Mapping[str, Decimal],
-              to_date: Mapping[str, Decimal], capped: bool | None) -> Statement:
-    """`capped` is None when no payroll ran for the member and month."""
+              to_date: Mapping[str, Decimal], capped: bool | None, receivables_ht: Decimal) -> Statement:
+    """`capped` is None when no payroll ran for the member and month; `receivables_ht` as at its last day."""
     def s(account: str) -> Decimal:
         return in_month.get(account, ZERO)
     payroll = None
@@ -84,4 +91,4 @@ def statement(member_id: str, month: str, in_month: Mapping[str, Decimal],
                      vat_collected=-s(chart.VAT_COLLECTED), direct_costs_ht=s(chart.DIRECT_COSTS),
                      other_expenses_ht=s(chart.OTHER_EXPENSES), contribution=s(chart.CONTRIBUTION),
                      societariat=-s(chart.CAPITAL), payroll=payroll, budget_closing=budget(to_date),
-                     capital_total=-to_date.get(chart.CAPITAL, ZERO))
+                     capital_total=-to_date.get(chart.CAPITAL, ZERO), receivables_ht=receivables_ht)

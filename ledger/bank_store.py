@@ -18,11 +18,13 @@ the same rule as a `payment.received` (`engine.rules`). A line matched to a
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from engine import chart
 from engine import rules as member_rules
@@ -32,6 +34,7 @@ from engine.events import BankLine, BankLineAssigned, BankStatementReceived, Pay
 from engine.matching import (
     Counterparty,
     Match,
+    PAYMENT_WINDOW,
     NetPayDue,
     OpenInvoice,
     RecordedPayment,
@@ -44,8 +47,8 @@ from engine.postings import Entry
 from engine.state import Book
 from engine.treasury_rules import AccountState, new_lines, settle_entry, split_total
 from engine.wording import term
-from ledger import schema
-from ledger.book_store import load_more
+from ledger import payslips, schema
+from ledger.book_store import client_key, load_more
 from ledger.bulk import day_format, insert_rows
 
 RuleError = member_rules.RuleError
@@ -69,31 +72,64 @@ class BankBatch:
     statements: list[dict[str, Any]] = field(default_factory=list)
     lines: dict[tuple[str, str], tuple[BankLine, str]] = field(default_factory=dict)
     matches: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    links: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)  # line -> bank_payment_links row
+    # Indexes of what this batch holds, so that a line's cost does not grow with the batch:
+    missing: set[str] = field(default_factory=set)  # words of remittances that are no invoice
+    taken: set[str] = field(default_factory=set)  # payment ids the batch's lines matched
+    by_invoice: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # invoice -> its lines matched
+    pending: dict[str, list[Any]] = field(default_factory=dict)  # invoice -> the batch's payment documents
+    pending_seen: int = 0  # how many of `book.new_documents` `pending` has read
+
+    def load_invoices(self, invoice_ids: Sequence[str]) -> None:
+        """Load what is not loaded yet, once, remembering the words that are no invoice."""
+        wanted = [x for x in invoice_ids if x not in self.book.invoices and x not in self.missing]
+        if wanted:
+            load_more(self.conn, self.book, invoices=wanted)
+            self.missing.update(x for x in wanted if x not in self.book.invoices)
+
+    def batch_payments(self, invoice_id: str) -> list[Any]:
+        """The payment documents of this batch for an invoice (read incrementally from the book)."""
+        new = self.book.new_documents
+        for document in new[self.pending_seen:]:
+            if document.kind == "payment" and document.invoice_id is not None:
+                self.pending.setdefault(document.invoice_id, []).append(document)
+        self.pending_seen = len(new)
+        return self.pending.get(invoice_id, [])
 
     # -- what the ledger knows, with what this batch added -------------------------------------
     def _state(self, event: BankStatementReceived) -> AccountState | None:
-        s, lines = schema.bank_statements, schema.bank_lines
+        """The account's balances from its first statement and its known lines, not from "the last" statement.
+
+        Statements of one day (or ending on one day) cannot be told apart by their
+        dates, so the last closing balance is read as the first statement's
+        opening plus every line known since: the balance statements that each
+        followed the one before must have reached.
+        """
+        s, a, lines = schema.bank_statements, schema.bank_accounts, schema.bank_lines
         mine = [x for x in self.statements if x["account"] == event.account]
-        if mine:
-            last = max(mine, key=lambda x: x["to_date"])
-            last_closing, last_to = from_cents(last["closing_balance"]), last["to_date"]
-        else:
-            row = self.conn.execute(select(s.c.closing_balance, s.c.to_date).where(s.c.account == event.account)
-                                    .order_by(s.c.to_date.desc()).limit(1)).first()
-            if row is None:
-                return None
-            last_closing, last_to = from_cents(row.closing_balance), row.to_date
-        first = self.conn.execute(select(s.c.opening_balance, s.c.from_date).where(s.c.account == event.account)
-                                  .order_by(s.c.from_date).limit(1)).first()
+        first = self.conn.execute(select(s.c.opening_balance, s.c.from_date, s.c.to_date)
+                                  .join(a, and_(a.c.iban == s.c.account, a.c.event_id == s.c.event_id))
+                                  .where(s.c.account == event.account)).first()
+        if first is None and not mine:
+            return None
         first_opening, first_from = ((from_cents(first.opening_balance), first.from_date) if first else
                                      (from_cents(mine[0]["opening_balance"]), mine[0]["from_date"]))
+        recorded_to = self.conn.scalar(select(func.max(s.c.to_date)).where(s.c.account == event.account))
+        last_to = max([x["to_date"] for x in mine] + ([recorded_to] if recorded_to else []))
+
+        def known(*where: Any) -> Decimal:
+            cents = self.conn.scalar(select(func.coalesce(func.sum(lines.c.amount), 0)).where(
+                lines.c.account == event.account, *where))
+            return from_cents(int(cents or 0))
+
+        def pending(before: date | None) -> Decimal:
+            return sum((line.amount for (acct, _), (line, _) in self.lines.items()
+                        if acct == event.account and (before is None or line.booked_on < before)), ZERO)
+
+        last_closing = first_opening + known() + pending(None)
         before = None
         if event.from_ >= first_from:
-            cents = self.conn.scalar(select(func.coalesce(func.sum(lines.c.amount), 0)).where(
-                lines.c.account == event.account, lines.c.booked_on < event.from_))
-            pending = sum((line.amount for (acct, _), (line, _) in self.lines.items()
-                           if acct == event.account and line.booked_on < event.from_), ZERO)
-            before = first_opening + from_cents(int(cents or 0)) + pending
+            before = first_opening + known(lines.c.booked_on < event.from_) + pending(event.from_)
         return AccountState(last_closing, last_to, before)
 
     def _known(self, account: str, refs: list[str]) -> set[str]:
@@ -126,7 +162,7 @@ class BankBatch:
         entries: list[Entry] = []
         for line in fresh:
             self.lines[(event.account, line.line_ref)] = (line, event.event_id)
-            found = match(line, _Candidates(self, event.account))
+            found = match(line, LedgerCandidates(self, event.account))
             if isinstance(found, Match):
                 entries += self._settle(event.account, line, found, event.event_id)
         return entries
@@ -159,6 +195,10 @@ class BankBatch:
     def _matched(self, account: str, line_ref: str, row: dict[str, Any], event_id: str) -> None:
         self.matches[(account, line_ref)] = {**dict.fromkeys(_MATCH_COLUMNS), **row, "account": account,
                                              "line_ref": line_ref, "event_id": event_id}
+        if row.get("payment_id"):
+            self.taken.add(row["payment_id"])
+        if row.get("kind") == "invoice" and row.get("invoice_id"):
+            self.by_invoice.setdefault(row["invoice_id"], []).append((account, line_ref))
 
     def _entry(self, line: BankLine, account: str, member_id: str | None, event_id: str, label: str) -> Entry:
         on = posting_date(line.booked_on, self.book.locked_through)
@@ -179,6 +219,54 @@ class BankBatch:
             invoice_id=invoice_id, member_id=invoice.member_id, received_on=line.booked_on, amount=amount,
             currency="EUR", from_credit=False)
         return member_rules.apply(self.book, payment, self.rules)
+
+    def payment(self, event: PaymentReceived) -> bool:
+        """Rule 11 a the other way round: True when the payment is a bank line's money already posted.
+
+        A `payment.received` of an invoice that a bank line has already paid
+        (matched or assigned to that invoice, not split) for the same amount,
+        booked within 10 days of `received_on`, is that line's money: it is
+        checked like any payment (`engine.rules.check_payment`), then linked
+        to the line (`bank_payment_links`) and posts nothing, so what is due
+        falls once and 512 / 411 move once. Several such lines are the same
+        money of the same invoice: the one booked nearest the payment's date
+        takes it (then the first by account and reference). False: the
+        payment is new money, for `engine.rules` to post.
+        """
+        links = schema.bank_payment_links
+        if any(row[0] == event.payment_id for row in self.links.values()) or self.conn.scalar(
+                select(links.c.payment_id).where(links.c.payment_id == event.payment_id)) is not None:
+            raise RuleError(f"payment {term(event.payment_id)} was already recorded by another event")
+        if event.from_credit:
+            return False
+        member_rules.check_payment(self.book, event)
+        lines = sorted(self._lines_that_paid(event.invoice_id, event.amount, event.received_on),
+                       key=lambda x: (abs((x[2] - event.received_on).days), x[0], x[1]))
+        if not lines:
+            return False
+        account, line_ref, _ = lines[0]
+        self.links[(account, line_ref)] = (event.payment_id, account, line_ref, event.invoice_id, event.member_id,
+                                           event.received_on, event.event_id)
+        self.book.documents.add(("payment", event.payment_id))  # taken: the same id again is refused
+        return True
+
+    def _lines_that_paid(self, invoice_id: str, amount: Decimal, on: date) -> list[tuple[str, str, date]]:
+        """(account, line_ref, booked_on) of the lines that paid that invoice that amount within the window."""
+        m, b, links = schema.bank_matches, schema.bank_lines, schema.bank_payment_links
+        start, end = on - PAYMENT_WINDOW, on + PAYMENT_WINDOW
+        found = [(r.account, r.line_ref, r.booked_on) for r in self.conn.execute(
+            select(m.c.account, m.c.line_ref, b.c.booked_on)
+            .join(b, and_(b.c.account == m.c.account, b.c.line_ref == m.c.line_ref))
+            .where(m.c.invoice_id == invoice_id, m.c.kind == "invoice", b.c.amount == to_cents(amount),
+                   b.c.booked_on >= start, b.c.booked_on <= end,
+                   ~select(links.c.payment_id).where(links.c.account == m.c.account,
+                                                     links.c.line_ref == m.c.line_ref).exists()))]
+        for key in self.by_invoice.get(invoice_id, []):
+            if key in self.lines:
+                line = self.lines[key][0]
+                if line.amount == amount and start <= line.booked_on <= end:
+                    found.append((*key, line.booked_on))
+        return [x for x in found if (x[0], x[1]) not in self.links]
 
     def assigned(self, event: BankLineAssigned) -> list[Entry]:
         """The staff's assignment of a line still unmatched (rule 11), with who made it."""
@@ -264,10 +352,12 @@ class BankBatch:
             for (account, ref), (line, event_id) in self.lines.items()])
         insert_rows(self.conn, schema.bank_matches, _MATCH_COLUMNS,
                     [tuple(row[c] for c in _MATCH_COLUMNS) for row in self.matches.values()])
+        insert_rows(self.conn, schema.bank_payment_links, tuple(schema.bank_payment_links.c.keys()),
+                    [(*row[:5], day(row[5]), row[6]) for row in self.links.values()])
 
 
 @dataclass
-class _Candidates:
+class LedgerCandidates:
     """`engine.matching.Candidates` answered by the ledger, each through an index."""
 
     batch: BankBatch
@@ -275,25 +365,36 @@ class _Candidates:
 
     def invoices(self, invoice_ids: Any) -> list[OpenInvoice]:
         book = self.batch.book
-        load_more(self.batch.conn, book, invoices=list(invoice_ids))
+        self.batch.load_invoices(list(invoice_ids))
         found = [book.invoices[x] for x in invoice_ids if x in book.invoices]
         return [OpenInvoice(i.invoice_id, i.member_id, i.client, i.due) for i in found if i.due > 0]
 
-    def invoices_due(self, amount: Decimal) -> list[OpenInvoice]:
-        """Invoices issued for that TTC (index `ix_invoices_ttc`), still owing all of it."""
-        i = schema.invoices
-        ids = list(self.batch.conn.scalars(select(i.c.invoice_id).where(i.c.ttc == to_cents(amount))))
-        return [x for x in self.invoices(ids) if x.due == amount]
+    def client_invoices(self, name: str, ttc: Decimal) -> list[OpenInvoice]:
+        """The invoices of that client issued for that TTC, paid or not (index `ix_invoice_clients_key_ttc`)."""
+        k, book = schema.invoice_clients, self.batch.book
+        key = name[:schema.CLIENT_KEY_LENGTH]
+        ids = list(self.batch.conn.scalars(select(k.c.invoice_id).where(k.c.client_key == key,
+                                                                         k.c.ttc == to_cents(ttc))))
+        ids += [x.invoice_id for x, _ in book.new_invoices if x.ttc == ttc and client_key(x.client) == key]
+        self.batch.load_invoices(ids)
+        return [OpenInvoice(i.invoice_id, i.member_id, i.client, i.due, i.ttc) for i in (book.invoices[x] for x in ids)]
 
     def unmatched_payments(self, invoice_id: str, amount: Decimal) -> list[RecordedPayment]:
-        d, m = schema.documents, schema.bank_matches
-        taken = {row["payment_id"] for row in self.batch.matches.values()}
+        d, m, batch = schema.documents, schema.bank_matches, self.batch
+        batch.load_invoices([invoice_id])
+        invoice = batch.book.invoices.get(invoice_id)
+        if invoice is None or invoice.paid == 0:  # no invoice, or no payment of it at all: nothing to ask
+            return []
         rows = self.batch.conn.execute(select(d.c.doc_id, d.c.member_id, d.c.issued_on).where(
             d.c.invoice_id == invoice_id, d.c.kind == "payment", d.c.amount == to_cents(amount),
             d.c.from_credit.is_(False), d.c.doc_id.not_like("BQ-%"),
             ~select(m.c.payment_id).where(m.c.payment_id == d.c.doc_id).exists()))
-        return [RecordedPayment(r.doc_id, invoice_id, r.member_id, amount, r.issued_on)
-                for r in rows if r.doc_id not in taken]
+        found = [RecordedPayment(r.doc_id, invoice_id, r.member_id, amount, r.issued_on) for r in rows]
+        found += [RecordedPayment(x.doc_id, invoice_id, x.member_id, amount, x.issued_on)  # this batch's
+                  for x in batch.batch_payments(invoice_id)
+                  if x.amount == amount and not x.from_credit and x.issued_on is not None
+                  and not x.doc_id.startswith("BQ-")]
+        return [x for x in found if x.payment_id not in batch.taken]
 
     def transfer(self, end_to_end_id: str) -> TransferOrder | None:
         t = schema.transfer_orders
@@ -308,12 +409,16 @@ class _Candidates:
         if not members:
             return []
         rows = self.batch.conn.execute(select(p.c.member_id, p.c.month).where(
-            p.c.member_id.in_(members), p.c.net == to_cents(amount),
+            p.c.member_id.in_(members),
             ~select(m.c.kind).where(m.c.member_id == p.c.member_id, m.c.month == p.c.month).exists()))
         settled = {(r["member_id"], r["month"]) for r in self.batch.matches.values()}
-        return [NetPayDue(r.member_id, r.month, amount) for r in rows if (r.member_id, r.month) not in settled]
+        unpaid = [(r.member_id, r.month) for r in rows if (r.member_id, r.month) not in settled]
+        # the net of each payslip as it stands (a correction's revision), not the run's first figure
+        return [NetPayDue(member_id, month, amount) for member_id, month in unpaid
+                if payslips.current(self.batch.conn, month, [member_id])[member_id].slip.net == amount]
 
-    def counterparties(self) -> list[Counterparty]:
-        return []
+    def counterparties(self) -> Sequence[Counterparty]:
+        """The counterparties the rules' TOML names (rule 11 e): a short list, read from memory."""
+        return self.batch.rules.treasury.counterparties
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 
+from engine.matching import same_name
 from engine.money import ZERO, from_cents, to_cents
 from engine.periods import parse_month, posting_date
 from engine.state import Bases, Book, Invoice, Member, Part, Parts, Sale
@@ -164,6 +165,11 @@ def _sales(conn: Connection, member_ids: list[str]) -> dict[str, list[Sale]]:
     return found
 
 
+def client_key(client: str) -> str:
+    """An invoice's client as rule 11 b finds it (`ledger.schema.invoice_clients`), within its column."""
+    return same_name(client)[:schema.CLIENT_KEY_LENGTH]
+
+
 def save_book(conn: Connection, book: Book) -> None:
     """Record what the batch changed; the events themselves must already be recorded."""
     m = schema.members
@@ -187,6 +193,8 @@ def save_book(conn: Connection, book: Book) -> None:
                                         "rates", "event_id"),
                 [(x.invoice_id, x.member_id, x.client, day(x.issued_on), to_cents(x.ht), to_cents(x.ttc),
                   rates_json(x.rates), event_id) for x, event_id in book.new_invoices])
+    insert_rows(conn, schema.invoice_clients, ("invoice_id", "client_key", "ttc"),
+                [(x.invoice_id, client_key(x.client), to_cents(x.ttc)) for x, _ in book.new_invoices])
     insert_rows(conn, schema.documents, ("kind", "doc_id", "event_id", "member_id", "invoice_id",
                                          "issued_on", "amount", "rates", "from_credit"),
                 [(d.kind, d.doc_id, d.event_id, d.member_id, d.invoice_id, _day(day, d.issued_on),

@@ -33,7 +33,7 @@ from ledger import schema
 from ledger.members import unknown_member
 from ledger.book_store import locked_through
 from ledger.locks import lock_books
-from ledger.payroll_run import budgets_before_payroll, members_on, salaries_by_member
+from ledger.payroll_run import members_on, payroll_budgets, salaries_by_member
 from ledger.payslips import Recorded, history
 from ledger.posting import post
 
@@ -67,7 +67,7 @@ def rerun_payslip(conn: Connection, month: str, member_id: str, reason: str, rul
     if member is None:
         raise CorrectionError(str(unknown_member(conn, member_id)))
     requested = requested_gross(member, month, salaries_by_member(conn).get(member_id, [])) or ZERO
-    slip = payslip(member_id, month, requested, budgets_before_payroll(conn, month, [member_id])[member_id],
+    slip = payslip(member_id, month, requested, payroll_budgets(conn, month, [member_id], rules)[member_id],
                    rules.at(end))
     if same_pay(slip, now.slip):
         raise CorrectionError(f"{member_id}'s payslip of {month} computed again pays the same "

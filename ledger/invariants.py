@@ -34,10 +34,11 @@ INITIAL_APPEND_ONLY = ("entries", "lines", "processed_events", "entry_numbers", 
                        "payslips", "governance_events", "member_statuses", "salaries", "documents")
 TREASURY_APPEND_ONLY = ("bank_accounts", "bank_statements", "bank_lines", "bank_matches",  # 0009: the bank
                         "member_bank_accounts", "transfer_orders")
+TREASURY_LINKS_APPEND_ONLY = ("bank_payment_links", "invoice_clients")  # 0010: payment links, rule 11 b's index
 APPEND_ONLY = INITIAL_APPEND_ONLY + ("payslip_revisions", "runs",  # 0003: corrections, run records
                                      "invoices", "base_moves", "dead_letter_history",  # 0004: the rules' state
                                      "login_failures", "audit_log", "web_settings",  # 0005: the web's records
-                                     *TREASURY_APPEND_ONLY)
+                                     *TREASURY_APPEND_ONLY, *TREASURY_LINKS_APPEND_ONLY)
 
 _SQLITE_CHECKS = [
     """CREATE TRIGGER lines_entry_not_posted BEFORE INSERT ON lines

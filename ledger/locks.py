@@ -43,11 +43,19 @@ def lock_books(conn: Connection, *, closing: bool = False) -> None:
         conn.execute(text(f"SELECT {function}(:ns, :key)"), {"ns": NAMESPACE, "key": BOOKS})
 
 
-def lock_batch(conn: Connection, member_ids: Iterable[str], governance: bool) -> None:
-    """The books (shared), then the batch's members' buckets and the governance record, in order."""
+def lock_batch(conn: Connection, member_ids: Iterable[str], governance: bool, bank: bool = False) -> None:
+    """The books (shared), then the batch's members' buckets and the governance record, in order.
+
+    A batch with bank events holds the books alone, like a close: its lines pay
+    invoices and net pay of any member, found only while matching, and a member
+    batch taking a `payment.received` of the same invoice meanwhile would not
+    see the line's payment and post the same money again (DOMAIN.md rule 11 a).
+    Bank events are few (a statement a day per account, the staff's
+    assignments), so holding the others back for one costs little.
+    """
     if conn.dialect.name != "postgresql":
         return
-    lock_books(conn)
+    lock_books(conn, closing=bank)
     keys = sorted({bucket(m) for m in member_ids} | ({GOVERNANCE} if governance else set()))
     if keys:
         conn.execute(text("SELECT count(pg_advisory_xact_lock(:ns, k)) "

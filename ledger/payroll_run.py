@@ -10,7 +10,9 @@ again now, would pay differently: those are corrected with `cae payroll rerun`.
 The budget a payslip may spend (`budgets_before_payroll`) is the member's
 activity budget at the end of its month as the statement reads it, counting
 every payroll already posted for any other month, whenever it was run: paying December, then
-November, then October spends one budget once, not three times (issue 8).
+November, then October spends one budget once, not three times (issue 8). On `budget_basis =
+"cash"` (DOMAIN.md rule 12) the cap is that budget less what clients still owe excluding VAT
+(`payroll_budgets`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ledger.bulk import chunks
 from ledger.locks import lock_books
 from ledger.payslips import current as current_payslips
 from ledger.posting import post
+from ledger.receivables import receivables_ht
 from ledger.rows import bulk, day, maybe_day, raw_dates
 
 _PAY_ACCOUNTS = (chart.GROSS_PAY, chart.EMPLOYER_CONTRIBUTIONS)
@@ -79,7 +82,7 @@ def payroll(conn: Connection, month: str, rules: Rules, today: date | None = Non
     wanted = requested_grosses(conn, month)
     due = {mid: found for mid, found in wanted.items() if mid not in done}
     if due and not closed:
-        budgets = budgets_before_payroll(conn, month, due)
+        budgets = payroll_budgets(conn, month, due, rules)
         rates = rules.at(last_day(month))
         now = datetime.now(timezone.utc)
         slips = [payslip(mid, month, gross, budgets[mid], rates) for mid, (_, gross) in sorted(due.items())]
@@ -99,11 +102,22 @@ def _stale(conn: Connection, month: str, shown: list[Payslip], wanted: dict[str,
     """The payslips that, computed again from the ledger as it stands, would pay differently."""
     if not shown:
         return []
-    budgets = budgets_before_payroll(conn, month, [s.member_id for s in shown])
+    budgets = payroll_budgets(conn, month, [s.member_id for s in shown], rules)
     rates = rules.at(last_day(month))
     fresh = [payslip(s.member_id, month, wanted[s.member_id][1] if s.member_id in wanted else Decimal(0),
                      budgets[s.member_id], rates) for s in shown]
     return [new for old, new in zip(shown, fresh) if not same_pay(old, new)]
+
+
+def payroll_budgets(conn: Connection, month: str, member_ids: Iterable[str], rules: Rules) -> dict[str, Decimal]:
+    """What caps each payslip of the month (rule 6): the activity budget before the payroll, or on
+    `budget_basis = "cash"` (rule 12, in force on the month's last day) the cash budget: that same
+    budget less what the member's clients still owe excluding VAT as at the month's last day."""
+    budgets = budgets_before_payroll(conn, month, member_ids)
+    if rules.at(last_day(month)).budget_basis != "cash":
+        return budgets
+    owed = receivables_ht(conn, posting_date(last_day(month), locked_through(conn)), budgets)  # same day
+    return {member_id: amount - owed[member_id] for member_id, amount in budgets.items()}
 
 
 def budgets_before_payroll(conn: Connection, month: str, member_ids: Iterable[str]) -> dict[str, Decimal]:

@@ -32,6 +32,7 @@ from ledger.balances import trial_balance
 from ledger.invoices import with_due
 from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.statements import statements
+from ledger.treasury import bank_figures, net_pay_not_transferred
 
 UNPAID_AFTER = timedelta(days=60)
 SHOWN = 20  # unpaid invoices named in the report
@@ -49,7 +50,8 @@ def month_reconciliation(conn: Connection, month: str, rules: Rules) -> Reconcil
     return reconcile(month, lines, Facts(
         _movements(conn, month), balanced, unpaid_members, unpaid, unpaid_count, _late_pieces(conn, month),
         pending_count(conn), _recomputed(conn, month, rules, {m.member_id: m.associate_on for m in members}),
-        _client_credits(conn)))
+        _client_credits(conn), bank_figures(conn, end), net_pay_not_transferred(conn, month),
+        rules.at(end).budget_basis))
 
 
 def _recomputed(conn: Connection, month: str, rules: Rules,

@@ -240,7 +240,19 @@ invoices = Table(
     Column("rates", Text, nullable=False),
     Column("event_id", ForeignKey("processed_events.event_id"), nullable=False),
     *dates("issued_on"),
-    Index("ix_invoices_ttc", "ttc"),  # revision 0009: a bank credit's candidates by amount (rule 11 b)
+)
+
+CLIENT_KEY_LENGTH = 500  # a name's key can be longer than the name (NFKD): cut to this
+
+invoice_clients = Table(
+    # Revision 0010. Each invoice under its client's name as rule 11 b compares names
+    # (`engine.matching.same_name`) and its TTC: a bank credit's candidates by one index lookup,
+    # whatever the size of the books. Written with the invoice (`ledger.book_store.save_book`).
+    "invoice_clients", metadata,
+    Column("invoice_id", ForeignKey("invoices.invoice_id"), primary_key=True),
+    Column("client_key", String(CLIENT_KEY_LENGTH), nullable=False),
+    Column("ttc", Cents, nullable=False),
+    Index("ix_invoice_clients_key_ttc", "client_key", "ttc"),
 )
 
 documents = Table(
@@ -550,6 +562,25 @@ bank_matches = Table(
     CheckConstraint("(rule IS NULL) <> (assigned_by IS NULL)", name="rule_or_staff"),
     Index("ix_bank_matches_payment", "payment_id"),
     Index("ix_bank_matches_member_month", "member_id", "month"),
+    Index("ix_bank_matches_invoice", "invoice_id"),  # revision 0010: a later payment.received finds its line
+)
+
+bank_payment_links = Table(
+    # Revision 0010. A `payment.received` that came after the bank line that had already paid its
+    # invoice for that amount (rule 11 a, the other way round): the same money, so it posts nothing
+    # and is linked to that line instead; a line is the money of one payment event at most.
+    "bank_payment_links", metadata,
+    Column("payment_id", EventKey, primary_key=True),
+    Column("account", IBAN_TEXT, nullable=False),
+    Column("line_ref", Id, nullable=False),
+    Column("invoice_id", Id, nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("event_id", ForeignKey("processed_events.event_id"), nullable=False, unique=True),
+    ForeignKeyConstraint(["account", "line_ref"], ["bank_matches.account", "bank_matches.line_ref"],
+                         name="fk_bank_payment_links_bank_matches"),
+    UniqueConstraint("account", "line_ref", name="uq_bank_payment_links_line"),
+    *dates("received_on"),
 )
 
 member_bank_accounts = Table(

@@ -1,4 +1,9 @@
-"""Members' statements for a month, read from the ledger (CONTRACT.md §3)."""
+"""Members' statements for a month, read from the ledger (CONTRACT.md §3).
+
+The cash budget (DOMAIN.md rule 12) is the statement's activity budget less
+`ledger.receivables.receivables_ht` as at the month's last day: the same two
+readings the payroll caps with on `budget_basis = "cash"` (`ledger.payroll_run.payroll_budgets`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from ledger.members import NotYetJoined, unknown_member
 from ledger.rows import day, raw_dates
 from ledger.balances import member_sums
 from ledger.payslips import current as current_payslips
+from ledger.receivables import receivables_ht
 
 
 def statements(conn: Connection, month: str, member_ids: Iterable[str] | None = None) -> list[Statement]:
@@ -37,8 +43,9 @@ def statements(conn: Connection, month: str, member_ids: Iterable[str] | None = 
     in_month, to_date = member_sums(conn, month, ids if member_ids is not None else None)
     shown = current_payslips(conn, month, ids if member_ids is not None else None, as_of=last_day(month))
     capped = {mid: found.slip.capped for mid, found in shown.items()}
+    owed = receivables_ht(conn, last_day(month), ids)  # rule 12: one definition, with the payroll's
     return [statement(mid, month, in_month.get(mid, {}), to_date.get(mid, {}),
-                      capped.get(mid, _corrected(in_month.get(mid, {})))) for mid in ids]
+                      capped.get(mid, _corrected(in_month.get(mid, {}))), owed[mid]) for mid in ids]
 
 
 def _corrected(in_month: dict[str, Decimal]) -> bool | None:

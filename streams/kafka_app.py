@@ -1,6 +1,6 @@
 """The Kafka workers: a faust-streaming app whose agents hand batches to `streams.pipeline.process`.
 
-Two agents, one per input topic (`cae.events`, `cae.governance`), each taking
+Three agents, one per input topic (`cae.events`, `cae.governance`, `cae.bank`), each taking
 batches with `stream.noack_take(n, within=…)`: the buffering of `take`, but
 the events are acknowledged by us, never by faust. The order for a batch:
 
@@ -150,7 +150,7 @@ class Stats:
 
 
 class Worker:
-    """One worker process: the faust app, its two agents, and the idle/lag monitor."""
+    """One worker process: the faust app, its agents (one per input topic), and the idle/lag monitor."""
 
     def __init__(self, config: WorkerConfig, engine: Engine, rules: Rules, datadir: str) -> None:
         self.config, self.engine, self.rules = config, engine, rules

@@ -35,7 +35,16 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from engine import rules as member_rules
 from engine.config import ConfigError, Rules
-from engine.events import AnyEvent, EventError, claimed_event_id, decode, fingerprint, is_bank, is_governance
+from engine.events import (
+    AnyEvent,
+    EventError,
+    PaymentReceived,
+    claimed_event_id,
+    decode,
+    fingerprint,
+    is_bank,
+    is_governance,
+)
 from engine.periods import posting_date
 from engine.postings import Entry
 from engine.wording import term
@@ -169,7 +178,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
     events = [e for _, e, _ in decoded if e is not None]
     member_events = [e for e in events if not is_governance(e)]
     lock_batch(conn, {e.get("member_id") for e in member_events} - {None},
-               governance=len(member_events) < len(events))
+               governance=len(member_events) < len(events), bank=any(is_bank(e) for e in events))
     seen = _known_fingerprints(conn, {e.event_id for e in events})
     lock = locked_through(conn)
     book = load_book(conn, _wanted(member_events, lock), lock)
@@ -213,7 +222,10 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
                                "payload": event.model_dump_json()})
         else:
             try:
-                entries = bank.apply(event) if is_bank(event) else member_rules.apply(book, event, rules)
+                if is_bank(event):
+                    entries = bank.apply(event)
+                elif not (isinstance(event, PaymentReceived) and bank.payment(event)):  # else a line's money
+                    entries = member_rules.apply(book, event, rules)
             except (member_rules.RuleError, ConfigError) as exc:
                 outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
                 continue

@@ -6,8 +6,8 @@ same file twice is harmless downstream (the event id is the idempotency
 key), so after an error the whole file can simply be published again.
 
 Only lines that cannot be routed are refused here, because nothing could key
-them: not a JSON object, no `type`, a member event without `member_id`, or
-over the pipeline's size limit. Everything else is sent, even when the
+them: not a JSON object, no `type`, a member event without `member_id`, a bank
+event without `account`, or over the pipeline's size limit. Everything else is sent, even when the
 workers will reject it (a float amount, an unknown member): rejects belong in
 the dead-letter store, with their reason, where staff look for them.
 """
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from engine.events import GOVERNANCE_TYPES, MAX_EVENT_BYTES
+from engine.events import BANK_TYPES, GOVERNANCE_TYPES, MAX_EVENT_BYTES
+from engine.matching import compact_iban
 from ledger.storable import storable
 from streams.pipeline import Raw
 from streams.topics import PRODUCER_MAX_REQUEST, KafkaUnavailable, Topics
@@ -56,6 +57,11 @@ def route(data: bytes, topics: Topics) -> Route:
         raise ValueError("no event 'type'")
     if kind in GOVERNANCE_TYPES:
         return Route(topics.governance, None)
+    if kind in BANK_TYPES:  # CONTRACT.md §5: keyed by the account, in its compact form whatever the spacing
+        account = event.get("account")
+        if not isinstance(account, str) or not compact_iban(account):
+            raise ValueError(f"a {kind} event needs an 'account' (the IBAN that keys {topics.bank})")
+        return Route(topics.bank, compact_iban(account).encode("utf-8", "surrogatepass"))
     member_id = event.get("member_id")
     if not isinstance(member_id, str) or not member_id:
         raise ValueError(f"a {kind} event needs a 'member_id' (the key of {topics.events})")

@@ -1,8 +1,10 @@
 """The Kafka topics of CONTRACT.md §2, where they live, and how the project creates them.
 
 Inputs: `cae.events` (several partitions, keyed by `member_id`, so a member's
-events stay ordered) and `cae.governance` (one partition: one order for every
-governance event). Outputs: `cae.postings` and `cae.deadletter`.
+events stay ordered), `cae.governance` (one partition: one order for every
+governance event) and `cae.bank` (CONTRACT.md §5: several partitions, keyed by
+the account's IBAN, so an account's statements and the staff's assignments of
+its lines stay in the bank's order). Outputs: `cae.postings` and `cae.deadletter`.
 
 A prefix (`--topic-prefix`, `$CAE_KAFKA_TOPIC_PREFIX`) puts a whole set of
 topics beside another on one cluster (a staging copy, each test its own); the
@@ -57,21 +59,22 @@ class Topics:
     governance: str = "cae.governance"
     postings: str = "cae.postings"
     deadletter: str = "cae.deadletter"
+    bank: str = "cae.bank"
 
     @classmethod
     def named(cls, prefix: str | None = None) -> Topics:
         """The contract's names behind `prefix` (`--topic-prefix`, else `$CAE_KAFKA_TOPIC_PREFIX`)."""
         p = prefix if prefix is not None else os.environ.get("CAE_KAFKA_TOPIC_PREFIX", "")
         base = cls()
-        return cls(p + base.events, p + base.governance, p + base.postings, p + base.deadletter)
+        return cls(p + base.events, p + base.governance, p + base.postings, p + base.deadletter, p + base.bank)
 
     @property
-    def inputs(self) -> tuple[str, str]:
-        return (self.events, self.governance)
+    def inputs(self) -> tuple[str, str, str]:
+        return (self.events, self.governance, self.bank)
 
     @property
-    def all(self) -> tuple[str, str, str, str]:
-        return (self.events, self.governance, self.postings, self.deadletter)
+    def all(self) -> tuple[str, str, str, str, str]:
+        return (self.events, self.governance, self.bank, self.postings, self.deadletter)
 
 
 def admin_client(bootstrap: str) -> KafkaAdminClient:
@@ -96,6 +99,7 @@ def ensure_topics(bootstrap: str, topics: Topics, partitions: int = DEFAULT_PART
     wanted: dict[str, dict[str, object]] = {
         topics.events: _spec(partitions, INPUT_MAX_BYTES),
         topics.governance: _spec(1, INPUT_MAX_BYTES),
+        topics.bank: _spec(partitions, INPUT_MAX_BYTES),
         topics.postings: _spec(partitions, None),
         topics.deadletter: _spec(1, DEADLETTER_MAX_BYTES),
     }

@@ -202,6 +202,9 @@ def ledger_snapshot(db_url: str) -> dict[str, Any]:
                 "bases": sorted(tuple(r)[1:] for r in conn.execute(select(schema.base_moves))),
                 "documents": sorted(tuple(r) for r in conn.execute(select(schema.documents))),
                 "members": sorted(tuple(r) for r in conn.execute(select(schema.members))),
+                "bank_lines": sorted(tuple(r) for r in conn.execute(select(schema.bank_lines))),
+                "bank_statements": sorted(tuple(r) for r in conn.execute(select(schema.bank_statements))),
+                "bank_matches": sorted(tuple(r) for r in conn.execute(select(schema.bank_matches))),
                 "governance": [r.event_id for r in conn.execute(
                     select(schema.governance_events.c.event_id).order_by(schema.governance_events.c.seq))],
             }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from itertools import count
 from typing import Any
 
@@ -162,3 +163,75 @@ def test_the_fec_stays_valid_with_bank_entries(engine: Engine, rules: Rules, tmp
               label="URSSAF mars", member_id="M001"))
     rows, _ = export(engine, 2026, tmp_path)
     assert sum(1 for row in rows if row["JournalCode"] == "BQ") == 4
+
+
+def test_a_configured_counterparty_s_line_goes_to_its_account(engine: Engine) -> None:
+    """Rule 11 e from the rules' TOML: URSSAF's debit settles 431, by name whatever its spelling."""
+    from engine.config import parse_rules
+    from tests.test_treasury_config import TREASURY, BASE_RATES
+
+    rules = parse_rules(BASE_RATES + TREASURY)
+    out = run(engine, rules, statement("5000.00", "4100.00", [
+        line("-900.00", counterparty_name="D.G.F.I.P.", line_ref="A")]))
+    assert not out.dead_letters
+    assert [(li.account, li.amount) for e in out.entries for li in e.lines] == [("512", -900), ("44551", 900)]
+    assert out.entries[0].label == "TVA à payer"
+    m = schema.bank_matches
+    assert scalar(engine, select(m.c.rule).where(m.c.line_ref == "A")) == "e"
+
+
+def test_a_credit_of_the_client_s_name_and_amount_pays_its_invoice_or_meets_its_payment(
+        engine: Engine, rules: Rules) -> None:
+    """Rule 11 b by the client's name (legal form and case aside) and the invoice's TTC, through the index."""
+    run(engine, rules, joined("M001"), invoice("M001", "F-20", "2026-03-02", "100.00"),
+        invoice("M001", "F-21", "2026-03-02", "50.00"),
+        event("payment.received", payment_id="P-21", invoice_id="F-21", member_id="M001",
+              received_on="2026-03-05", amount="60.00"))
+    out = run(engine, rules, statement("0.00", "180.00", [
+        line("120.00", counterparty_name="ATELIER NORD SARL", line_ref="A"),
+        line("60.00", counterparty_name="atelier nord", line_ref="B")]))
+    assert not out.dead_letters
+    m = schema.bank_matches
+    assert scalar(engine, select(m.c.invoice_id).where(m.c.line_ref == "A", m.c.rule == "b")) == "F-20"
+    # F-21 has nothing due left: its payment event is the line's money, posted once
+    assert scalar(engine, select(m.c.payment_id).where(m.c.line_ref == "B", m.c.rule == "b")) == "P-21"
+    assert bank_cents(engine) == 18000
+
+
+def test_a_debit_to_a_member_settles_the_net_of_their_corrected_payslip(engine: Engine, rules: Rules) -> None:
+    """Rule 11 d reads the payslip as it stands: a correction's net, not the run's first figure."""
+    from datetime import date, datetime, timezone
+
+    run(engine, rules, joined("M001"), event("member.bank_account_set", member_id="M001", iban=MEMBER_IBAN,
+                                             **{"from": "2026-01-01"}))
+    figures = dict(requested_gross=200000, gross=200000, employer_contributions=90000,
+                   employee_contributions=44000, budget_before=500000, capped=False)
+    with engine.begin() as conn:
+        for event_id in ("pay", "rerun"):
+            conn.execute(schema.processed_events.insert().values(
+                event_id=event_id, fingerprint="x", type="payroll", entry_count=0, source="t",
+                processed_at=datetime(2026, 3, 1, tzinfo=timezone.utc)))
+        conn.execute(schema.payslips.insert().values(month="2026-02", member_id="M001", net=156000,
+                                                     event_id="pay", **figures))
+        conn.execute(schema.payslip_revisions.insert().values(
+            month="2026-02", member_id="M001", revision=1, net=150000, reason="correction",
+            posted_on=date(2026, 3, 2), event_id="rerun", **figures))
+    out = run(engine, rules, statement("5000.00", "1940.00", [
+        line("-1560.00", counterparty_iban=MEMBER_IBAN, line_ref="A"),
+        line("-1500.00", counterparty_iban=MEMBER_IBAN, line_ref="B")]))
+    assert not out.dead_letters
+    m = schema.bank_matches
+    assert scalar(engine, select(func.count()).select_from(m).where(m.c.line_ref == "A")) == 0
+    assert scalar(engine, select(m.c.month).where(m.c.line_ref == "B", m.c.rule == "d")) == "2026-02"
+
+
+def test_statements_of_one_day_follow_each_other_in_the_order_they_came(engine: Engine, rules: Rules) -> None:
+    """Found by the interleaving property: three statements of one day, each opening at the one before's
+    closing, are taken; "the last one" is not told by its date (they share it) but by the lines known."""
+    day = "2026-03-02"
+    raws = [statement(opening, str(Decimal(opening) + Decimal(amount)), [line(amount, day)], day, day, f"S{n}")
+            for n, (opening, amount) in enumerate([("0.00", "1.20"), ("1.20", "0.60"), ("1.80", "2.00")])]
+    out = run(engine, rules, *raws)  # in one batch, as one file brings them
+    assert out.dead_letters == [], out.dead_letters[0].reason
+    assert "does not follow" in run(engine, rules, statement("1.20", "1.30", [line("0.10", day)], day, day,
+                                                             "S-again")).dead_letters[0].reason

@@ -18,7 +18,7 @@ from cli.demo import parse_months
 CAE = os.path.join(os.path.dirname(sys.executable), "cae")
 STATEMENT_KEYS = {"member_id", "month", "revenue_ht", "vat_collected", "direct_costs_ht",
                   "other_expenses_ht", "contribution", "societariat", "payroll", "budget_closing",
-                  "capital_total"}
+                  "capital_total", "cash_budget_closing", "receivables_ht"}  # the last two: rule 12
 PAYROLL_KEYS = {"gross", "employer_contributions", "employee_contributions", "net", "employer_cost",
                 "capped"}
 AMOUNT = re.compile(r"^-?[0-9]+\.[0-9]{2}$")

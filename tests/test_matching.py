@@ -41,8 +41,8 @@ class Books:
     def invoices(self, invoice_ids: Sequence[str]) -> list[OpenInvoice]:
         return [i for i in self.open_invoices if i.invoice_id in invoice_ids and i.due > 0]
 
-    def invoices_due(self, amount: Decimal) -> list[OpenInvoice]:
-        return [i for i in self.open_invoices if i.due == amount]
+    def client_invoices(self, name: str, ttc: Decimal) -> list[OpenInvoice]:
+        return [i for i in self.open_invoices if same_name(i.client) == name and (i.ttc or i.due) == ttc]
 
     def unmatched_payments(self, invoice_id: str, amount: Decimal) -> list[RecordedPayment]:
         return [p for p in self.payments if p.invoice_id == invoice_id and p.amount == amount]
@@ -144,20 +144,28 @@ def books_and_line(draw: st.DrawFn) -> tuple[Books, Line]:
     return Books(invoices, payments), line
 
 
+def nearest(payments: list[RecordedPayment], line: Line) -> list[RecordedPayment]:
+    """Of the payments of one invoice and amount, the same money: the nearest in date, then the first id."""
+    best: dict[str, RecordedPayment] = {}
+    for p in sorted(payments, key=lambda p: (abs((p.received_on - line.booked_on).days), p.payment_id)):
+        best.setdefault(p.invoice_id, p)
+    return list(best.values())
+
+
 def oracle(books: Books, line: Line) -> list[object]:
     """Rule 11 a then b read literally over every invoice and payment, no index."""
     words = set((line.remittance or "").split())
     if line.amount > 0 and words:
-        same = [p for p in books.payments if p.invoice_id in words and p.amount == line.amount
-                and abs((p.received_on - line.booked_on).days) <= 10]
+        same = nearest([p for p in books.payments if p.invoice_id in words and p.amount == line.amount
+                        and abs((p.received_on - line.booked_on).days) <= 10], line)
         fits = [i for i in books.open_invoices if i.invoice_id in words and 0 < i.due and line.amount <= i.due]
         if same or fits:
             return list(same) or list(fits)
     if line.amount > 0 and line.counterparty_name:
         due = [i for i in books.open_invoices
                if i.due == line.amount and same_name(i.client) == same_name(line.counterparty_name)]
-        same = [p for i in due for p in books.payments if p.invoice_id == i.invoice_id and p.amount == line.amount
-                and abs((p.received_on - line.booked_on).days) <= 10]
+        same = nearest([p for i in due for p in books.payments if p.invoice_id == i.invoice_id
+                        and p.amount == line.amount and abs((p.received_on - line.booked_on).days) <= 10], line)
         return list(same) or list(due)
     return []
 

@@ -36,3 +36,23 @@ def test_downgrade_to_nothing_and_upgrade_again(engine: Engine, owner: Engine) -
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'" if engine.dialect.name == "sqlite"
             else "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal").scalar()
     assert triggers and triggers > 10
+
+
+def test_revision_0010_files_the_invoices_already_recorded_under_their_client_s_name(
+        engine: Engine, owner: Engine) -> None:
+    """Rule 11 b finds an invoice recorded before revision 0010 by its client's name and TTC."""
+    from sqlalchemy import select
+
+    from engine.config import load_rules
+    from ledger import schema
+    from streams.pipeline import process
+    from tests.ops_support import invoice, joined
+
+    process(engine, [joined("M001"), invoice("M001", "F-1", "2026-03-02", "100.00")], load_rules())
+    engine.dispose()
+    config = alembic_config(owner)
+    command.downgrade(config, "0009")
+    command.upgrade(config, "head")
+    k = schema.invoice_clients
+    with owner.connect() as conn:
+        assert conn.execute(select(k.c.invoice_id, k.c.client_key, k.c.ttc)).all() == [("F-1", "atelier nord", 12000)]

@@ -27,7 +27,8 @@ def readme_block(heading: str) -> list[list[str]]:
 
 # The README's blocks of commands, in the order a reader meets them.
 BLOCKS = ("## Using it", "### The staff's month: payroll, reconciliation, close",
-          "### Governance: assemblies, votes, participation")
+          "### Governance: assemblies, votes, participation",
+          "### The treasury: bank statements, matching, salary transfers")
 
 
 def test_the_readme_runs_as_written_after_the_demo(tmp_path: Path) -> None:

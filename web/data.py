@@ -43,7 +43,7 @@ from ledger import schema
 from ledger.balances import AccountBalance, trial_balance
 from ledger.db import reading
 from ledger.invoices import with_due
-from ledger.payroll_run import budgets_before_payroll
+from ledger.payroll_run import payroll_budgets
 from ledger.payslips import PayslipSummary, payslip_summary
 from ledger.members import UnknownMember
 from ledger.statements import statements
@@ -233,7 +233,7 @@ def simulate(conn: Connection, caller: Caller, member_id: str, month: str, gross
     """"What salary can my budget pay": the payroll rule on a requested gross; nothing is posted."""
     member_scope(caller, member_id)
     _member_known(conn, member_id)
-    budget = budgets_before_payroll(conn, month, [member_id])[member_id]  # without the month's own payslip
+    budget = payroll_budgets(conn, month, [member_id], rules)[member_id]  # without the month's own payslip
     return payslip(member_id, month, gross, budget, rules.at(last_day(month)))
 
 

@@ -1,0 +1,74 @@
+"""What the members' clients still owe, as at a day (DOMAIN.md rule 12, CONTRACT.md §5 `cae receivables`).
+
+Read from the invoices as issued and their documents (credit notes,
+payments) whose entries are dated on or before the day, like the activity
+budget (rule 7: a document dated in a closed month is posted, and counts, in
+the first open month; a payment from the client's credit, which posts
+nothing, counts on its own date): `receivables_ht` is
+what the cash budget subtracts from it, Σ `engine.receivables.outstanding_ht`
+of each member's invoices (VAT is the State's, so the HT share of what is due).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from engine.money import ZERO, from_cents
+from engine.receivables import Receivable, outstanding_ht
+from ledger import schema
+from ledger.bulk import chunks
+
+
+def receivables(conn: Connection, on: date,
+                member_ids: Iterable[str] | None = None) -> list[tuple[Receivable, Decimal]]:
+    """Each invoice issued by `on` with something due on it as at `on`, and its HT share (outstanding_ht)."""
+    i, d, e = schema.invoices, schema.documents, schema.entries
+
+    def posted(event_id: Any, piece: Any) -> Any:  # the day its entry is dated (rule 7: a late one moves)
+        return (select(func.min(e.c.entry_date)).where(e.c.event_id == event_id, e.c.piece_ref == piece)
+                .scalar_subquery())
+
+    query = select(i.c.invoice_id, i.c.member_id, i.c.client, i.c.issued_on, i.c.ht, i.c.ttc).where(
+        posted(i.c.event_id, i.c.invoice_id) <= on)
+    documents = select(d.c.invoice_id, d.c.kind, d.c.amount, d.c.rates).where(  # from credit: no entry
+        d.c.invoice_id.is_not(None), func.coalesce(posted(d.c.event_id, d.c.doc_id), d.c.issued_on) <= on,
+        d.c.kind.in_(("credit_note", "payment")))
+    wanted = None if member_ids is None else sorted(set(member_ids))
+    invoices = {}
+    moved: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # credited HT, credited TTC, paid
+    for chunk in ([None] if wanted is None else chunks(wanted)):
+        where = [] if chunk is None else [i.c.member_id.in_(chunk)]
+        invoices.update({r.invoice_id: r for r in conn.execute(query.where(*where))})
+        doc_where = [] if chunk is None else [d.c.member_id.in_(chunk)]
+        for row in conn.execute(documents.where(*doc_where)):
+            if row.kind == "payment":
+                moved[row.invoice_id][2] += int(row.amount or 0)
+            else:
+                moved[row.invoice_id][0] += sum(int(part[1]) for part in json.loads(row.rates or "[]"))
+                moved[row.invoice_id][1] += int(row.amount or 0)
+    found = []
+    for invoice_id, r in invoices.items():
+        credited_ht, credited_ttc, paid = moved[invoice_id]
+        due = from_cents(r.ttc - credited_ttc - paid)
+        if due <= 0:
+            continue
+        ht_share = outstanding_ht(due, from_cents(r.ht - credited_ht), from_cents(r.ttc - credited_ttc))
+        found.append((Receivable(invoice_id, r.member_id, r.client, r.issued_on, due, on), ht_share))
+    return sorted(found, key=lambda x: (x[0].issued_on, x[0].invoice_id))
+
+
+def receivables_ht(conn: Connection, on: date, member_ids: Iterable[str]) -> dict[str, Decimal]:
+    """Per member, Σ outstanding_ht of their invoices as at `on` (0 for a member owed nothing)."""
+    ids = sorted(set(member_ids))
+    totals = dict.fromkeys(ids, ZERO)
+    for receivable, ht in receivables(conn, on, ids):
+        totals[receivable.member_id] += ht
+    return totals
