@@ -8,6 +8,7 @@ refused here with a reason the member can act on, and nothing is recorded.
 
 Event ids are made from the assembly, the member and the resolution, so two forms sent at once
 cannot both be counted: the second is the same id with other content, which the pipeline refuses.
+A secret resolution's choice is not an event but a `SecretBallot` (G4), recorded apart.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from governance import secret
 from governance.config import GovernanceConfig
+from governance.secret import SecretBallot
 from governance.store import AssemblyEvents, load_assembly, load_members, load_votes
 
 
@@ -57,9 +60,18 @@ def convened(conn: Connection, assembly_id: str, member_id: str, config: Governa
     return Convened(recorded, a.vote_deadline or rules.default_vote_deadline(a.held_on), end)
 
 
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A member's form by correspondence, checked: the `vote.cast` events of its open resolutions,
+    and the ballots of its secret ones (G4), which are never events (`governance.secret`)."""
+
+    events: list[dict[str, Any]]
+    secret: list[SecretBallot]
+
+
 def correspondence_votes(conn: Connection, assembly_id: str, member_id: str, choices: list[tuple[str, str]],
-                         now: datetime, config: GovernanceConfig) -> list[dict[str, Any]]:
-    """The `vote.cast` events of a member's form, or `BallotRefused` / `NotConvened`."""
+                         now: datetime, config: GovernanceConfig) -> Form:
+    """The member's form as events and secret ballots, or `BallotRefused` / `NotConvened`."""
     found = convened(conn, assembly_id, member_id, config)
     resolutions = {r.resolution_id: r for r in found.recorded.resolutions}
     if now > found.deadline:
@@ -73,14 +85,17 @@ def correspondence_votes(conn: Connection, assembly_id: str, member_id: str, cho
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"not of it: {', '.join(unknown)}"] if unknown else [])
         raise BallotRefused(422, "the form must cover every resolution of the assembly: " + "; ".join(parts))
-    if any(r.secret for r in resolutions.values()):
-        raise BallotRefused(422, "this assembly has a secret ballot, which is not taken by correspondence here")
-    if any(v.member_id == member_id and v.by_correspondence for v in load_votes(conn, list(resolutions))):
+    secret_ids = [rid for rid, r in resolutions.items() if r.secret]
+    if (any(v.member_id == member_id and v.by_correspondence for v in load_votes(conn, list(resolutions)))
+            or any(p.member_id == member_id for p in secret.participation(conn, secret_ids))):
         raise BallotRefused(409, "you already voted by correspondence for this assembly: it is final")
     at = now.isoformat().replace("+00:00", "Z")
-    return [{"event_id": f"post-{assembly_id}-{member_id}-{rid}"[:128], "type": "vote.cast", "occurred_at": at,
-             "resolution_id": rid, "member_id": member_id, "choice": given[rid], "mode": "correspondence"}
-            for rid in sorted(resolutions, key=lambda r: resolutions[r].seq)]
+    ordered = sorted(resolutions, key=lambda r: resolutions[r].seq)
+    return Form([{"event_id": f"post-{assembly_id}-{member_id}-{rid}"[:128], "type": "vote.cast", "occurred_at": at,
+                  "resolution_id": rid, "member_id": member_id, "choice": given[rid], "mode": "correspondence"}
+                 for rid in ordered if not resolutions[rid].secret],
+                [SecretBallot(rid, member_id, given[rid], "correspondence") for rid in ordered
+                 if resolutions[rid].secret])
 
 
 def proxy(conn: Connection, assembly_id: str, member_id: str, to_member: str, now: datetime,

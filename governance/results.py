@@ -8,10 +8,14 @@ recorded events"). The rules are those in force on the assembly's date.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection
 
 from governance.config import GovernanceConfig
-from governance.sheet import AssemblyRecord, assembly_record
+from governance import secret
+from governance.records import Resolution
+from governance.sheet import AssemblyRecord, SecretRecord, assembly_record
 from governance.sitting import sit
 from governance.store import (UnknownAssembly, load_assembly, load_convocations, load_members, load_resolution,
                               load_votes)
@@ -29,9 +33,10 @@ def tally_resolution(conn: Connection, resolution_id: str, config: GovernanceCon
     rules = config.at(recorded.assembly.held_on)
     members = load_members(conn)
     votes = load_votes(conn, [r.resolution_id for r in recorded.resolutions])  # by correspondence: the quorum
+    kept = secret_record(conn, recorded.resolutions)
     sitting = sit(recorded.assembly, members, recorded.attendance, recorded.proxies, rules, votes,
-                  load_convocations(conn, recorded.assembly.assembly_id))
-    return tally(sitting, resolution, votes, members, rules)
+                  load_convocations(conn, recorded.assembly.assembly_id), kept.postal)
+    return tally(sitting, resolution, votes, members, rules, kept.counts.get(resolution_id))
 
 
 def record_of_assembly(conn: Connection, assembly_id: str, config: GovernanceConfig) -> AssemblyRecord:
@@ -40,4 +45,11 @@ def record_of_assembly(conn: Connection, assembly_id: str, config: GovernanceCon
     votes = load_votes(conn, [r.resolution_id for r in recorded.resolutions])
     return assembly_record(recorded.assembly, recorded.resolutions, load_members(conn),
                            recorded.attendance, recorded.proxies, votes,
-                           config.at(recorded.assembly.held_on), load_convocations(conn, assembly_id))
+                           config.at(recorded.assembly.held_on), load_convocations(conn, assembly_id),
+                           secret_record(conn, recorded.resolutions))
+
+
+def secret_record(conn: Connection, resolutions: Iterable[Resolution]) -> SecretRecord:
+    """Who took part in the assembly's secret votes, and their counts (G4)."""
+    ids = [r.resolution_id for r in resolutions if r.secret]
+    return SecretRecord(tuple(secret.participation(conn, ids)), secret.counts(conn, ids))

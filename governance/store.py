@@ -128,10 +128,9 @@ def load_gate(conn: Connection, events: list[AnyEvent], joining: Container[str])
         gate.rituals.update(r.meeting_id for r in
                             _typed(_records(conn, "ritual.held", "meeting_id", meetings), Ritual))
     if resolutions:
-        gate.resolutions.update(
-            (r.resolution_id, r.assembly_id)
-            for r in _typed(_records(conn, "resolution.proposed", "resolution_id", resolutions),
-                            Resolution))
+        found = _typed(_records(conn, "resolution.proposed", "resolution_id", resolutions), Resolution)
+        gate.resolutions.update((r.resolution_id, r.assembly_id) for r in found)
+        gate.secret.update(r.resolution_id for r in found if r.secret)
     return gate
 
 

@@ -435,6 +435,32 @@ governance_events = Table(
 )
 
 
+# -- secret ballots (DOMAIN.md G4, revision 0012) ------------------------------------------------
+# Who voted on a secret resolution, and what was voted, in two tables that nothing links: the
+# participation names the voter and no choice; the counts name no voter, no time, and keep no
+# row per ballot (an insert-only table of ballots would keep them in the voters' order). A
+# secret ballot is never a `vote.cast` event, so it is in neither `governance_events` nor
+# `processed_events`.
+secret_participation = Table(
+    "secret_participation", metadata,
+    Column("resolution_id", Id, primary_key=True),
+    Column("member_id", Id, primary_key=True),  # the associate whose vote it is
+    Column("mode", String(16), nullable=False),
+    Column("cast_by", Id),  # the proxy holder who cast it, for a vote by proxy
+    CheckConstraint("mode IN ('direct', 'correspondence', 'proxy')", name="mode"),
+    CheckConstraint("(mode = 'proxy') = (cast_by IS NOT NULL)", name="proxy_names_its_holder"),
+)
+
+SECRET_CHOICES = ("for", "against", "abstain", "blank")
+secret_counts = Table(
+    # One row per secret resolution, its ballots counted per choice; a ballot adds one to one
+    # count (`ledger.invariants.secret_count_guards`).
+    "secret_counts", metadata,
+    Column("resolution_id", Id, primary_key=True),
+    *(Column(f"n_{c}", Integer, nullable=False) for c in SECRET_CHOICES),
+    *(CheckConstraint(f"n_{c} >= 0", name=f"n_{c}_not_negative") for c in SECRET_CHOICES),
+)
+
 class JsonField(FunctionElement[str]):
     """A text field of a JSON column, in each dialect's syntax (`json_field(payload, "assembly_id")`).
 
