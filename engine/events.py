@@ -471,14 +471,18 @@ class BureauAppointed(AnyEvent):
     role: Literal["chair", "secretary", "scrutineer"]
 
 
-class MinutesRecorded(AnyEvent):
-    """The summary of the debates (R225-106); the latest one of an assembly holds."""
+class MinutesRecorded(_LaterFields):
+    """The summary of the debates and the documents and reports submitted to the assembly (R225-106);
+    the latest one of an assembly holds. `documents` came later: an event without it hashes as before."""
 
+    _LATER = ("documents",)
     type: Literal["minutes.recorded"]
     assembly_id: Id
     debates: Annotated[str, Field(min_length=1, max_length=DEBATES_LENGTH, pattern=characters.PARAGRAPHS_PATTERN,
                                   description=f"the summary of the debates, {_PARAGRAPHS}")]
     recorded_by: Id
+    documents: Annotated[str, Field(min_length=1, max_length=TEXT_LENGTH, pattern=characters.PARAGRAPHS_PATTERN,
+                                    description=f"the documents and reports submitted, {_PARAGRAPHS}")] | None = None
 
 
 class MemberBankAccountSet(AnyEvent):

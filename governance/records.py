@@ -155,12 +155,13 @@ class Officer:
 
 @dataclass(frozen=True, slots=True)
 class Minutes:
-    """`minutes.recorded`: the summary of the debates; the latest one holds."""
+    """`minutes.recorded`: the summary of the debates, the documents submitted; the latest one holds."""
 
     seq: int
     assembly_id: str
     debates: str
     recorded_by: str
+    documents: str | None = None
 
 
 GovernanceRecord = (Assembly | Resolution | Ritual | Attendance | Proxy | Vote | Contact | Convocation
@@ -179,7 +180,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "member.contact_set": ("member_id", "email", "convocation_by_email", "on"),
     "convocation.sent": ("assembly_id", "member_id", "channel", "sent_on"),
     "bureau.appointed": ("assembly_id", "member_id", "role"),
-    "minutes.recorded": ("assembly_id", "debates", "recorded_by"),
+    "minutes.recorded": ("assembly_id", "debates", "recorded_by", "documents"),
 }
 
 
@@ -216,7 +217,7 @@ def from_fields(kind: str, seq: int, v: Sequence[Any]) -> GovernanceRecord:
     if kind == "bureau.appointed":
         return Officer(seq, v[0], v[1], v[2])
     if kind == "minutes.recorded":
-        return Minutes(seq, v[0], v[1], v[2])
+        return Minutes(seq, v[0], v[1], v[2], v[3])
     raise ValueError(f"{kind!r} is not a governance event type")
 
 

@@ -17,8 +17,8 @@ from governance import secret
 from governance.records import Resolution
 from governance.sheet import AssemblyRecord, SecretRecord, assembly_record
 from governance.sitting import sit
-from governance.store import (UnknownAssembly, load_assembly, load_convocations, load_members, load_resolution,
-                              load_votes)
+from governance.store import (UnknownAssembly, load_assembly, load_bureau, load_convocations, load_members,
+                              load_resolution, load_votes)
 from governance.tally import Tally, tally
 
 
@@ -46,7 +46,7 @@ def record_of_assembly(conn: Connection, assembly_id: str, config: GovernanceCon
     return assembly_record(recorded.assembly, recorded.resolutions, load_members(conn),
                            recorded.attendance, recorded.proxies, votes,
                            config.at(recorded.assembly.held_on), load_convocations(conn, assembly_id),
-                           secret_record(conn, recorded.resolutions))
+                           secret_record(conn, recorded.resolutions), load_bureau(conn, assembly_id))
 
 
 def secret_record(conn: Connection, resolutions: Iterable[Resolution]) -> SecretRecord:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.config import GovernanceRules
-from governance.records import Assembly, Attendance, Convocation, MemberFacts, Proxy, Resolution, Vote
+from governance.records import Assembly, Attendance, Convocation, MemberFacts, Officer, Proxy, Resolution, Vote
 from governance.secret import Participation
 from governance.sitting import Sitting, sit
 from governance.tally import Tally, tally
@@ -62,6 +62,7 @@ class AssemblyRecord:
     quorum_required: int
     quorum_met: bool
     tallies: tuple[Tally, ...]
+    bureau: tuple[Officer, ...] = ()  # chair, secretary, scrutineers (G5), in the order appointed
 
     @property
     def assembly(self) -> Assembly:
@@ -114,6 +115,7 @@ class AssemblyRecord:
                          "counts": o.counts, "reason": o.refusal.value if o.refusal else None}
                         for o in s.proxies],
             "resolutions": [{"title": t.resolution.title, **t.to_json()} for t in self.tallies],
+            "bureau": [{"role": o.role, "member_id": o.member_id} for o in self.bureau],
         }
 
 
@@ -121,7 +123,7 @@ def assembly_record(assembly: Assembly, resolutions: Iterable[Resolution],
                     members: Mapping[str, MemberFacts], attendance: Iterable[Attendance],
                     proxies: Iterable[Proxy], votes: Iterable[Vote],
                     rules: GovernanceRules, convocations: Iterable[Convocation] | None = None,
-                    secret: SecretRecord | None = None) -> AssemblyRecord:
+                    secret: SecretRecord | None = None, bureau: Iterable[Officer] = ()) -> AssemblyRecord:
     """The sheet and every resolution's tally, in the order the resolutions were proposed."""
     votes = list(votes)
     secret = secret or SecretRecord((), {})
@@ -141,7 +143,8 @@ def assembly_record(assembly: Assembly, resolutions: Iterable[Resolution],
                    for m in sorted(set(sitting.modes) - sitting.electorate))
     required = rules.quorum_required(rules.quorum(assembly.kind, assembly.convocation),
                                      len(sitting.electorate))
-    return AssemblyRecord(sitting, lines, others, required, sitting.participants >= required, tallies)
+    return AssemblyRecord(sitting, lines, others, required, sitting.participants >= required, tallies,
+                          tuple(sorted(bureau, key=lambda o: o.seq)))
 
 
 def _line(member: MemberFacts, sitting: Sitting, held: Mapping[str, list[str]]) -> SheetLine:
