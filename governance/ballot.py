@@ -28,11 +28,13 @@ from governance.store import AssemblyEvents, load_assembly, load_members, load_v
 
 
 class BallotRefused(ValueError):
-    """Why a member's form is not taken: `status` 409 (already done) or 422 (too late, incomplete)."""
+    """Why a member's form is not taken: `status` 409 (already done) or 422 (too late, incomplete);
+    `code` says which, for a page to say it in French (the reason is the API's English)."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, code: str) -> None:
         super().__init__(reason)
         self.status = status
+        self.code = code
 
 
 class NotConvened(LookupError):
@@ -75,20 +77,22 @@ def correspondence_votes(conn: Connection, assembly_id: str, member_id: str, cho
     found = convened(conn, assembly_id, member_id, config)
     resolutions = {r.resolution_id: r for r in found.recorded.resolutions}
     if now > found.deadline:
-        raise BallotRefused(422, f"votes by correspondence were taken until {found.deadline.isoformat()}")
+        raise BallotRefused(422, f"votes by correspondence were taken until {found.deadline.isoformat()}", "late")
     given = dict(choices)
     if len(given) != len(choices):
-        raise BallotRefused(422, "a resolution is named twice in the form")
+        raise BallotRefused(422, "a resolution is named twice in the form", "incomplete")
     if set(given) != set(resolutions):
         missing = sorted(set(resolutions) - set(given))
         unknown = sorted(set(given) - set(resolutions))
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"not of it: {', '.join(unknown)}"] if unknown else [])
-        raise BallotRefused(422, "the form must cover every resolution of the assembly: " + "; ".join(parts))
+        raise BallotRefused(422, "the form must cover every resolution of the assembly: " + "; ".join(parts),
+                            "incomplete")
     secret_ids = [rid for rid, r in resolutions.items() if r.secret]
     if (any(v.member_id == member_id and v.by_correspondence for v in load_votes(conn, list(resolutions)))
             or any(p.member_id == member_id for p in secret.participation(conn, secret_ids))):
-        raise BallotRefused(409, "you already voted by correspondence for this assembly: it is final")
+        raise BallotRefused(409, "you already voted by correspondence for this assembly: it is final",
+                            "already_voted")
     at = now.isoformat().replace("+00:00", "Z")
     ordered = sorted(resolutions, key=lambda r: resolutions[r].seq)
     return Form([{"event_id": f"post-{assembly_id}-{member_id}-{rid}"[:128], "type": "vote.cast", "occurred_at": at,
@@ -103,12 +107,12 @@ def proxy(conn: Connection, assembly_id: str, member_id: str, to_member: str, no
     """The `proxy.given` of a member to another associate (G3): until the assembly's day ends."""
     found = convened(conn, assembly_id, member_id, config)
     if now >= found.day_ends:
-        raise BallotRefused(422, f"the assembly of {found.recorded.assembly.held_on} is over")
+        raise BallotRefused(422, f"the assembly of {found.recorded.assembly.held_on} is over", "over")
     if any(p.from_member == member_id for p in found.recorded.proxies):
-        raise BallotRefused(409, "you already gave your proxy for this assembly")
+        raise BallotRefused(409, "you already gave your proxy for this assembly", "already_given")
     holder = load_members(conn, [to_member]).get(to_member)
     if to_member == member_id or holder is None or not holder.associate_at(found.recorded.assembly.held_on):
-        raise BallotRefused(422, "a proxy is given to another associate of the assembly")
+        raise BallotRefused(422, "a proxy is given to another associate of the assembly", "holder")
     return {"event_id": f"proxy-{assembly_id}-{member_id}"[:128], "type": "proxy.given",
             "occurred_at": now.isoformat().replace("+00:00", "Z"), "assembly_id": assembly_id,
             "from_member": member_id, "to_member": to_member}

@@ -23,7 +23,7 @@ from streams.pipeline import Raw
 from web import accounts, intake
 from web.access import Caller, Hidden, Role
 from web.api import ERRORS
-from web.routing import Routes, api_caller, site
+from web.routing import Routes, Site, api_caller, site
 
 routes = Routes()
 MEMBERS = frozenset({Role.MEMBER})
@@ -46,27 +46,37 @@ class ProxyForm(BaseModel):
     to_member: str = Field(min_length=1, max_length=128)
 
 
-def _record(request: Request, caller: Caller, form: ballot.Form, what: str) -> JSONResponse:
-    """The secret ballots first (their participation is the lock against a second form), then the
-    events. The audit names the events, and of the secret ballots only how many (never a choice)."""
-    here = site(request)
+class AlreadyRecorded(Exception):
+    """The form's votes or proxy were recorded before (a second form sent at the same moment)."""
+
+
+def record(here: Site, caller: Caller, form: ballot.Form, what: str) -> int:
+    """Record a checked form, the API's and the page's: the secret ballots first (their
+    participation is the lock against a second form), then the events; how many were recorded.
+    The audit names the events, and of the secret ballots only how many (never a choice)."""
     if form.secret:
         try:
             with here.engine.begin() as conn:
                 secret.cast(conn, form.secret)
                 accounts.audit(conn, caller.label, f"assembly.{what}", f"secret ballots: {len(form.secret)}")
         except secret.AlreadyVoted:
-            return JSONResponse({"error": "already recorded: it is final"}, status_code=409)
+            raise AlreadyRecorded() from None
     raws = [Raw(line, f"api:{caller.email}:{what}:{n}") for n, line in enumerate(ballot.lines(form.events), start=1)]
     outcomes = intake.take(here, raws) if raws else []
     if outcomes:
         with here.engine.begin() as conn:
             accounts.audit(conn, caller.label, f"assembly.{what}",
                            json.dumps([(o.event_id, o.outcome) for o in outcomes]))
-    refused = next((o for o in outcomes if o.outcome in (intake.DEAD_LETTER, intake.DUPLICATE)), None)
-    if refused is not None:  # a second form sent at the same moment: its ids were taken by the first
+    if any(o.outcome in (intake.DEAD_LETTER, intake.DUPLICATE) for o in outcomes):
+        raise AlreadyRecorded()  # its ids were taken by the first form
+    return len(outcomes) + len(form.secret)
+
+
+def _record(request: Request, caller: Caller, form: ballot.Form, what: str) -> JSONResponse:
+    try:
+        return JSONResponse({"recorded": record(site(request), caller, form, what)})
+    except AlreadyRecorded:
         return JSONResponse({"error": "already recorded: it is final"}, status_code=409)
-    return JSONResponse({"recorded": len(outcomes) + len(form.secret)})
 
 
 def _checked(request: Request, make: Callable[[Connection], ballot.Form]) -> ballot.Form:
