@@ -471,6 +471,15 @@ class BureauAppointed(AnyEvent):
     role: Literal["chair", "secretary", "scrutineer"]
 
 
+class ResolutionVoting(AnyEvent):
+    """The chair opens, then closes, the vote on a resolution at the assembly (issue 17, point 4): while
+    it is open a present associate votes from the assembly's page; once closed its result is shown to all."""
+
+    type: Literal["resolution.voting"]
+    resolution_id: Id
+    state: Literal["open", "closed"]
+
+
 class MinutesRecorded(_LaterFields):
     """The summary of the debates and the documents and reports submitted to the assembly (R225-106);
     the latest one of an assembly holds. `documents` came later: an event without it hashes as before."""
@@ -609,7 +618,7 @@ MemberEvent = Union[
 BankEvent = Union[BankStatementReceived, BankLineAssigned]
 GovernanceEvent = Union[
     AssemblyConvened, ResolutionProposed, RitualHeld, AttendanceRecorded, ProxyGiven, VoteCast,
-    MemberContactSet, ConvocationSent, BureauAppointed, MinutesRecorded,
+    MemberContactSet, ConvocationSent, BureauAppointed, MinutesRecorded, ResolutionVoting,
 ]
 Event = Annotated[Union[MemberEvent, GovernanceEvent, BankEvent], Field(discriminator="type")]
 

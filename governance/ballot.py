@@ -24,7 +24,9 @@ from sqlalchemy import Connection
 from governance import secret
 from governance.config import GovernanceConfig
 from governance.secret import SecretBallot
-from governance.store import AssemblyEvents, load_assembly, load_members, load_votes
+from governance.records import ATTENDING
+from governance.sitting import last_modes
+from governance.store import AssemblyEvents, load_assembly, load_members, load_votes, load_voting
 
 
 class BallotRefused(ValueError):
@@ -122,3 +124,25 @@ def lines(events: list[dict[str, Any]]) -> list[bytes]:
     return [json.dumps(e).encode() for e in events]
 
 
+
+
+def live_vote(conn: Connection, assembly_id: str, member_id: str, resolution_id: str, choice: str, now: datetime,
+              config: GovernanceConfig) -> Form:
+    """A present associate's own vote on the day, while the chair holds the resolution's vote open
+    (issue 17, point 4): a direct `vote.cast`, or for a secret resolution a ballot kept apart (G4)."""
+    found = convened(conn, assembly_id, member_id, config)
+    resolution = next((r for r in found.recorded.resolutions if r.resolution_id == resolution_id), None)
+    if resolution is None:
+        raise NotConvened(assembly_id)
+    if load_voting(conn, [resolution_id]).get(resolution_id) != "open":
+        raise BallotRefused(422, f"the vote on {resolution_id} is not open", "not_open")
+    if last_modes(found.recorded.attendance, assembly_id).get(member_id) not in ATTENDING:
+        raise BallotRefused(422, "only an associate checked in as present or remote votes here", "not_present")
+    if (any(v.member_id == member_id for v in load_votes(conn, [resolution_id]))
+            or any(p.member_id == member_id for p in secret.participation(conn, [resolution_id]))):
+        raise BallotRefused(409, f"you already voted on {resolution_id}", "already_voted_here")
+    if resolution.secret:
+        return Form([], [SecretBallot(resolution_id, member_id, choice, "direct")])
+    return Form([{"event_id": f"live-{member_id}-{resolution_id}"[:128], "type": "vote.cast",
+                  "occurred_at": now.isoformat().replace("+00:00", "Z"), "resolution_id": resolution_id,
+                  "member_id": member_id, "choice": choice, "mode": "direct"}], [])

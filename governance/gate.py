@@ -13,7 +13,7 @@ For governance the documents are the assemblies, resolutions and rituals:
 - every member named (voter, `cast_by`, proxy giver and holder, attendee,
   officer of the bureau, convoked or contact) must be known to the cooperative;
 - a convocation sent, an officer appointed and minutes name a convened
-  assembly (issue 17);
+  assembly, a vote opened or closed a proposed resolution (issue 17);
 - a vote on a secret resolution is not an event (G4, `governance.secret`): a `vote.cast` naming
   one is refused;
 - an assembly, resolution or ritual id is recorded once: a second event
@@ -43,6 +43,7 @@ from engine.events import (
     MinutesRecorded,
     ProxyGiven,
     ResolutionProposed,
+    ResolutionVoting,
     RitualHeld,
     VoteCast,
 )
@@ -114,6 +115,8 @@ class Gate:
             self._member(event.member_id)
         elif isinstance(event, MinutesRecorded):
             self._assembly(event.assembly_id)
+        elif isinstance(event, ResolutionVoting) and event.resolution_id not in self.resolutions:
+            raise GovernanceRefused(f"unknown resolution {term(event.resolution_id)}")
         elif isinstance(event, MemberContactSet):
             self._member(event.member_id)
 
@@ -153,6 +156,8 @@ def named_ids(events: list[AnyEvent]) -> tuple[set[str], set[str], set[str]]:
             members.add(e.member_id)
         if isinstance(e, ProxyGiven):
             members.update((e.from_member, e.to_member))
+        if isinstance(e, ResolutionVoting):
+            resolutions.add(e.resolution_id)
         if isinstance(e, VoteCast):
             resolutions.add(e.resolution_id)
             members.add(e.member_id)

@@ -164,8 +164,17 @@ class Minutes:
     documents: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Voting:
+    """`resolution.voting`: the chair opened or closed the vote on a resolution; the latest holds."""
+
+    seq: int
+    resolution_id: str
+    state: str
+
+
 GovernanceRecord = (Assembly | Resolution | Ritual | Attendance | Proxy | Vote | Contact | Convocation
-                    | Officer | Minutes)
+                    | Officer | Minutes | Voting)
 
 
 # The fields of each stored event a record is made of, in the order `from_fields` takes them.
@@ -181,6 +190,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "convocation.sent": ("assembly_id", "member_id", "channel", "sent_on"),
     "bureau.appointed": ("assembly_id", "member_id", "role"),
     "minutes.recorded": ("assembly_id", "debates", "recorded_by", "documents"),
+    "resolution.voting": ("resolution_id", "state"),
 }
 
 
@@ -218,6 +228,8 @@ def from_fields(kind: str, seq: int, v: Sequence[Any]) -> GovernanceRecord:
         return Officer(seq, v[0], v[1], v[2])
     if kind == "minutes.recorded":
         return Minutes(seq, v[0], v[1], v[2], v[3])
+    if kind == "resolution.voting":
+        return Voting(seq, v[0], v[1])
     raise ValueError(f"{kind!r} is not a governance event type")
 
 

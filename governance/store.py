@@ -52,6 +52,7 @@ from governance.records import (
     Resolution,
     Ritual,
     Vote,
+    Voting,
     from_fields,
 )
 from ledger import schema
@@ -251,3 +252,9 @@ def load_minutes(conn: Connection, assembly_id: str) -> Minutes | None:
     """The latest summary of the debates recorded for the assembly, if any."""
     found = _typed(_records(conn, "minutes.recorded", "assembly_id", [assembly_id]), Minutes)
     return found[-1] if found else None
+
+
+def load_voting(conn: Connection, resolution_ids: Iterable[str]) -> dict[str, str]:
+    """Each resolution's vote on the day: "open" or "closed" as the chair last set it (none: not opened)."""
+    return {v.resolution_id: v.state for v in _typed(_records(conn, "resolution.voting", "resolution_id",
+                                                              resolution_ids), Voting)}

@@ -37,11 +37,12 @@ def ledger(engine: Engine, rules: Rules) -> Engine:
     with engine.begin() as conn:
         for mid in ("A1", "A2", "A3"):
             accounts.add_user(conn, f"{mid.lower()}@coop.test", PASSWORD, "member", mid, "tests")
+        accounts.add_user(conn, "chair@coop.test", PASSWORD, "board", None, "tests")
     return engine
 
 
-def _phone(browser: Any, base: str, email: str) -> Any:
-    page = browser.new_page(viewport=PHONE)
+def _phone(browser: Any, base: str, email: str, viewport: dict[str, int] = PHONE) -> Any:
+    page = browser.new_page(viewport=viewport)
     page.goto(f"{base}/login")
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -106,9 +107,49 @@ def test_a_late_form_is_refused_with_the_deadline_and_a_stranger_finds_nothing(l
                                                      "vote:S1": "for"})
     assert bad.status_code == 422
     assert client.get("/assemblies/NOPE/ballot").status_code == 404
+    closed = client.post("/assemblies/AG/ballot/live", data={"csrf": csrf, "resolution_id": "R1", "choice": "for"})
+    assert closed.status_code == 422 and "pas ouvert" in unescape(closed.text)
     sent = client.post("/assemblies/AG/ballot", data={"csrf": csrf, "step": "send", "vote:R1": "for",
                                                       "vote:S1": "blank"}, follow_redirects=False)
     assert sent.status_code == 303
     again = client.post("/assemblies/AG/ballot", data={"csrf": csrf, "step": "send", "vote:R1": "against",
                                                        "vote:S1": "for"})
     assert again.status_code == 409 and "déjà voté par correspondance" in unescape(again.text)
+
+
+def test_on_the_day_the_chair_checks_in_opens_and_closes_and_a_present_associate_votes_on_a_phone(
+        browser: Any, ledger: Engine, db_url: str) -> None:
+    with served(db_url) as base:
+        chair = _phone(browser, base, "chair@coop.test", {"width": 1280, "height": 900})
+        chair.goto(f"{base}/assemblies/AG")
+        chair.locator("#chair-page").click()
+        assert "non atteint" in chair.locator("#quorum").inner_text()  # 1 required of 3, nobody yet
+        chair.locator("#member-A1").get_by_role("button", name="Présent").click()
+        assert "présent" in chair.locator("#member-A1").inner_text()
+        assert "atteint" in chair.locator("#quorum").inner_text() and "non" not in chair.locator("#quorum").inner_text()
+        phone = _phone(browser, base, "a1@coop.test")
+        phone.goto(f"{base}/assemblies/AG/ballot")
+        assert phone.locator("form.live").count() == 0  # nothing open yet
+        for rid in ("R1", "S1"):
+            chair.locator(f"#chair-{rid}").get_by_role("button", name="Ouvrir le vote").click()
+        phone.goto(f"{base}/assemblies/AG/ballot")
+        _fits(phone)
+        phone.locator("#live-R1").get_by_role("button", name="Pour").click()
+        phone.locator("#live-S1").get_by_role("button", name="Contre").click()
+        assert phone.locator("form.live").count() == 0  # one vote each, then the form is gone
+        other = _phone(browser, base, "a2@coop.test")  # not checked in: no vote in session
+        other.goto(f"{base}/assemblies/AG/ballot")
+        assert other.locator("form.live").count() == 0
+        for rid in ("R1", "S1"):
+            chair.locator(f"#chair-{rid}").get_by_role("button", name="Clore le vote").click()
+        assert "adoptée" in chair.locator("#chair-R1").inner_text()
+        for page in (phone, other):  # the result, to all
+            page.goto(f"{base}/assemblies/AG/ballot")
+            assert "pour 1" in page.locator("#result-R1").inner_text()
+            assert "contre 1" in page.locator("#result-S1").inner_text()
+            _fits(page)
+        for page in (chair, phone, other):
+            page.close()
+    with ledger.connect() as conn:
+        s1 = tally_resolution(conn, "S1", load_governance())
+    assert (s1.count("against"), s1.present, s1.counted) == (1, 1, ())
