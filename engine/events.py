@@ -443,15 +443,18 @@ class VoteCast(_LaterFields):
 
 # --- Members in their assemblies (issue 17, DOMAIN.md G1-G5; CONTRACT.md §6) ---
 
-class MemberContactSet(AnyEvent):
-    """A member's email and their written consent to be convened by email (Code de commerce R225-63);
-    the latest one of a member holds."""
+class MemberContactSet(_LaterFields):
+    """A member's email and their written consent to be convened by email (Code de commerce R225-63),
+    and (later, optional) to be told by email when their monthly statement is ready; the latest one of
+    a member holds."""
 
+    _LATER = ("statements_by_email",)
     type: Literal["member.contact_set"]
     member_id: Id
     email: Email
     convocation_by_email: bool
     on: Day
+    statements_by_email: bool | None = None
 
 
 class ConvocationSent(AnyEvent):

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Connection
 
+from engine.french import day_label
 from governance.config import GovernanceConfig
 from governance.printable import KIND_TITLES, MODES
 from governance.records import MemberFacts, Minutes
@@ -32,8 +32,6 @@ from governance.store import capital_held, load_convocations, load_members, load
 _ENV = Environment(loader=PackageLoader("governance", "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 ROLES = {"chair": "Président de séance", "secretary": "Secrétaire", "scrutineer": "Scrutateur"}
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +59,6 @@ def minutes_book(conn: Connection, assembly_id: str, config: GovernanceConfig) -
                        {m: int(amount // nominal) for m, amount in capital.items()})
 
 
-def long_date(day: date) -> str:
-    """A date as the minutes write it: "20 juin 2026", "1er juin 2026"."""
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 def minutes_html(book: MinutesBook, config: GovernanceConfig) -> str:
     record = book.record
     a = record.assembly
@@ -75,9 +68,9 @@ def minutes_html(book: MinutesBook, config: GovernanceConfig) -> str:
                                                                   "correspondence")]
     majority = rules.majority(a.kind)
     return _ENV.get_template("minutes.html").render(
-        title=f"Procès-verbal de l'{KIND_TITLES.get(a.kind, a.kind).lower()} du {long_date(a.held_on)}",
+        title=f"Procès-verbal de l'{KIND_TITLES.get(a.kind, a.kind).lower()} du {day_label(a.held_on)}",
         kind_title=KIND_TITLES.get(a.kind, a.kind), a=a, record=record, book=book, s=s, roles=ROLES,
-        modes=MODES, sheet=sheet, long_date=long_date,
+        modes=MODES, sheet=sheet, long_date=day_label,
         convocation="première convocation" if a.convocation == 1 else "deuxième convocation",
         majority_words=("plus de " if majority.strict else "au moins ") + str(majority)
         + " des voix exprimées pour ou contre",

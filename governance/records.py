@@ -130,6 +130,7 @@ class Contact:
     email: str
     convocation_by_email: bool
     on: date
+    statements_by_email: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +187,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
                           "vote_deadline"),
     "resolution.proposed": ("resolution_id", "assembly_id", "title", "text", "secret"),
     "ritual.held": ("meeting_id", "kind", "held_on", "title"),
-    "member.contact_set": ("member_id", "email", "convocation_by_email", "on"),
+    "member.contact_set": ("member_id", "email", "convocation_by_email", "on", "statements_by_email"),
     "convocation.sent": ("assembly_id", "member_id", "channel", "sent_on"),
     "bureau.appointed": ("assembly_id", "member_id", "role"),
     "minutes.recorded": ("assembly_id", "debates", "recorded_by", "documents"),
@@ -221,7 +222,7 @@ def from_fields(kind: str, seq: int, v: Sequence[Any]) -> GovernanceRecord:
     if kind == "ritual.held":
         return Ritual(v[0], v[1], date.fromisoformat(v[2]), v[3])
     if kind == "member.contact_set":
-        return Contact(seq, v[0], v[1], _flag(v[2]), date.fromisoformat(v[3]))
+        return Contact(seq, v[0], v[1], _flag(v[2]), date.fromisoformat(v[3]), _flag(v[4]))
     if kind == "convocation.sent":
         return Convocation(seq, v[0], v[1], v[2], date.fromisoformat(v[3]))
     if kind == "bureau.appointed":

@@ -258,7 +258,7 @@ def statements(dialect: str) -> list[str]:
 
 # Revision 0012 (issue 17, G4): secret ballots. The participation is append-only; the counts
 # change, but only by one ballot at a time, never beyond the participation, never downwards.
-SECRET_APPEND_ONLY = ("secret_participation",)
+SECRET_APPEND_ONLY = ("secret_participation", "mail_log")  # and the mail sent to members (point 6)
 _COUNTS = ("n_for", "n_against", "n_abstain", "n_blank")
 _SUM_NEW, _SUM_OLD = (" + ".join(f"{row}.{c}" for c in _COUNTS) for row in ("NEW", "OLD"))
 _ONE_MORE = (" OR ".join(f"NEW.{c} < OLD.{c}" for c in _COUNTS)

@@ -461,6 +461,22 @@ secret_counts = Table(
     *(CheckConstraint(f"n_{c} >= 0", name=f"n_{c}_not_negative") for c in SECRET_CHOICES),
 )
 
+mail_log = Table(
+    # Every email sent to a member apart from convocations (those are `convocation.sent` events):
+    # what, about what (a month), to whom, at which address, when. Once per kind, subject and
+    # member, so sending again sends nobody twice (issue 17, point 6). Append-only.
+    "mail_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("about", Id, nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind IN ('statement')", name="kind"),
+    UniqueConstraint("kind", "about", "member_id", name="uq_mail_log_once"),
+    *moments("sent_at"),
+)
+
 class JsonField(FunctionElement[str]):
     """A text field of a JSON column, in each dialect's syntax (`json_field(payload, "assembly_id")`).
 

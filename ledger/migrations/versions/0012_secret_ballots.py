@@ -1,4 +1,4 @@
-"""secret ballots: who voted and the counts, apart
+"""secret ballots: who voted and the counts, apart; the mail sent to members
 
 Revision ID: 0012
 Revises: 0009
@@ -11,6 +11,9 @@ a count row starts at zero and each ballot adds one to one count, never more
 ballots than voters, nothing taken away (`ledger.invariants.secret_count_guards`).
 On PostgreSQL the application's role is granted UPDATE on `secret_counts` by
 `cae migrate --grant ROLE` (`ledger.db.UPDATABLE`), run after this revision.
+
+Issue 17, point 6: `mail_log`, each email sent to a member (the monthly "your
+statement is ready"), once per kind, subject and member; append-only.
 """
 from __future__ import annotations
 
@@ -44,14 +47,29 @@ def upgrade() -> None:
       for c in ('for', 'against', 'abstain', 'blank')),
     sa.PrimaryKeyConstraint('resolution_id', name=op.f('pk_secret_counts'))
     )
+    op.create_table('mail_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('about', sa.String(length=128), nullable=False),
+    sa.Column('member_id', sa.String(length=128), nullable=False),
+    sa.Column('address', sa.String(length=320), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('statement')", name=op.f('ck_mail_log_kind')),
+    *([sa.CheckConstraint("typeof(sent_at) = 'text' AND datetime(sent_at) IS NOT NULL",
+                          name=op.f('ck_mail_log_sent_at_is_a_time'))] if dialect == "sqlite" else []),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_log')),
+    sa.UniqueConstraint('kind', 'about', 'member_id', name='uq_mail_log_once')
+    )
     for statement in (invariants.append_only_guards(dialect, invariants.SECRET_APPEND_ONLY)
                       + invariants.replace_guards(dialect, {"secret_participation": (("resolution_id", "member_id"),),
-                                                            "secret_counts": (("resolution_id",),)})
+                                                            "secret_counts": (("resolution_id",),),
+                                                            "mail_log": (("id",), ("kind", "about", "member_id"))})
                       + invariants.secret_count_guards(dialect)):
         op.execute(statement)
 
 
 def downgrade() -> None:
+    op.drop_table('mail_log')
     op.drop_table('secret_counts')
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION cae_secret_count_check()")
