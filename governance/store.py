@@ -182,6 +182,20 @@ def load_votes(conn: Connection, resolution_ids: Iterable[str]) -> list[Vote]:
     return _typed(_records(conn, "vote.cast", "resolution_id", resolution_ids), Vote)
 
 
+def correspondence_voters(conn: Connection, resolution_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(member, time cast) of the votes by correspondence on these resolutions, each pair once: who
+    may count in the quorum (G2) without reading every vote of the assembly (a form's votes share
+    their time, so this is about one row per form)."""
+    wanted = sorted(set(resolution_ids))
+    found: set[tuple[str, str]] = set()
+    for i in range(0, len(wanted), _CHUNK):
+        query = (select(_key("member_id"), _key("occurred_at")).distinct()
+                 .where(_ge.c.type == "vote.cast", _key("resolution_id").in_(wanted[i:i + _CHUNK]),
+                        _key("mode") == "correspondence"))
+        found.update((member, at) for member, at in conn.execute(query))
+    return sorted(found)
+
+
 def load_meetings(conn: Connection) -> tuple[list[Assembly], list[Ritual]]:
     return (_typed(_records(conn, "assembly.convened"), Assembly),
             _typed(_records(conn, "ritual.held"), Ritual))
