@@ -20,9 +20,10 @@ from cli.tables import figures, records, show, texts
 from engine.extras import require
 from engine.money import fmt
 from governance.chart import participation_chart
-from governance.config import load_governance
+from governance.config import GovernanceConfig, load_governance
 from governance.membership import members_view
 from governance.participation import Participation, meetings_of, participation
+from governance.minutes import minutes_book, minutes_html
 from governance.printable import assembly_html
 from governance.results import record_of_assembly, tally_resolution
 from governance.sheet import AssemblyRecord
@@ -151,6 +152,9 @@ def results_table(record: AssemblyRecord) -> Table:
 @click.argument("assembly_id")
 @click.option("--html", "html_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the printable record (feuille de présence and results) to FILE.")
+@click.option("--minutes", "minutes_path", metavar="FILE.pdf|FILE.html",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the minutes (procès-verbal, R225-106) with the attendance sheet (R225-95) annexed.")
 @click.option("--send-convocations", "convoke", is_flag=True,
               help="Email the convocation (CAE_SMTP_URL) to each associate who consented, once.")
 @click.option("--letters", "letters", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path),
@@ -160,12 +164,15 @@ def results_table(record: AssemblyRecord) -> Table:
 @db_options
 @json_option
 @user_errors
-def assembly_command(assembly_id: str, html_path: Path | None, convoke: bool, letters: Path | None, base_url: str,
-                     db_url: str | None, config_path: str | None, as_json: bool) -> None:
+def assembly_command(assembly_id: str, html_path: Path | None, minutes_path: Path | None, convoke: bool,
+                     letters: Path | None, base_url: str, db_url: str | None, config_path: str | None,
+                     as_json: bool) -> None:
     """An assembly's attendance sheet and the results of its resolutions."""
     config = load_governance(config_path)
     if letters is not None and not convoke:
         raise click.BadParameter("--letters goes with --send-convocations")
+    if minutes_path is not None and minutes_path.suffix.lower() not in (".pdf", ".html"):
+        raise click.BadParameter("--minutes writes a .pdf or a .html file")
     sent = None
     if convoke:
         sent = send_convocations(open_db(db_url), assembly_id, config_path, letters, base_url)
@@ -176,6 +183,8 @@ def assembly_command(assembly_id: str, html_path: Path | None, convoke: bool, le
         record = record_of_assembly(conn, assembly_id, config)
     if html_path is not None:
         html_path.write_text(assembly_html(record, config.at(record.assembly.held_on)), encoding="utf-8")
+    if minutes_path is not None:
+        _write_minutes(db_url, assembly_id, config, minutes_path)
     if as_json:
         emit_json({**record.to_json(), **({"convocations_sent": sent.to_json()} if sent else {})})
         return
@@ -198,6 +207,23 @@ def assembly_command(assembly_id: str, html_path: Path | None, convoke: bool, le
     console.print(results_table(record))
     if html_path is not None:
         console.print(f"printable record written to {html_path}")
+    if minutes_path is not None:
+        console.print(f"minutes and attendance sheet written to {minutes_path}")
+
+
+def _write_minutes(db_url: str | None, assembly_id: str, config: GovernanceConfig, path: Path) -> None:
+    """The minutes as HTML, or laid out as a PDF by WeasyPrint (the statement's extra)."""
+    with open_db(db_url).connect() as conn:
+        html = minutes_html(minutes_book(conn, assembly_id, config), config)
+    if path.suffix.lower() == ".pdf":
+        from web.pdf import PdfUnavailable, html_to_pdf  # WeasyPrint, only for a PDF
+
+        try:
+            path.write_bytes(html_to_pdf(html))
+        except PdfUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        path.write_text(html, encoding="utf-8")
 
 
 def participation_tables(report: Participation) -> list[Table]:

@@ -443,15 +443,18 @@ class VoteCast(_LaterFields):
 
 # --- Members in their assemblies (issue 17, DOMAIN.md G1-G5; CONTRACT.md §6) ---
 
-class MemberContactSet(AnyEvent):
-    """A member's email and their written consent to be convened by email (Code de commerce R225-63);
-    the latest one of a member holds."""
+class MemberContactSet(_LaterFields):
+    """A member's email and their written consent to be convened by email (Code de commerce R225-63),
+    and (later, optional) to be told by email when their monthly statement is ready; the latest one of
+    a member holds."""
 
+    _LATER = ("statements_by_email",)
     type: Literal["member.contact_set"]
     member_id: Id
     email: Email
     convocation_by_email: bool
     on: Day
+    statements_by_email: bool | None = None
 
 
 class ConvocationSent(AnyEvent):
@@ -471,14 +474,27 @@ class BureauAppointed(AnyEvent):
     role: Literal["chair", "secretary", "scrutineer"]
 
 
-class MinutesRecorded(AnyEvent):
-    """The summary of the debates (R225-106); the latest one of an assembly holds."""
+class ResolutionVoting(AnyEvent):
+    """The chair opens, then closes, the vote on a resolution at the assembly (issue 17, point 4): while
+    it is open a present associate votes from the assembly's page; once closed its result is shown to all."""
 
+    type: Literal["resolution.voting"]
+    resolution_id: Id
+    state: Literal["open", "closed"]
+
+
+class MinutesRecorded(_LaterFields):
+    """The summary of the debates and the documents and reports submitted to the assembly (R225-106);
+    the latest one of an assembly holds. `documents` came later: an event without it hashes as before."""
+
+    _LATER = ("documents",)
     type: Literal["minutes.recorded"]
     assembly_id: Id
     debates: Annotated[str, Field(min_length=1, max_length=DEBATES_LENGTH, pattern=characters.PARAGRAPHS_PATTERN,
                                   description=f"the summary of the debates, {_PARAGRAPHS}")]
     recorded_by: Id
+    documents: Annotated[str, Field(min_length=1, max_length=TEXT_LENGTH, pattern=characters.PARAGRAPHS_PATTERN,
+                                    description=f"the documents and reports submitted, {_PARAGRAPHS}")] | None = None
 
 
 class MemberBankAccountSet(AnyEvent):
@@ -605,7 +621,7 @@ MemberEvent = Union[
 BankEvent = Union[BankStatementReceived, BankLineAssigned]
 GovernanceEvent = Union[
     AssemblyConvened, ResolutionProposed, RitualHeld, AttendanceRecorded, ProxyGiven, VoteCast,
-    MemberContactSet, ConvocationSent, BureauAppointed, MinutesRecorded,
+    MemberContactSet, ConvocationSent, BureauAppointed, MinutesRecorded, ResolutionVoting,
 ]
 Event = Annotated[Union[MemberEvent, GovernanceEvent, BankEvent], Field(discriminator="type")]
 

@@ -8,6 +8,7 @@ refused here with a reason the member can act on, and nothing is recorded.
 
 Event ids are made from the assembly, the member and the resolution, so two forms sent at once
 cannot both be counted: the second is the same id with other content, which the pipeline refuses.
+A secret resolution's choice is not an event but a `SecretBallot` (G4), recorded apart.
 """
 
 from __future__ import annotations
@@ -20,16 +21,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from governance import secret
 from governance.config import GovernanceConfig
-from governance.store import AssemblyEvents, load_assembly, load_members, load_votes
+from governance.secret import SecretBallot
+from governance.records import ATTENDING
+from governance.sitting import last_modes
+from governance.store import AssemblyEvents, load_assembly, load_members, load_votes, load_voting
 
 
 class BallotRefused(ValueError):
-    """Why a member's form is not taken: `status` 409 (already done) or 422 (too late, incomplete)."""
+    """Why a member's form is not taken: `status` 409 (already done) or 422 (too late, incomplete);
+    `code` says which, for a page to say it in French (the reason is the API's English)."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, code: str) -> None:
         super().__init__(reason)
         self.status = status
+        self.code = code
 
 
 class NotConvened(LookupError):
@@ -57,30 +64,44 @@ def convened(conn: Connection, assembly_id: str, member_id: str, config: Governa
     return Convened(recorded, a.vote_deadline or rules.default_vote_deadline(a.held_on), end)
 
 
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A member's form by correspondence, checked: the `vote.cast` events of its open resolutions,
+    and the ballots of its secret ones (G4), which are never events (`governance.secret`)."""
+
+    events: list[dict[str, Any]]
+    secret: list[SecretBallot]
+
+
 def correspondence_votes(conn: Connection, assembly_id: str, member_id: str, choices: list[tuple[str, str]],
-                         now: datetime, config: GovernanceConfig) -> list[dict[str, Any]]:
-    """The `vote.cast` events of a member's form, or `BallotRefused` / `NotConvened`."""
+                         now: datetime, config: GovernanceConfig) -> Form:
+    """The member's form as events and secret ballots, or `BallotRefused` / `NotConvened`."""
     found = convened(conn, assembly_id, member_id, config)
     resolutions = {r.resolution_id: r for r in found.recorded.resolutions}
     if now > found.deadline:
-        raise BallotRefused(422, f"votes by correspondence were taken until {found.deadline.isoformat()}")
+        raise BallotRefused(422, f"votes by correspondence were taken until {found.deadline.isoformat()}", "late")
     given = dict(choices)
     if len(given) != len(choices):
-        raise BallotRefused(422, "a resolution is named twice in the form")
+        raise BallotRefused(422, "a resolution is named twice in the form", "incomplete")
     if set(given) != set(resolutions):
         missing = sorted(set(resolutions) - set(given))
         unknown = sorted(set(given) - set(resolutions))
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"not of it: {', '.join(unknown)}"] if unknown else [])
-        raise BallotRefused(422, "the form must cover every resolution of the assembly: " + "; ".join(parts))
-    if any(r.secret for r in resolutions.values()):
-        raise BallotRefused(422, "this assembly has a secret ballot, which is not taken by correspondence here")
-    if any(v.member_id == member_id and v.by_correspondence for v in load_votes(conn, list(resolutions))):
-        raise BallotRefused(409, "you already voted by correspondence for this assembly: it is final")
+        raise BallotRefused(422, "the form must cover every resolution of the assembly: " + "; ".join(parts),
+                            "incomplete")
+    secret_ids = [rid for rid, r in resolutions.items() if r.secret]
+    if (any(v.member_id == member_id and v.by_correspondence for v in load_votes(conn, list(resolutions)))
+            or any(p.member_id == member_id for p in secret.participation(conn, secret_ids))):
+        raise BallotRefused(409, "you already voted by correspondence for this assembly: it is final",
+                            "already_voted")
     at = now.isoformat().replace("+00:00", "Z")
-    return [{"event_id": f"post-{assembly_id}-{member_id}-{rid}"[:128], "type": "vote.cast", "occurred_at": at,
-             "resolution_id": rid, "member_id": member_id, "choice": given[rid], "mode": "correspondence"}
-            for rid in sorted(resolutions, key=lambda r: resolutions[r].seq)]
+    ordered = sorted(resolutions, key=lambda r: resolutions[r].seq)
+    return Form([{"event_id": f"post-{assembly_id}-{member_id}-{rid}"[:128], "type": "vote.cast", "occurred_at": at,
+                  "resolution_id": rid, "member_id": member_id, "choice": given[rid], "mode": "correspondence"}
+                 for rid in ordered if not resolutions[rid].secret],
+                [SecretBallot(rid, member_id, given[rid], "correspondence") for rid in ordered
+                 if resolutions[rid].secret])
 
 
 def proxy(conn: Connection, assembly_id: str, member_id: str, to_member: str, now: datetime,
@@ -88,12 +109,12 @@ def proxy(conn: Connection, assembly_id: str, member_id: str, to_member: str, no
     """The `proxy.given` of a member to another associate (G3): until the assembly's day ends."""
     found = convened(conn, assembly_id, member_id, config)
     if now >= found.day_ends:
-        raise BallotRefused(422, f"the assembly of {found.recorded.assembly.held_on} is over")
+        raise BallotRefused(422, f"the assembly of {found.recorded.assembly.held_on} is over", "over")
     if any(p.from_member == member_id for p in found.recorded.proxies):
-        raise BallotRefused(409, "you already gave your proxy for this assembly")
+        raise BallotRefused(409, "you already gave your proxy for this assembly", "already_given")
     holder = load_members(conn, [to_member]).get(to_member)
     if to_member == member_id or holder is None or not holder.associate_at(found.recorded.assembly.held_on):
-        raise BallotRefused(422, "a proxy is given to another associate of the assembly")
+        raise BallotRefused(422, "a proxy is given to another associate of the assembly", "holder")
     return {"event_id": f"proxy-{assembly_id}-{member_id}"[:128], "type": "proxy.given",
             "occurred_at": now.isoformat().replace("+00:00", "Z"), "assembly_id": assembly_id,
             "from_member": member_id, "to_member": to_member}
@@ -103,3 +124,25 @@ def lines(events: list[dict[str, Any]]) -> list[bytes]:
     return [json.dumps(e).encode() for e in events]
 
 
+
+
+def live_vote(conn: Connection, assembly_id: str, member_id: str, resolution_id: str, choice: str, now: datetime,
+              config: GovernanceConfig) -> Form:
+    """A present associate's own vote on the day, while the chair holds the resolution's vote open
+    (issue 17, point 4): a direct `vote.cast`, or for a secret resolution a ballot kept apart (G4)."""
+    found = convened(conn, assembly_id, member_id, config)
+    resolution = next((r for r in found.recorded.resolutions if r.resolution_id == resolution_id), None)
+    if resolution is None:
+        raise NotConvened(assembly_id)
+    if load_voting(conn, [resolution_id]).get(resolution_id) != "open":
+        raise BallotRefused(422, f"the vote on {resolution_id} is not open", "not_open")
+    if last_modes(found.recorded.attendance, assembly_id).get(member_id) not in ATTENDING:
+        raise BallotRefused(422, "only an associate checked in as present or remote votes here", "not_present")
+    if (any(v.member_id == member_id for v in load_votes(conn, [resolution_id]))
+            or any(p.member_id == member_id for p in secret.participation(conn, [resolution_id]))):
+        raise BallotRefused(409, f"you already voted on {resolution_id}", "already_voted_here")
+    if resolution.secret:
+        return Form([], [SecretBallot(resolution_id, member_id, choice, "direct")])
+    return Form([{"event_id": f"live-{member_id}-{resolution_id}"[:128], "type": "vote.cast",
+                  "occurred_at": now.isoformat().replace("+00:00", "Z"), "resolution_id": resolution_id,
+                  "member_id": member_id, "choice": choice, "mode": "direct"}], [])

@@ -13,7 +13,9 @@ For governance the documents are the assemblies, resolutions and rituals:
 - every member named (voter, `cast_by`, proxy giver and holder, attendee,
   officer of the bureau, convoked or contact) must be known to the cooperative;
 - a convocation sent, an officer appointed and minutes name a convened
-  assembly (issue 17);
+  assembly, a vote opened or closed a proposed resolution (issue 17);
+- a vote on a secret resolution is not an event (G4, `governance.secret`): a `vote.cast` naming
+  one is refused;
 - an assembly, resolution or ritual id is recorded once: a second event
   convening the same id is a conflict, not a correction.
 
@@ -41,6 +43,7 @@ from engine.events import (
     MinutesRecorded,
     ProxyGiven,
     ResolutionProposed,
+    ResolutionVoting,
     RitualHeld,
     VoteCast,
 )
@@ -70,6 +73,7 @@ class Gate:
     assemblies: set[str] = field(default_factory=set)
     rituals: set[str] = field(default_factory=set)
     resolutions: dict[str, str] = field(default_factory=dict)
+    secret: set[str] = field(default_factory=set)  # the secret resolutions among `resolutions`
 
     def admit(self, event: AnyEvent) -> None:
         """Raise `GovernanceRefused` with the reason, or take note of what the event defines."""
@@ -85,6 +89,8 @@ class Gate:
                                         "by another event")
             self._assembly(event.assembly_id)
             self.resolutions[event.resolution_id] = event.assembly_id
+            if event.secret:
+                self.secret.add(event.resolution_id)
         elif isinstance(event, AttendanceRecorded):
             if event.meeting_id not in self.assemblies and event.meeting_id not in self.rituals:
                 raise GovernanceRefused(f"unknown meeting {term(event.meeting_id)} (no ritual held or "
@@ -97,6 +103,10 @@ class Gate:
         elif isinstance(event, VoteCast):
             if event.resolution_id not in self.resolutions:
                 raise GovernanceRefused(f"unknown resolution {term(event.resolution_id)}")
+            if event.resolution_id in self.secret:
+                raise GovernanceRefused(f"resolution {term(event.resolution_id)} is voted by secret ballot: its "
+                                        "votes are taken on the assembly's page or its API, never as a vote.cast "
+                                        "naming its voter")
             self._member(event.member_id)
             if event.cast_by is not None:
                 self._member(event.cast_by)
@@ -105,6 +115,8 @@ class Gate:
             self._member(event.member_id)
         elif isinstance(event, MinutesRecorded):
             self._assembly(event.assembly_id)
+        elif isinstance(event, ResolutionVoting) and event.resolution_id not in self.resolutions:
+            raise GovernanceRefused(f"unknown resolution {term(event.resolution_id)}")
         elif isinstance(event, MemberContactSet):
             self._member(event.member_id)
 
@@ -144,6 +156,8 @@ def named_ids(events: list[AnyEvent]) -> tuple[set[str], set[str], set[str]]:
             members.add(e.member_id)
         if isinstance(e, ProxyGiven):
             members.update((e.from_member, e.to_member))
+        if isinstance(e, ResolutionVoting):
+            resolutions.add(e.resolution_id)
         if isinstance(e, VoteCast):
             resolutions.add(e.resolution_id)
             members.add(e.member_id)

@@ -130,6 +130,7 @@ class Contact:
     email: str
     convocation_by_email: bool
     on: date
+    statements_by_email: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +156,26 @@ class Officer:
 
 @dataclass(frozen=True, slots=True)
 class Minutes:
-    """`minutes.recorded`: the summary of the debates; the latest one holds."""
+    """`minutes.recorded`: the summary of the debates, the documents submitted; the latest one holds."""
 
     seq: int
     assembly_id: str
     debates: str
     recorded_by: str
+    documents: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Voting:
+    """`resolution.voting`: the chair opened or closed the vote on a resolution; the latest holds."""
+
+    seq: int
+    resolution_id: str
+    state: str
 
 
 GovernanceRecord = (Assembly | Resolution | Ritual | Attendance | Proxy | Vote | Contact | Convocation
-                    | Officer | Minutes)
+                    | Officer | Minutes | Voting)
 
 
 # The fields of each stored event a record is made of, in the order `from_fields` takes them.
@@ -176,10 +187,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
                           "vote_deadline"),
     "resolution.proposed": ("resolution_id", "assembly_id", "title", "text", "secret"),
     "ritual.held": ("meeting_id", "kind", "held_on", "title"),
-    "member.contact_set": ("member_id", "email", "convocation_by_email", "on"),
+    "member.contact_set": ("member_id", "email", "convocation_by_email", "on", "statements_by_email"),
     "convocation.sent": ("assembly_id", "member_id", "channel", "sent_on"),
     "bureau.appointed": ("assembly_id", "member_id", "role"),
-    "minutes.recorded": ("assembly_id", "debates", "recorded_by"),
+    "minutes.recorded": ("assembly_id", "debates", "recorded_by", "documents"),
+    "resolution.voting": ("resolution_id", "state"),
 }
 
 
@@ -210,13 +222,15 @@ def from_fields(kind: str, seq: int, v: Sequence[Any]) -> GovernanceRecord:
     if kind == "ritual.held":
         return Ritual(v[0], v[1], date.fromisoformat(v[2]), v[3])
     if kind == "member.contact_set":
-        return Contact(seq, v[0], v[1], _flag(v[2]), date.fromisoformat(v[3]))
+        return Contact(seq, v[0], v[1], _flag(v[2]), date.fromisoformat(v[3]), _flag(v[4]))
     if kind == "convocation.sent":
         return Convocation(seq, v[0], v[1], v[2], date.fromisoformat(v[3]))
     if kind == "bureau.appointed":
         return Officer(seq, v[0], v[1], v[2])
     if kind == "minutes.recorded":
-        return Minutes(seq, v[0], v[1], v[2])
+        return Minutes(seq, v[0], v[1], v[2], v[3])
+    if kind == "resolution.voting":
+        return Voting(seq, v[0], v[1])
     raise ValueError(f"{kind!r} is not a governance event type")
 
 

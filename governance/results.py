@@ -8,13 +8,18 @@ recorded events"). The rules are those in force on the assembly's date.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from sqlalchemy import Connection
 
 from governance.config import GovernanceConfig
-from governance.sheet import AssemblyRecord, assembly_record
+from governance import secret
+from governance.records import Resolution
+from governance.sheet import AssemblyRecord, SecretRecord, assembly_record
 from governance.sitting import sit
-from governance.store import (UnknownAssembly, load_assembly, load_convocations, load_members, load_resolution,
-                              load_votes)
+from governance.store import (UnknownAssembly, correspondence_voters, load_assembly, load_bureau,
+                              load_convocations, load_members, load_resolution, load_votes)
 from governance.tally import Tally, tally
 
 
@@ -28,10 +33,17 @@ def tally_resolution(conn: Connection, resolution_id: str, config: GovernanceCon
                               assembly=resolution.assembly_id) from None
     rules = config.at(recorded.assembly.held_on)
     members = load_members(conn)
-    votes = load_votes(conn, [r.resolution_id for r in recorded.resolutions])  # by correspondence: the quorum
+    # Who voted by correspondence on any resolution of the assembly counts in its quorum (G2): their
+    # votes on the others are read, the rest of the others' votes is not.
+    votes = load_votes(conn, [resolution_id])
+    others = correspondence_voters(conn, [r.resolution_id for r in recorded.resolutions
+                                          if r.resolution_id != resolution_id])
+    deadline = recorded.assembly.vote_deadline or rules.default_vote_deadline(recorded.assembly.held_on)
+    kept = secret_record(conn, recorded.resolutions)
     sitting = sit(recorded.assembly, members, recorded.attendance, recorded.proxies, rules, votes,
-                  load_convocations(conn, recorded.assembly.assembly_id))
-    return tally(sitting, resolution, votes, members, rules)
+                  load_convocations(conn, recorded.assembly.assembly_id),
+                  kept.postal | {m for m, at in others if datetime.fromisoformat(at) <= deadline})
+    return tally(sitting, resolution, votes, members, rules, kept.counts.get(resolution_id))
 
 
 def record_of_assembly(conn: Connection, assembly_id: str, config: GovernanceConfig) -> AssemblyRecord:
@@ -40,4 +52,11 @@ def record_of_assembly(conn: Connection, assembly_id: str, config: GovernanceCon
     votes = load_votes(conn, [r.resolution_id for r in recorded.resolutions])
     return assembly_record(recorded.assembly, recorded.resolutions, load_members(conn),
                            recorded.attendance, recorded.proxies, votes,
-                           config.at(recorded.assembly.held_on), load_convocations(conn, assembly_id))
+                           config.at(recorded.assembly.held_on), load_convocations(conn, assembly_id),
+                           secret_record(conn, recorded.resolutions), load_bureau(conn, assembly_id))
+
+
+def secret_record(conn: Connection, resolutions: Iterable[Resolution]) -> SecretRecord:
+    """Who took part in the assembly's secret votes, and their counts (G4)."""
+    ids = [r.resolution_id for r in resolutions if r.secret]
+    return SecretRecord(tuple(secret.participation(conn, ids)), secret.counts(conn, ids))

@@ -17,9 +17,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.config import GovernanceRules
-from governance.records import Assembly, Attendance, Convocation, MemberFacts, Proxy, Resolution, Vote
+from governance.records import Assembly, Attendance, Convocation, MemberFacts, Officer, Proxy, Resolution, Vote
+from governance.secret import Participation
 from governance.sitting import Sitting, sit
 from governance.tally import Tally, tally
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRecord:
+    """The secret resolutions' side of an assembly (G4, `governance.secret`): who took part, and
+    each resolution's counts per choice, read apart."""
+
+    participation: tuple[Participation, ...]
+    counts: Mapping[str, Mapping[str, int]]
+
+    @property
+    def postal(self) -> frozenset[str]:
+        return frozenset(p.member_id for p in self.participation if p.mode == "correspondence")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +62,7 @@ class AssemblyRecord:
     quorum_required: int
     quorum_met: bool
     tallies: tuple[Tally, ...]
+    bureau: tuple[Officer, ...] = ()  # chair, secretary, scrutineers (G5), in the order appointed
 
     @property
     def assembly(self) -> Assembly:
@@ -100,20 +115,24 @@ class AssemblyRecord:
                          "counts": o.counts, "reason": o.refusal.value if o.refusal else None}
                         for o in s.proxies],
             "resolutions": [{"title": t.resolution.title, **t.to_json()} for t in self.tallies],
+            "bureau": [{"role": o.role, "member_id": o.member_id} for o in self.bureau],
         }
 
 
 def assembly_record(assembly: Assembly, resolutions: Iterable[Resolution],
                     members: Mapping[str, MemberFacts], attendance: Iterable[Attendance],
                     proxies: Iterable[Proxy], votes: Iterable[Vote],
-                    rules: GovernanceRules, convocations: Iterable[Convocation] | None = None) -> AssemblyRecord:
+                    rules: GovernanceRules, convocations: Iterable[Convocation] | None = None,
+                    secret: SecretRecord | None = None, bureau: Iterable[Officer] = ()) -> AssemblyRecord:
     """The sheet and every resolution's tally, in the order the resolutions were proposed."""
     votes = list(votes)
-    sitting = sit(assembly, members, attendance, proxies, rules, votes, convocations)
+    secret = secret or SecretRecord((), {})
+    sitting = sit(assembly, members, attendance, proxies, rules, votes, convocations, secret.postal)
     by_resolution: dict[str, list[Vote]] = defaultdict(list)
     for vote in votes:
         by_resolution[vote.resolution_id].append(vote)
-    tallies = tuple(tally(sitting, r, by_resolution[r.resolution_id], members, rules)
+    tallies = tuple(tally(sitting, r, by_resolution[r.resolution_id], members, rules,
+                          secret.counts.get(r.resolution_id))
                     for r in sorted(resolutions, key=lambda r: r.seq))
     held: dict[str, list[str]] = defaultdict(list)
     for giver, holder in sitting.holder_of.items():
@@ -124,7 +143,8 @@ def assembly_record(assembly: Assembly, resolutions: Iterable[Resolution],
                    for m in sorted(set(sitting.modes) - sitting.electorate))
     required = rules.quorum_required(rules.quorum(assembly.kind, assembly.convocation),
                                      len(sitting.electorate))
-    return AssemblyRecord(sitting, lines, others, required, sitting.participants >= required, tallies)
+    return AssemblyRecord(sitting, lines, others, required, sitting.participants >= required, tallies,
+                          tuple(sorted(bureau, key=lambda o: o.seq)))
 
 
 def _line(member: MemberFacts, sitting: Sitting, held: Mapping[str, list[str]]) -> SheetLine:

@@ -130,9 +130,11 @@ def last_modes(attendance: Iterable[Attendance], meeting_id: str) -> dict[str, s
 
 def sit(assembly: Assembly, members: Mapping[str, MemberFacts], attendance: Iterable[Attendance],
         proxies: Iterable[Proxy], rules: GovernanceRules, votes: Iterable[Vote] = (),
-        convocations: Iterable[Convocation] | None = None) -> Sitting:
+        convocations: Iterable[Convocation] | None = None, postal_elsewhere: Iterable[str] = ()) -> Sitting:
     """The assembly's sitting from its recorded attendance, proxies and votes by correspondence
-    (`votes`: those on the assembly's resolutions); `convocations`, when given, say whether it was
+    (`votes`: those on the assembly's resolutions; `postal_elsewhere`: who else voted by correspondence
+    by the deadline, on a secret one (`governance.secret`, taken only before the deadline) or on a
+    resolution whose votes are not in `votes`); `convocations`, when given, say whether it was
     convened in time (G1)."""
     voters = electorate(members.values(), assembly)
     modes = last_modes(attendance, assembly.assembly_id)
@@ -157,7 +159,8 @@ def sit(assembly: Assembly, members: Mapping[str, MemberFacts], attendance: Iter
         outcomes.append(outcome)
     deadline = assembly.vote_deadline or rules.default_vote_deadline(assembly.held_on)
     postal = frozenset(v.member_id for v in votes
-                       if v.by_correspondence and v.member_id in voters and _in_time(v, deadline))
+                       if v.by_correspondence and v.member_id in voters and _in_time(v, deadline)
+                       ) | (frozenset(postal_elsewhere) & voters)
     return Sitting(assembly, voters, present, MappingProxyType(modes), MappingProxyType(holder_of),
                    tuple(outcomes), limit, MappingProxyType(first), deadline, postal,
                    None if convocations is None else timing(assembly, convocations, rules))

@@ -52,6 +52,7 @@ from governance.records import (
     Resolution,
     Ritual,
     Vote,
+    Voting,
     from_fields,
 )
 from ledger import schema
@@ -128,10 +129,9 @@ def load_gate(conn: Connection, events: list[AnyEvent], joining: Container[str])
         gate.rituals.update(r.meeting_id for r in
                             _typed(_records(conn, "ritual.held", "meeting_id", meetings), Ritual))
     if resolutions:
-        gate.resolutions.update(
-            (r.resolution_id, r.assembly_id)
-            for r in _typed(_records(conn, "resolution.proposed", "resolution_id", resolutions),
-                            Resolution))
+        found = _typed(_records(conn, "resolution.proposed", "resolution_id", resolutions), Resolution)
+        gate.resolutions.update((r.resolution_id, r.assembly_id) for r in found)
+        gate.secret.update(r.resolution_id for r in found if r.secret)
     return gate
 
 
@@ -180,6 +180,20 @@ def all_resolutions(conn: Connection) -> list[Resolution]:
 
 def load_votes(conn: Connection, resolution_ids: Iterable[str]) -> list[Vote]:
     return _typed(_records(conn, "vote.cast", "resolution_id", resolution_ids), Vote)
+
+
+def correspondence_voters(conn: Connection, resolution_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(member, time cast) of the votes by correspondence on these resolutions, each pair once: who
+    may count in the quorum (G2) without reading every vote of the assembly (a form's votes share
+    their time, so this is about one row per form)."""
+    wanted = sorted(set(resolution_ids))
+    found: set[tuple[str, str]] = set()
+    for i in range(0, len(wanted), _CHUNK):
+        query = (select(_key("member_id"), _key("occurred_at")).distinct()
+                 .where(_ge.c.type == "vote.cast", _key("resolution_id").in_(wanted[i:i + _CHUNK]),
+                        _key("mode") == "correspondence"))
+        found.update((member, at) for member, at in conn.execute(query))
+    return sorted(found)
 
 
 def load_meetings(conn: Connection) -> tuple[list[Assembly], list[Ritual]]:
@@ -252,3 +266,9 @@ def load_minutes(conn: Connection, assembly_id: str) -> Minutes | None:
     """The latest summary of the debates recorded for the assembly, if any."""
     found = _typed(_records(conn, "minutes.recorded", "assembly_id", [assembly_id]), Minutes)
     return found[-1] if found else None
+
+
+def load_voting(conn: Connection, resolution_ids: Iterable[str]) -> dict[str, str]:
+    """Each resolution's vote on the day: "open" or "closed" as the chair last set it (none: not opened)."""
+    return {v.resolution_id: v.state for v in _typed(_records(conn, "resolution.voting", "resolution_id",
+                                                              resolution_ids), Voting)}

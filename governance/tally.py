@@ -84,13 +84,19 @@ class Tally:
 
 
 def tally(sitting: Sitting, resolution: Resolution, votes: Iterable[Vote],
-          members: Mapping[str, MemberFacts], rules: GovernanceRules) -> Tally:
-    """Count the votes on `resolution` at its assembly's `sitting`, under `rules`."""
+          members: Mapping[str, MemberFacts], rules: GovernanceRules,
+          secret_counts: Mapping[str, int] | None = None) -> Tally:
+    """Count the votes on `resolution` at its assembly's `sitting`, under `rules`.
+
+    A secret resolution (G4) has no `vote.cast` (the gate refuses them): its ballots were judged
+    when cast and come as `secret_counts`, per choice; its tally has counts only, no vote.
+    """
     assembly = sitting.assembly
     counted: list[Vote] = []
     refused: list[NotCounted] = []
     voted: set[str] = set()
-    mine = sorted((v for v in votes if v.resolution_id == resolution.resolution_id), key=lambda v: v.seq)
+    mine = [] if resolution.secret else sorted(
+        (v for v in votes if v.resolution_id == resolution.resolution_id), key=lambda v: v.seq)
     # G2: a correspondence vote by the deadline is final, whatever came before it in the stream.
     by_post = {v.member_id for v in mine if v.by_correspondence and v.member_id in sitting.postal
                and sitting.on_time(v)}
@@ -103,7 +109,7 @@ def tally(sitting: Sitting, resolution: Resolution, votes: Iterable[Vote],
             counted.append(vote)
         else:
             refused.append(NotCounted(vote, *why))
-    choices = Counter(v.choice for v in counted)
+    choices = Counter(secret_counts or {}) if resolution.secret else Counter(v.choice for v in counted)
     counts = tuple((c, choices.get(c, 0)) for c in CHOICES)
     eligible = len(sitting.electorate)
     required = rules.quorum_required(rules.quorum(assembly.kind, assembly.convocation), eligible)

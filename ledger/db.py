@@ -31,7 +31,7 @@ from engine.wording import term
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 
 
 class DatabaseError(RuntimeError):
@@ -215,10 +215,10 @@ def open_ledger(url: str | None = None, *, create: bool = True) -> Engine:
 
 # What the application's role may do on PostgreSQL: read and add rows everywhere, change the
 # few rows that change (a member's facts set once, a dead letter settled, the web's accounts
-# and sessions), purge the web's rows past use (ended sessions, old failed logins: the
+# and sessions, the counts of secret ballots), purge the web's rows past use (ended sessions, old failed logins: the
 # triggers refuse the others), use the sequences. Never alter, truncate, disable a trigger or
 # own a table.
-UPDATABLE = ("members", "dead_letters", "users", "sessions", "api_tokens")
+UPDATABLE = ("members", "dead_letters", "users", "sessions", "api_tokens", "secret_counts")
 DELETABLE = ("sessions", "login_failures")
 
 

@@ -255,3 +255,39 @@ def statements(dialect: str) -> list[str]:
     if dialect == "sqlite":
         return guards + _SQLITE_CHECKS
     return _PG_FUNCTIONS + guards + _PG_CHECKS
+
+
+# Revision 0011 (issue 17, G4): secret ballots. The participation is append-only; the counts
+# change, but only by one ballot at a time, never beyond the participation, never downwards.
+SECRET_APPEND_ONLY = ("secret_participation", "mail_log")  # and the mail sent to members (point 6)
+_COUNTS = ("n_for", "n_against", "n_abstain", "n_blank")
+_SUM_NEW, _SUM_OLD = (" + ".join(f"{row}.{c}" for c in _COUNTS) for row in ("NEW", "OLD"))
+_ONE_MORE = (" OR ".join(f"NEW.{c} < OLD.{c}" for c in _COUNTS)
+             + f" OR NEW.resolution_id <> OLD.resolution_id OR {_SUM_NEW} <> {_SUM_OLD} + 1")
+_FROM_ZERO = " OR ".join(f"NEW.{c} <> 0" for c in _COUNTS)
+_PARTICIPANTS = "(SELECT count(*) FROM secret_participation WHERE resolution_id = NEW.resolution_id)"
+_COUNT_WORDS = ("secret_counts: a ballot adds one to one count, for one more participant recorded; "
+                "nothing is taken away")
+
+
+def secret_count_guards(dialect: str) -> list[str]:
+    """`secret_counts` starts at zero, then each ballot adds one to one count, never more ballots
+    than `secret_participation` has voters on the resolution; its rows are never deleted."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER secret_counts_from_zero BEFORE INSERT ON secret_counts WHEN {_FROM_ZERO} "
+            f"BEGIN SELECT RAISE(ABORT, '{_COUNT_WORDS}'); END",
+            f"CREATE TRIGGER secret_counts_one_ballot BEFORE UPDATE ON secret_counts "
+            f"WHEN {_ONE_MORE} OR {_SUM_NEW} > {_PARTICIPANTS} "
+            f"BEGIN SELECT RAISE(ABORT, '{_COUNT_WORDS}'); END",
+        ] + no_delete_guards(dialect, ("secret_counts",))
+    if dialect == "postgresql":
+        return [
+            "CREATE FUNCTION cae_secret_count_check() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF (TG_OP = 'INSERT' AND ({_FROM_ZERO})) OR (TG_OP = 'UPDATE' AND ({_ONE_MORE} "
+            f"OR {_SUM_NEW} > {_PARTICIPANTS})) THEN RAISE EXCEPTION '{_COUNT_WORDS}'; END IF; "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER secret_counts_checks BEFORE INSERT OR UPDATE ON secret_counts "
+            "FOR EACH ROW EXECUTE FUNCTION cae_secret_count_check()",
+        ] + no_delete_guards(dialect, ("secret_counts",))
+    raise ValueError(f"no ledger invariants written for the {dialect} dialect")

@@ -447,6 +447,48 @@ governance_events = Table(
 )
 
 
+# -- secret ballots (DOMAIN.md G4, revision 0011) ------------------------------------------------
+# Who voted on a secret resolution, and what was voted, in two tables that nothing links: the
+# participation names the voter and no choice; the counts name no voter, no time, and keep no
+# row per ballot (an insert-only table of ballots would keep them in the voters' order). A
+# secret ballot is never a `vote.cast` event, so it is in neither `governance_events` nor
+# `processed_events`.
+secret_participation = Table(
+    "secret_participation", metadata,
+    Column("resolution_id", Id, primary_key=True),
+    Column("member_id", Id, primary_key=True),  # the associate whose vote it is
+    Column("mode", String(16), nullable=False),
+    Column("cast_by", Id),  # the proxy holder who cast it, for a vote by proxy
+    CheckConstraint("mode IN ('direct', 'correspondence', 'proxy')", name="mode"),
+    CheckConstraint("(mode = 'proxy') = (cast_by IS NOT NULL)", name="proxy_names_its_holder"),
+)
+
+SECRET_CHOICES = ("for", "against", "abstain", "blank")
+secret_counts = Table(
+    # One row per secret resolution, its ballots counted per choice; a ballot adds one to one
+    # count (`ledger.invariants.secret_count_guards`).
+    "secret_counts", metadata,
+    Column("resolution_id", Id, primary_key=True),
+    *(Column(f"n_{c}", Integer, nullable=False) for c in SECRET_CHOICES),
+    *(CheckConstraint(f"n_{c} >= 0", name=f"n_{c}_not_negative") for c in SECRET_CHOICES),
+)
+
+mail_log = Table(
+    # Every email sent to a member apart from convocations (those are `convocation.sent` events):
+    # what, about what (a month), to whom, at which address, when. Once per kind, subject and
+    # member, so sending again sends nobody twice (issue 17, point 6). Append-only.
+    "mail_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("about", Id, nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind IN ('statement')", name="kind"),
+    UniqueConstraint("kind", "about", "member_id", name="uq_mail_log_once"),
+    *moments("sent_at"),
+)
+
 class JsonField(FunctionElement[str]):
     """A text field of a JSON column, in each dialect's syntax (`json_field(payload, "assembly_id")`).
 

@@ -85,7 +85,7 @@ def test_the_schema_names_every_new_type() -> None:
 
 
 def test_new_events_are_recorded_and_read_back(engine: Engine, rules: Rules) -> None:
-    done = feed(engine, rules, *associates("A1", "A2"), *assembly("AG", "R1", secret=("R1",)),
+    done = feed(engine, rules, *associates("A1", "A2"), *assembly("AG", "R1", "R2", secret=("R1",)),
                 event("member.contact_set", member_id="A1", email="a1@example.org", convocation_by_email=True,
                       on="2026-05-01"),
                 event("member.contact_set", member_id="A1", email="a1@example.org", convocation_by_email=False,
@@ -93,9 +93,9 @@ def test_new_events_are_recorded_and_read_back(engine: Engine, rules: Rules) -> 
                 event("convocation.sent", assembly_id="AG", member_id="A2", channel="letter", sent_on="2026-06-01"),
                 event("bureau.appointed", assembly_id="AG", member_id="A1", role="chair"),
                 event("minutes.recorded", assembly_id="AG", debates="Premier point.\nSecond point.", recorded_by="S1"),
-                event("vote.cast", at="2026-06-10T08:00:00Z", resolution_id="R1", member_id="A2", choice="for",
-                      mode="correspondence"))
-    assert done.dead_letters == [] and done.processed == 12
+                event("vote.cast", at="2026-06-10T08:00:00Z", resolution_id="R2", member_id="A2", choice="for",
+                      mode="correspondence"))  # R1 is secret: no vote.cast names its voter (G4)
+    assert done.dead_letters == [] and done.processed == 13
     with engine.connect() as conn:
         recorded = load_assembly(conn, "AG")
         a, r = recorded.assembly, recorded.resolutions[0]
@@ -106,7 +106,7 @@ def test_new_events_are_recorded_and_read_back(engine: Engine, rules: Rules) -> 
         assert [(c.member_id, c.channel) for c in load_convocations(conn, "AG")] == [("A2", "letter")]
         assert [(o.member_id, o.role) for o in load_bureau(conn, "AG")] == [("A1", "chair")]
         assert load_minutes(conn, "AG").debates == "Premier point.\nSecond point."  # type: ignore[union-attr]
-        vote = load_votes(conn, ["R1"])[0]
+        vote = load_votes(conn, ["R2"])[0]
         assert vote.by_correspondence and vote.cast_at == datetime(2026, 6, 10, 8, tzinfo=timezone.utc)
 
 

@@ -84,6 +84,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "convocation.sent": {"assembly_id": "AG", "member_id": "M001", "channel": "email", "sent_on": "2026-11-01"},
     "bureau.appointed": {"assembly_id": "AG", "member_id": "M001", "role": "chair"},
     "minutes.recorded": {"assembly_id": "AG", "debates": "Débat.", "recorded_by": "S1"},
+    "resolution.voting": {"resolution_id": "R1", "state": "open"},
 }
 
 

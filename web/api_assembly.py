@@ -18,12 +18,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from governance import ballot
+from governance import ballot, secret
 from streams.pipeline import Raw
 from web import accounts, intake
 from web.access import Caller, Hidden, Role
 from web.api import ERRORS
-from web.routing import Routes, api_caller, site
+from web.routing import Routes, Site, api_caller, site
 
 routes = Routes()
 MEMBERS = frozenset({Role.MEMBER})
@@ -46,19 +46,40 @@ class ProxyForm(BaseModel):
     to_member: str = Field(min_length=1, max_length=128)
 
 
-def _record(request: Request, caller: Caller, events: list[dict[str, Any]], what: str) -> JSONResponse:
-    here = site(request)
-    raws = [Raw(line, f"api:{caller.email}:{what}:{n}") for n, line in enumerate(ballot.lines(events), start=1)]
-    outcomes = intake.take(here, raws)
-    with here.engine.begin() as conn:
-        accounts.audit(conn, caller.label, f"assembly.{what}", json.dumps([(o.event_id, o.outcome) for o in outcomes]))
-    refused = next((o for o in outcomes if o.outcome in (intake.DEAD_LETTER, intake.DUPLICATE)), None)
-    if refused is not None:  # a second form sent at the same moment: its ids were taken by the first
+class AlreadyRecorded(Exception):
+    """The form's votes or proxy were recorded before (a second form sent at the same moment)."""
+
+
+def record(here: Site, caller: Caller, form: ballot.Form, what: str) -> int:
+    """Record a checked form, the API's and the page's: the secret ballots first (their
+    participation is the lock against a second form), then the events; how many were recorded.
+    The audit names the events, and of the secret ballots only how many (never a choice)."""
+    if form.secret:
+        try:
+            with here.engine.begin() as conn:
+                secret.cast(conn, form.secret)
+                accounts.audit(conn, caller.label, f"assembly.{what}", f"secret ballots: {len(form.secret)}")
+        except secret.AlreadyVoted:
+            raise AlreadyRecorded() from None
+    raws = [Raw(line, f"api:{caller.email}:{what}:{n}") for n, line in enumerate(ballot.lines(form.events), start=1)]
+    outcomes = intake.take(here, raws) if raws else []
+    if outcomes:
+        with here.engine.begin() as conn:
+            accounts.audit(conn, caller.label, f"assembly.{what}",
+                           json.dumps([(o.event_id, o.outcome) for o in outcomes]))
+    if any(o.outcome in (intake.DEAD_LETTER, intake.DUPLICATE) for o in outcomes):
+        raise AlreadyRecorded()  # its ids were taken by the first form
+    return len(outcomes) + len(form.secret)
+
+
+def _record(request: Request, caller: Caller, form: ballot.Form, what: str) -> JSONResponse:
+    try:
+        return JSONResponse({"recorded": record(site(request), caller, form, what)})
+    except AlreadyRecorded:
         return JSONResponse({"error": "already recorded: it is final"}, status_code=409)
-    return JSONResponse({"recorded": len(outcomes)})
 
 
-def _checked(request: Request, make: Callable[[Connection], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def _checked(request: Request, make: Callable[[Connection], ballot.Form]) -> ballot.Form:
     """The events of the member's form, or a 404 when they are not of the assembly's electorate."""
     try:
         with site(request).engine.connect() as conn:
@@ -73,12 +94,12 @@ def post_votes(request: Request, assembly_id: str, form: VotesForm,
     """A vote by correspondence on every resolution of the assembly: once, final, until the deadline."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     try:
-        events = _checked(request, lambda conn: ballot.correspondence_votes(
+        checked = _checked(request, lambda conn: ballot.correspondence_votes(
             conn, assembly_id, caller.member_id or "", [(v.resolution_id, v.choice) for v in form.votes], now,
             site(request).governance))
     except ballot.BallotRefused as exc:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
-    return _record(request, caller, events, "votes")
+    return _record(request, caller, checked, "votes")
 
 
 @routes.api("POST", "/api/assemblies/{assembly_id}/proxy", roles=MEMBERS, responses=CONFLICT)
@@ -87,8 +108,8 @@ def post_proxy(request: Request, assembly_id: str, form: ProxyForm,
     """The member's proxy (pouvoir) to another associate: once."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     try:
-        events = _checked(request, lambda conn: [ballot.proxy(
-            conn, assembly_id, caller.member_id or "", form.to_member, now, site(request).governance)])
+        given = _checked(request, lambda conn: ballot.Form([ballot.proxy(
+            conn, assembly_id, caller.member_id or "", form.to_member, now, site(request).governance)], []))
     except ballot.BallotRefused as exc:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
-    return _record(request, caller, events, "proxy")
+    return _record(request, caller, given, "proxy")

@@ -29,7 +29,8 @@ from engine.schedule import parse_schedule
 from governance.config import GovernanceConfig
 from ledger.changes import ChangeWatch
 from streams.topics import KafkaUnavailable
-from web import accounts, api, api_assembly, pages_account, pages_board, pages_member, pages_staff
+from web import (accounts, api, api_assembly, pages_account, pages_assembly, pages_board, pages_member,
+                 pages_staff)
 from web.access import Forbidden, Hidden
 from web.data import Reader
 from web.guards import BodyLimit, SecurityHeaders
@@ -96,7 +97,7 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     reader = Reader(engine, ReadCache(ChangeWatch(engine)))
     app.state.site = Site(engine, rules, governance, config_path, URLSafeSerializer(key, salt="session"),
                           secure_cookies, zone, reader, publish)
-    for module in (api, api_assembly, pages_account, pages_member, pages_staff, pages_board):
+    for module in (api, api_assembly, pages_account, pages_member, pages_staff, pages_board, pages_assembly):
         app.include_router(module.routes.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

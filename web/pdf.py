@@ -15,12 +15,16 @@ class PdfUnavailable(RuntimeError):
     """WeasyPrint (or the system libraries it needs) is not installed: the page answers 503 (`web.app`)."""
 
 
-def statement_pdf(found: Statement, postings: list[Posting], name: str) -> bytes:
+def html_to_pdf(html: str) -> bytes:
+    """A printable HTML document as a PDF (the statement, the minutes of an assembly)."""
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # the package, or the system's pango libraries
         raise PdfUnavailable("the PDF needs WeasyPrint: pip install 'cae-engine[pdf]' "
                              f"(and Debian's libpango-1.0-0 libpangoft2-1.0-0): {exc}") from None
-    html = templates.get_template("statement_print.html").render(s=found, postings=postings, name=name)
     result: bytes = HTML(string=html).write_pdf()
     return result
+
+
+def statement_pdf(found: Statement, postings: list[Posting], name: str) -> bytes:
+    return html_to_pdf(templates.get_template("statement_print.html").render(s=found, postings=postings, name=name))
