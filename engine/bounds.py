@@ -28,9 +28,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from engine.messages import Refused
 from engine.money import fmt
 from engine.periods import parse_month
-from engine.wording import term
 
 FIRST_DAY = date(2000, 1, 1)
 YEARS_AHEAD = 2  # assemblies, salaries and rituals are planned months ahead, not years
@@ -45,12 +45,10 @@ def last_day(today: date) -> date:
 def check_day(day: date, today: date) -> date:
     """`day` if it is in the window, else ValueError saying which end it passed."""
     if day < FIRST_DAY:
-        raise ValueError(f"{day.isoformat()} is before {FIRST_DAY.isoformat()}, the first day the engine "
-                         "takes")
+        raise Refused("bounds.day_before", day=day, first=FIRST_DAY)
     end = last_day(today)
     if day > end:
-        raise ValueError(f"{day.isoformat()} is after {end.isoformat()}: a date may go to the end of the "
-                         f"year after next (today is {today.isoformat()})")
+        raise Refused("bounds.day_after", day=day, last=end, today=today)
     return day
 
 
@@ -62,7 +60,7 @@ def check_month(month: str, today: date) -> str:
     except ValueError:
         first = None
     if first is None or not FIRST_DAY <= first <= last_day(today):
-        raise ValueError(f"{term(month)} is not a month YYYY-MM from {FIRST_DAY:%Y-%m} to {last_day(today):%Y-%m}")
+        raise Refused("bounds.month", month=month, first=f"{FIRST_DAY:%Y-%m}", last=f"{last_day(today):%Y-%m}")
     return month
 
 

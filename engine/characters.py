@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import re
 
-_NOT_ALLOWED = "not allowed in names, labels and ids"
-_CLASSES = (  # (first, last, what it is)
-    ("\x00", "\x1f", f"a control character: {_NOT_ALLOWED}"),
-    ("\x7f", "\x9f", f"a control character: {_NOT_ALLOWED}"),
-    ("\u2028", "\u2029", f"a line or paragraph separator: {_NOT_ALLOWED}"),
-    ("\u202a", "\u202e", f"a bidirectional control, which can make a text read other than it is: {_NOT_ALLOWED}"),
-    ("\u2066", "\u2069", f"a bidirectional control, which can make a text read other than it is: {_NOT_ALLOWED}"),
-    ("\ud800", "\udfff", "a lone surrogate, not a character: it cannot be stored nor encoded"),
+from engine.messages import Message
+
+_CLASSES = (  # (first, last, the catalogue's code of what it is: engine.messages)
+    ("\x00", "\x1f", "character.control"),
+    ("\x7f", "\x9f", "character.control"),
+    ("\u2028", "\u2029", "character.separator"),
+    ("\u202a", "\u202e", "character.bidi"),
+    ("\u2066", "\u2069", "character.bidi"),
+    ("\ud800", "\udfff", "character.surrogate"),
 )
 
 
@@ -37,16 +38,16 @@ _HIDDEN = re.compile(f"[{_ranges(_CLASSES)}]")
 PARAGRAPHS_PATTERN = f"^[^\\u0000-\\u0009\\u000b-\\u001f{_ranges(_CLASSES[1:-1])}]+$"
 
 
-def hidden_character(text: str) -> str | None:
+def hidden_character(text: str) -> Message | None:
     """Why `text` cannot be taken, naming its first such character; None when it can."""
     found = _HIDDEN.search(text)
     if found is None:
         return None
     code = ord(found.group())
     what = next(what for first, last, what in _CLASSES if ord(first) <= code <= ord(last))
-    return f"U+{code:04X} is {what}"
+    return Message.of(what, point=f"{code:04X}")
 
 
-def hidden_in_paragraphs(text: str) -> str | None:
+def hidden_in_paragraphs(text: str) -> Message | None:
     """`hidden_character` for a text of paragraphs, where a newline is allowed."""
     return hidden_character(text.replace("\n", " "))

@@ -37,40 +37,42 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
 from engine import bounds, characters
-from engine.money import CURRENCY, ZERO, MoneyError, fmt, parse_amount, parse_rate, round_cents
+from engine.messages import Message, Refused
+from engine.money import CURRENCY, ZERO, MoneyError, parse_amount, parse_rate, round_cents
 from engine.wording import term
 
 
-class EventError(ValueError):
-    """Why an event cannot be taken: one line, fit for a dead letter and a user."""
+class EventError(Refused):
+    """Why an event cannot be taken: one line, fit for a dead letter and a user, in the catalogue
+    (`engine.messages`) so that the staff's pages say it in French (issue 15)."""
 
 
 def _amount(value: Any) -> Decimal:
     if isinstance(value, float):
         example = f"{value:.2f}" if math.isfinite(value) and abs(value) < 1e12 else "12.50"
-        raise MoneyError(f"{term(value)} is a float: amounts are strings such as \"{example}\"")
+        raise MoneyError("amount.float", value=value, example=example)
     if not isinstance(value, str):
-        raise MoneyError(f"{term(value)} is not an amount string such as \"12.50\"")
+        raise MoneyError("amount.not_string", value=value, example="12.50")
     amount = parse_amount(value)
     if amount > bounds.CEILING:
-        raise MoneyError(f"{fmt(amount)} is over {fmt(bounds.CEILING)}, the most one amount may be")
+        raise MoneyError("amount.over", amount=amount, ceiling=bounds.CEILING)
     return amount
 
 
 def _positive(value: Decimal) -> Decimal:
     if value <= 0:
-        raise MoneyError(f"{term(value)} is not a positive amount")
+        raise MoneyError("amount.not_positive", value=value)
     return value
 
 
 def _vat_rate(value: Any) -> Decimal:
     if isinstance(value, float):
-        raise MoneyError(f"{term(value)} is a float: rates are strings such as \"0.20\"")
+        raise MoneyError("rate.float", value=value)
     if not isinstance(value, str):
-        raise MoneyError(f"{term(value)} is not a rate string such as \"0.20\"")
+        raise MoneyError("rate.not_string", value=value)
     rate = parse_rate(value)
     if rate >= 1:
-        raise MoneyError(f"VAT rate {term(value)} is not below 1 (write 20 % as \"0.20\")")
+        raise MoneyError("rate.not_below_one", value=value)
     return rate
 
 
@@ -99,8 +101,7 @@ def _moment(value: datetime, info: ValidationInfo) -> datetime:
 def _check_ttc(total: Decimal, made_of: str) -> None:
     """A document's TTC is at most the ceiling too: 500 lines each under it would not be."""
     if total > bounds.CEILING:
-        raise ValueError(f"{made_of} make {fmt(total)} TTC, over {fmt(bounds.CEILING)}, the most one document "
-                         "may be: split it")
+        raise Refused("document.over", made_of=made_of, total=total, ceiling=bounds.CEILING)
 
 
 def _document_total(lines: tuple[DocumentLine, ...]) -> tuple[DocumentLine, ...]:
@@ -110,7 +111,7 @@ def _document_total(lines: tuple[DocumentLine, ...]) -> tuple[DocumentLine, ...]
 
 def _currency(value: str) -> str:
     if value != CURRENCY:
-        raise ValueError(f"{term(value)} is not supported: v1 takes EUR documents only")
+        raise Refused("currency.unsupported", value=value)
     return value
 
 
@@ -161,19 +162,19 @@ _SIGNED = re.compile(r"-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?", re.ASCII)
 def _signed(limit: Decimal) -> Any:
     def check(value: Any) -> Decimal:
         if isinstance(value, float):
-            raise MoneyError(f"{term(value)} is a float: amounts are strings such as \"-12.50\"")
+            raise MoneyError("amount.float", value=value, example="-12.50")
         if not isinstance(value, str) or not _SIGNED.fullmatch(value):
-            raise MoneyError(f"{term(value)} is not a signed amount string such as \"-12.50\"")
+            raise MoneyError("amount.not_signed", value=value)
         amount = Decimal(value).quantize(Decimal("0.01"))
         if abs(amount) > limit:
-            raise MoneyError(f"{fmt(amount)} is beyond ±{fmt(limit)}, the most it may be")
+            raise MoneyError("amount.beyond", amount=amount, ceiling=limit)
         return amount
     return check
 
 
 def _not_zero(value: Decimal) -> Decimal:
     if value == 0:
-        raise MoneyError("a bank line moves money: its amount is not 0")
+        raise MoneyError("amount.zero_bank_line")
     return value
 
 
@@ -182,14 +183,14 @@ def valid_iban(value: str) -> str:
     try:
         return str(IBAN(value).compact)
     except SchwiftyException as exc:
-        raise ValueError(f"{term(value)} is not a valid IBAN ({exc})") from None
+        raise Refused("iban.invalid", value=value, detail=str(exc)) from None
 
 
 def _bic(value: str) -> str:
     try:
         return str(BIC(value).compact)
     except SchwiftyException as exc:
-        raise ValueError(f"{term(value)} is not a valid BIC ({exc})") from None
+        raise Refused("bic.invalid", value=value, detail=str(exc)) from None
 
 
 _SIGNED_SCHEMA = {"type": "string", "pattern": r"^-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"}
@@ -667,13 +668,12 @@ def _parsed(text: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
-        raise EventError(f"duplicate key {term(exc.args[0])} in a JSON object: each key may appear "
-                         "only once") from None
+        raise EventError("event.duplicate_key", key=exc.args[0]) from None
     except (ValueError, RecursionError):
         return None
 
 
-def _hidden_in(value: Any, path: tuple[str, ...] = ()) -> str | None:
+def _hidden_in(value: Any, path: tuple[str, ...] = ()) -> Message | None:
     """Where a parsed document holds a character no text may hold, and which (`engine.characters`).
 
     For a lone surrogate ("\\udc00"), which pydantic's parser refuses as "not valid JSON" without
@@ -682,11 +682,11 @@ def _hidden_in(value: Any, path: tuple[str, ...] = ()) -> str | None:
     where = ".".join(path) or "event"
     if isinstance(value, str):
         found = characters.hidden_character(value)
-        return f"{where}: {found}" if found else None
+        return Message.of("event.field", field=where, reason=found) if found else None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, inner in items:
         if isinstance(key, str) and (found := characters.hidden_character(key)):
-            return f"{where}: a field name cannot be taken ({found})"  # not the name itself: it cannot be shown
+            return Message.of("event.field_name", field=where, reason=found)  # not the name: it cannot be shown
         if found := _hidden_in(inner, (*path, str(key))):
             return found
     return None
@@ -699,16 +699,16 @@ def decode(raw: bytes, today: date) -> AnyEvent:
     the engine reads none and a test can set it.
     """
     if len(raw) > MAX_STATEMENT_BYTES:
-        raise EventError(f"event of {len(raw)} bytes is over the {MAX_EVENT_BYTES} bytes limit "
-                         f"({MAX_STATEMENT_BYTES} for a bank statement)")
+        raise EventError("event.statement_too_big", size=len(raw), limit=MAX_EVENT_BYTES,
+                         statement=MAX_STATEMENT_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise EventError(f"not UTF-8 text (byte {exc.start}: 0x{raw[exc.start]:02x})") from None
+        raise EventError("event.not_utf8", at=exc.start, byte=f"0x{raw[exc.start]:02x}") from None
     document = _parsed(text)
     if len(raw) > MAX_EVENT_BYTES and not (isinstance(document, dict)
                                            and document.get("type") == "bank.statement_received"):
-        raise EventError(f"event of {len(raw)} bytes is over the {MAX_EVENT_BYTES} bytes limit")
+        raise EventError("event.too_big", size=len(raw), limit=MAX_EVENT_BYTES)
     try:
         event: AnyEvent = _ADAPTER.validate_json(raw, strict=True, context={"today": today})
     except ValidationError as exc:
@@ -735,32 +735,34 @@ def fingerprint(event: AnyEvent) -> str:
     return hashlib.sha256(event.model_dump_json().encode()).hexdigest()
 
 
-def _reason(exc: ValidationError) -> str:
-    """A pydantic error as one line a member of staff can act on."""
+def _reason(exc: ValidationError) -> Message:
+    """A pydantic error as one line a member of staff can act on, as a message of the catalogue."""
     first = exc.errors(include_url=False)[0]
     kind = first["type"]
     if kind == "json_invalid":
-        return f"not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')})"
+        return Message.of("event.not_json", detail=first["msg"].removeprefix("Invalid JSON: "))
     if kind in ("model_type", "model_attributes_type", "dict_type") and not first["loc"]:
-        return "not a JSON object"
+        return Message.of("event.not_object")
     if kind == "union_tag_not_found":
-        return 'missing field "type"'
+        return Message.of("event.field_missing", field="type")
     if kind == "union_tag_invalid":
-        return f"unknown event type {term(first['input'].get('type'))}" if isinstance(
-            first["input"], dict) else "unknown event type"
+        return Message.of("event.type_unknown", type=first["input"].get("type")) if isinstance(
+            first["input"], dict) else Message.of("event.type_unreadable")
     loc = ".".join(str(p) for p in first["loc"][1:]) or "event"
-    msg = first["msg"].removeprefix("Value error, ")
     if kind == "missing":
-        return f"missing field {term(loc)}"
+        return Message.of("event.field_missing", field=loc)
     if kind == "extra_forbidden":
-        return f"unknown field {term(loc)}"
+        return Message.of("event.field_unknown", field=loc)
     if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == characters.PATTERN:
-        return f"{loc}: {characters.hidden_character(first['input'])}"
+        return Message.of("event.field", field=loc, reason=characters.hidden_character(first["input"]))
     if kind == "string_pattern_mismatch" and first["ctx"].get("pattern") == characters.PARAGRAPHS_PATTERN:
-        return f"{loc}: {characters.hidden_in_paragraphs(first['input'])}"
+        return Message.of("event.field", field=loc, reason=characters.hidden_in_paragraphs(first["input"]))
     if kind == "string_pattern_mismatch" and loc == "email":
-        return f"email: {term(first['input'])} is not an email address such as \"name@example.org\""
-    return f"{loc}: {msg}"
+        return Message.of("event.email", value=first["input"])
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, Refused):
+        return Message.of("event.field", field=loc, reason=cause.message)
+    return Message.of("event.field_detail", field=loc, detail=first["msg"].removeprefix("Value error, "))
 
 
 def is_governance(event: AnyEvent) -> bool:

@@ -8,6 +8,7 @@ unchanged, always shown with their cents.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal
 
@@ -49,3 +50,44 @@ def local_time(moment: datetime, zone: tzinfo) -> str:
     """A stored time (UTC; SQLite gives it naive) as read where the cooperative is, with its zone."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+# The parser's and validator's own English details (pydantic, its JSON reader), as French readers
+# read them (issue 15): each known phrase, its numbers kept; an unknown one says only that the value
+# is refused rather than show English on a page.
+_DETAILS: tuple[tuple[str, str], ...] = (
+    (r"EOF while parsing an? \w+", "le texte s'arrête au milieu d'une valeur"),
+    (r"key must be a string", "une clé doit être une chaîne entre guillemets"),
+    (r"trailing characters|trailing comma", "des caractères suivent la fin de l'objet"),
+    (r"expected value", "une valeur est attendue"),
+    (r"expected ident", "un mot JSON (true, false, null) est attendu"),
+    (r"expected `(.)` or `(.)` after \w+ \w+", "« \\1 » ou « \\2 » attendu"),
+    (r"expected `(.)`.*", "« \\1 » attendu"),
+    (r"invalid escape|invalid unicode code point", "séquence d'échappement non valable"),
+    (r"control character .* found while parsing a string", "caractère de contrôle dans une chaîne"),
+    (r"recursion limit exceeded|nested too deeply", "trop de niveaux imbriqués"),
+    (r"Input should be a valid string", "une chaîne de caractères est attendue"),
+    (r"Input should be a valid integer.*", "un nombre entier est attendu"),
+    (r"Input should be a valid date.*", "une date AAAA-MM-JJ est attendue"),
+    (r"Input should be a valid datetime.*", "une date et heure ISO 8601 est attendue"),
+    (r"Input should be a valid (list|tuple|array).*", "une liste est attendue"),
+    (r"Input should be a valid (dictionary|object).*", "un objet est attendu"),
+    (r"Input should be a valid boolean.*", "true ou false est attendu"),
+    (r"Input should be (('[^']*'(, | or )?)+)", "la valeur doit être \\1"),
+    (r"String should have at most (\d+) characters?", "au plus \\1 caractère(s)"),
+    (r"String should have at least (\d+) characters?", "au moins \\1 caractère(s)"),
+    (r"List should have at least (\d+) items?.*", "au moins \\1 élément(s)"),
+    (r"(List|Tuple) should have at most (\d+) items?.*", "au plus \\2 élément(s)"),
+    (r"Input should be greater than or equal to (\S+)", "au moins \\1"),
+    (r"Input should be less than or equal to (\S+)", "au plus \\1"),
+)
+
+
+def detail(text: str) -> str:
+    """A parser's English detail in French: `EOF while parsing a list at line 1 column 2` →
+    `le texte s'arrête au milieu d'une valeur, ligne 1, colonne 2`."""
+    where = re.search(r"\s+at line (\d+) column (\d+)$", text)
+    head = text[:where.start()] if where else text
+    said = next((re.sub(pattern, french, head.strip()).replace(" or ", " ou ")
+                 for pattern, french in _DETAILS if re.fullmatch(pattern, head.strip())), "valeur refusée")
+    return f"{said}, ligne {where.group(1)}, colonne {where.group(2)}" if where else said

@@ -15,6 +15,11 @@ decides how it reads in each language:
 - `{rate:percent}`: `11.5 %` / `11,5 %`;
 - `{day:date}`: `2026-10-03` / `3 octobre 2026`;
 - `{month:month}`: `2026-10` / `octobre 2026`;
+- `{field:field}`: a field's name, `amount` / « amount »;
+- `{detail:detail}`: a parser's own English detail, put in French (`engine.french.detail`);
+- `{what:thing}`: what a rule names (`THINGS`), `credit note` / `avoir`;
+- `{text:as_is}`: a text as it was written, in either language (not yet in the catalogue);
+- `{reason:message}`: another `Message`, in the same language (a field's own refusal);
 - `{n}` (no kind): as it is.
 """
 
@@ -27,8 +32,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from engine import french
-from engine.money import fmt
 from engine.wording import term
 
 Language = Literal["en", "fr"]
@@ -55,6 +58,13 @@ class Message:
         """The code and its parameters as JSON values (amounts and dates as their strings)."""
         return {"code": self.code, "params": {k: _plain(v) for k, v in self.params}}
 
+    @classmethod
+    def from_json(cls, found: Mapping[str, Any]) -> Message:
+        """A message `to_json` wrote (a dead letter's, issue 15): the templates' kinds read its strings back."""
+        params = {k: cls.from_json(v) if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v
+                  for k, v in found["params"].items()}
+        return cls.of(found["code"], **params)
+
 
 class Refused(ValueError):
     """An exception that carries its `Message`; its str() is the English text, for logs and the CLI."""
@@ -71,6 +81,8 @@ def text_of(error: BaseException, language: Language) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.to_json()
     if isinstance(value, (Decimal, date)):
         return str(value)
     if isinstance(value, tuple):
@@ -83,7 +95,21 @@ class _Formatter(string.Formatter):
         self.language = language
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        # Imported here: engine.money, under engine.french, raises this module's messages.
+        from engine import french
+        from engine.money import fmt
+
         kind = format_spec
+        if kind == "message":
+            return str(value.text(self.language))
+        if kind == "field":
+            return str(value) if self.language == "en" else f"«\u00a0{value}\u00a0»"
+        if kind == "as_is":
+            return str(value)
+        if kind == "thing":
+            return str(value) if self.language == "en" else THINGS.get(str(value), str(value))
+        if kind == "detail":
+            return str(value) if self.language == "en" else french.detail(str(value))
         if kind == "id":
             return term(value) if self.language == "en" else f"«\u00a0{value}\u00a0»"
         if kind in ("ids", "either"):
@@ -92,7 +118,8 @@ class _Formatter(string.Formatter):
         if kind == "money":
             return fmt(Decimal(value)) if self.language == "en" else french.euros(Decimal(value))
         if kind == "percent":
-            return _percent(Decimal(value), self.language)
+            rate = Decimal(value)
+            return f"{(rate * 100).normalize():f} %" if self.language == "en" else french.percent(rate)
         if kind == "date":
             day = value if isinstance(value, date) else date.fromisoformat(str(value))
             return day.isoformat() if self.language == "en" else french.day_label(day)
@@ -101,8 +128,12 @@ class _Formatter(string.Formatter):
         return super().format_field(value, kind)
 
 
-def _percent(rate: Decimal, language: Language) -> str:
-    return f"{(rate * 100).normalize():f} %" if language == "en" else french.percent(rate)
+# What a rule's refusal names (`{what:thing}`), in French.
+THINGS: Mapping[str, str] = {
+    "document": "document", "invoice": "facture", "credit note": "avoir", "payment": "paiement",
+    "expense": "dépense", "association": "entrée au sociétariat", "departure": "départ",
+    "status change": "changement de statut", "salary": "salaire",
+}
 
 
 # code: (English, French). Codes are stable: add new ones, never reuse or rename one.
@@ -134,4 +165,136 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
     "member.not_yet_joined": ("{member} joined on {joined:date}: there is no statement for {month:month}",
                               "{member} est arrivé(e) le {joined:date} : il n'y a pas d'état des comptes "
                               "pour {month:month}"),
+    # Reading an event (engine.events, engine.characters, engine.bounds): a dead letter's reason.
+    "event.too_big": ("event of {size} bytes is over the {limit} bytes limit",
+                      "événement de {size} octets, au-delà de la limite de {limit} octets"),
+    "event.statement_too_big": ("event of {size} bytes is over the {limit} bytes limit ({statement} for a bank "
+                                "statement)", "événement de {size} octets, au-delà de la limite de {limit} octets "
+                                "({statement} pour un relevé bancaire)"),
+    "event.not_utf8": ("not UTF-8 text (byte {at}: {byte})", "ce n'est pas du texte UTF-8 (octet {at} : {byte})"),
+    "event.duplicate_key": ("duplicate key {key:id} in a JSON object: each key may appear only once",
+                            "clé {key:id} en double dans un objet JSON : chaque clé n'apparaît qu'une fois"),
+    "event.not_json": ("not valid JSON ({detail:detail})", "ce n'est pas du JSON valide ({detail:detail})"),
+    "event.not_object": ("not a JSON object", "ce n'est pas un objet JSON"),
+    "event.type_unknown": ("unknown event type {type:id}", "type d'événement inconnu {type:id}"),
+    "event.type_unreadable": ("unknown event type", "type d'événement inconnu"),
+    "event.field_missing": ("missing field {field:id}", "champ manquant {field:id}"),
+    "event.field_unknown": ("unknown field {field:id}", "champ inconnu {field:id}"),
+    "event.field": ("{field:field}: {reason:message}", "{field:field} : {reason:message}"),
+    "event.field_detail": ("{field:field}: {detail:detail}", "{field:field} : {detail:detail}"),
+    "event.field_name": ("{field:field}: a field name cannot be taken ({reason:message})",
+                         "{field:field} : un nom de champ ne peut pas être pris ({reason:message})"),
+    "event.email": ('email: {value:id} is not an email address such as "name@example.org"',
+                    "email : {value:id} n'est pas une adresse électronique comme « nom@exemple.org »"),
+    "event.already_processed": ("event id {event:id} was already processed with different content",
+                                "l'événement {event:id} a déjà été traité avec un autre contenu"),
+    "character.control": ("U+{point} is a control character: not allowed in names, labels and ids",
+                          "U+{point} est un caractère de contrôle : interdit dans les noms, libellés et identifiants"),
+    "character.separator": ("U+{point} is a line or paragraph separator: not allowed in names, labels and ids",
+                            "U+{point} est un séparateur de lignes ou de paragraphes : interdit dans les noms, "
+                            "libellés et identifiants"),
+    "character.bidi": ("U+{point} is a bidirectional control, which can make a text read other than it is: "
+                       "not allowed in names, labels and ids",
+                       "U+{point} est une commande de sens d'écriture, qui peut faire lire un texte autrement "
+                       "qu'il n'est : interdit dans les noms, libellés et identifiants"),
+    "character.surrogate": ("U+{point} is a lone surrogate, not a character: it cannot be stored nor encoded",
+                            "U+{point} est un demi-caractère isolé (surrogate) : il ne peut être ni enregistré "
+                            "ni encodé"),
+    "amount.float": ('{value:id} is a float: amounts are strings such as "{example}"',
+                     "{value:id} est un nombre à virgule flottante : un montant s'écrit en chaîne, "
+                     "comme « {example} »"),
+    "amount.not_string": ('{value:id} is not an amount string such as "{example}"',
+                          "{value:id} n'est pas un montant écrit comme « {example} »"),
+    "amount.over": ("{amount:money} is over {ceiling:money}, the most one amount may be",
+                    "{amount:money} dépasse {ceiling:money}, le plus qu'un montant puisse valoir"),
+    "amount.beyond": ("{amount:money} is beyond ±{ceiling:money}, the most it may be",
+                      "{amount:money} dépasse ±{ceiling:money}, le plus qu'il puisse valoir"),
+    "amount.not_signed": ('{value:id} is not a signed amount string such as "-12.50"',
+                          "{value:id} n'est pas un montant signé écrit comme « -12.50 »"),
+    "amount.not_positive": ("{value:id} is not a positive amount", "{value:id} n'est pas un montant positif"),
+    "amount.zero_bank_line": ("a bank line moves money: its amount is not 0",
+                              "une ligne bancaire déplace de l'argent : son montant ne peut être nul"),
+    "rate.float": ('{value:id} is a float: rates are strings such as "0.20"',
+                   "{value:id} est un nombre à virgule flottante : un taux s'écrit en chaîne, comme « 0.20 »"),
+    "rate.not_string": ('{value:id} is not a rate string such as "0.20"',
+                        "{value:id} n'est pas un taux écrit comme « 0.20 »"),
+    "rate.not_below_one": ('VAT rate {value:id} is not below 1 (write 20 % as "0.20")',
+                           "le taux de TVA {value:id} n'est pas inférieur à 1 (20 % s'écrit « 0.20 »)"),
+    "money.float": ('{value:id} is a float: amounts must be strings such as "12.50"',
+                    "{value:id} est un nombre à virgule flottante : un montant s'écrit en chaîne, comme « 12.50 »"),
+    "money.not_number": ("{value:id} is not a number", "{value:id} n'est pas un nombre"),
+    "money.decimals": ('{value:id} is not an amount with at most 2 decimals (such as "1250.50")',
+                       "{value:id} n'est pas un montant d'au plus 2 décimales (comme « 1250.50 »)"),
+    "money.rate": ('{value:id} is not a rate written as a decimal string (such as "0.20")',
+                   "{value:id} n'est pas un taux écrit en décimal (comme « 0.20 »)"),
+    "money.cents": ("{value} has more than 2 decimals", "{value} a plus de 2 décimales"),
+    "bounds.day_before": ("{day:date} is before {first:date}, the first day the engine takes",
+                          "le {day:date} est avant le {first:date}, premier jour que le moteur accepte"),
+    "bounds.day_after": ("{day:date} is after {last:date}: a date may go to the end of the year after next "
+                         "(today is {today:date})",
+                         "le {day:date} est après le {last:date} : une date peut aller jusqu'à la fin de "
+                         "l'année d'après la suivante (nous sommes le {today:date})"),
+    "bounds.month": ("{month:id} is not a month YYYY-MM from {first} to {last}",
+                     "{month:id} n'est pas un mois AAAA-MM entre {first} et {last}"),
+    "document.over": ("{made_of} make {total:money} TTC, over {ceiling:money}, the most one document may be: split it",
+                      "{made_of} font {total:money} TTC, au-delà de {ceiling:money}, le plus qu'un document "
+                      "puisse valoir : scindez-le"),
+    "iban.invalid": ("{value:id} is not a valid IBAN ({detail:detail})", "{value:id} n'est pas un IBAN valable ({detail:detail})"),
+    "bic.invalid": ("{value:id} is not a valid BIC ({detail:detail})", "{value:id} n'est pas un BIC valable ({detail:detail})"),
+    # The rules of the cooperative (engine.rules): an event well formed that breaks one.
+    "rule.untranslated": ("{text:as_is}", "refus d'une règle, pas encore traduit : {text:as_is}"),
+    "rule.member_unknown": ("unknown member {member:id}", "membre inconnu {member:id}"),
+    "rule.before_joining": ("{what:thing} dated {on:date} is before member {member} joined on {joined:date}",
+                            "{what:thing} du {on:date}, avant l'arrivée de {member} le {joined:date}"),
+    "rule.after_leaving": ("{what:thing} dated {on:date} is after member {member} left on {left:date}",
+                           "{what:thing} du {on:date}, après le départ de {member} le {left:date}"),
+    "rule.document_again": ("{what:thing} {document:id} was already recorded by another event",
+                            "{what:thing} {document:id} déjà enregistré(e) par un autre événement"),
+    "rule.invoice_unknown": ("unknown invoice {invoice:id}", "facture inconnue {invoice:id}"),
+    "rule.invoice_of_another": ("invoice {invoice} belongs to member {owner}, not {member}",
+                                "la facture {invoice} est celle de {owner}, pas de {member}"),
+    "rule.joined_again": ("member {member} has already joined", "{member} est déjà arrivé(e)"),
+    "rule.associate_again": ("member {member} is already an associate since {since:date}",
+                             "{member} est déjà associé(e) depuis le {since:date}"),
+    "rule.left_again": ("member {member} already left on {left:date}", "{member} est déjà parti(e) le {left:date}"),
+    "rule.no_rates": ("{detail:detail}", "pas de taux pour cette date ({detail:detail})"),
+    "rule.invoice_again": ("invoice {invoice:id} was already issued by another event",
+                           "la facture {invoice:id} a déjà été émise par un autre événement"),
+    "rule.credit_rate": ("credit note at a VAT rate of {rate:percent} that invoice {invoice} does not have",
+                         "avoir à un taux de TVA de {rate:percent} que la facture {invoice} n'a pas"),
+    "rule.credit_over": ("credit note of {ht:money} HT at {rate:percent} is over what is left of invoice {invoice} "
+                         "at that rate: {left:money} HT",
+                         "avoir de {ht:money} HT à {rate:percent}, au-delà de ce qui reste de la facture {invoice} "
+                         "à ce taux : {left:money} HT"),
+    "rule.credit_before_invoice": ("credit note dated {on:date} is before its invoice {invoice} ({issued:date})",
+                                   "avoir du {on:date}, antérieur à sa facture {invoice} ({issued:date})"),
+    "rule.credit_payment_over_due": ("payment from credit of {amount:money} is over the {due:money} still due on "
+                                     "invoice {invoice}",
+                                     "paiement sur avoir de {amount:money}, au-delà des {due:money} encore dus sur "
+                                     "la facture {invoice}"),
+    "rule.credit_payment_over_credit": ("payment from credit of {amount:money} is over the {credit:money} of credit "
+                                        "{client} has for member {member}",
+                                        "paiement sur avoir de {amount:money}, au-delà des {credit:money} d'avoir "
+                                        "de {client} pour {member}"),
+    "rule.not_member_event": ("{type} is not a member event", "{type} n'est pas un événement de membre"),
+    # The close's guards (ledger.closing): the CLI's English says its options, the page's French its buttons.
+    "close.not_ended": ("{month:month} has not ended (today is {today:date}): a month is closed once it is over",
+                        "{month:month} n'est pas terminé (nous sommes le {today:date}) : un mois se clôture une "
+                        "fois passé"),
+    "close.year_open": ("{month:month} is after the end of {year}, whose books are not closed: `cae close-year --year "
+                        "{year}` opens {next}, then close {month:month}",
+                        "{month:month} est après la fin de {year}, dont l'exercice n'est pas clôturé : la "
+                        "clôture de l'exercice {year} ouvre {next}, puis clôturez {month:month}"),
+    "close.year_open.december": ("{month:month} is after the end of {year}, whose books are not closed: close {year}-12, "
+                                 "then `cae close-year --year {year}` opens {next}, then close {month:month}",
+                                 "{month:month} est après la fin de {year}, dont l'exercice n'est pas clôturé : "
+                                 "clôturez décembre {year}, puis la clôture de l'exercice {year} ouvre {next}, "
+                                 "puis clôturez {month:month}"),
+    "close.unpaid": ("the payroll of {month:month} has not paid {count} member(s) it should ({names}): run `cae payroll "
+                     "run --month {month:month}` first, or close with --without-payroll",
+                     "la paie de {month:month} n'a pas payé {count} membre(s) qui devaient l'être ({names}) : "
+                     "lancez-la d'abord sur la page Paie, ou cochez « clôturer sans la paie » pour clôturer "
+                     "quand même"),
+    "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
+                             "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from engine.wording import term
+from engine.messages import Refused
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -24,14 +24,14 @@ _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?", re.ASCII)
 _RATE = re.compile(r"(0|[1-9][0-9]{0,2})(\.[0-9]{1,6})?", re.ASCII)
 
 
-class MoneyError(ValueError):
+class MoneyError(Refused):
     """An amount or rate that cannot be taken as exact money."""
 
 
 def D(value: str | int | Decimal) -> Decimal:
     """The only way to make a Decimal from outside data; floats are refused."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise MoneyError(f"{term(value)} is a float: amounts must be strings such as \"12.50\"")
+        raise MoneyError("money.float", value=value)
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
@@ -39,20 +39,20 @@ def D(value: str | int | Decimal) -> Decimal:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise MoneyError(f"{term(value)} is not a number") from None
+        raise MoneyError("money.not_number", value=value) from None
 
 
 def parse_amount(text: str) -> Decimal:
     """A contract amount: a string with at most 2 decimals, no sign, no exponent."""
     if not _AMOUNT.fullmatch(text):
-        raise MoneyError(f"{term(text)} is not an amount with at most 2 decimals (such as \"1250.50\")")
+        raise MoneyError("money.decimals", value=text)
     return Decimal(text).quantize(CENT)
 
 
 def parse_rate(text: str) -> Decimal:
     """A rate such as "0.20" (VAT) or "0.115" (contribution): decimal string, no exponent."""
     if not _RATE.fullmatch(text):
-        raise MoneyError(f"{term(text)} is not a rate written as a decimal string (such as \"0.20\")")
+        raise MoneyError("money.rate", value=text)
     return Decimal(text)
 
 
@@ -66,7 +66,7 @@ def to_cents(value: Decimal) -> int:
     cents = value * 100
     whole = int(cents)
     if whole != cents:
-        raise MoneyError(f"{value} has more than 2 decimals")
+        raise MoneyError("money.cents", value=value)
     return whole
 
 

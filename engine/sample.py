@@ -350,8 +350,8 @@ class _Cooperative:
         assembly, convened = f"AGO-{held.year}", held - timedelta(days=21)
         push(convened, 540, out.event("assembly.convened", convened, 540, assembly_id=assembly,
                                       kind="AGO", held_on=held.isoformat(), convocation=1))
-        titles = (f"Approve the {held.year - 1} accounts", f"Allocate the {held.year - 1} surplus",
-                  "Elect the board")
+        titles = (f"Approbation des comptes {held.year - 1}", f"Affectation du résultat {held.year - 1}",
+                  "Élection du conseil d'administration")  # the cooperative's words: French (issue 15)
         resolutions = [f"{assembly}-R{k}" for k in range(1, len(titles) + 1)]
         for resolution, title in zip(resolutions, titles):
             push(convened, 545, out.event("resolution.proposed", convened, 545,

@@ -20,6 +20,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, func, insert, select
 
+from engine.messages import Refused
 from engine.payroll import requested_gross
 from engine.periods import last_day, month_of, next_month, parse_month
 from ledger import schema
@@ -29,7 +30,7 @@ from ledger.locks import lock_books
 from ledger.payroll_run import members_on, salaries_by_member
 
 
-class CloseRefused(ValueError):
+class CloseRefused(Refused):
     """A close that would surely be a mistake, with what to do instead."""
 
 
@@ -123,7 +124,7 @@ def _unpaid(conn: Connection, months: list[str]) -> dict[str, list[str]]:
 def check_ended(month: str, today: date) -> None:
     """A close is final: a month that has not ended (2030-01, 9999-12, this one) is surely a typo."""
     if last_day(month) >= today:
-        raise CloseRefused(f"{month} has not ended (today is {today}): a month is closed once it is over")
+        raise CloseRefused("close.not_ended", month=month, today=today)
 
 
 def check_close(plan: ClosePlan, today: date, without_payroll: bool = False) -> None:
@@ -131,15 +132,12 @@ def check_close(plan: ClosePlan, today: date, without_payroll: bool = False) -> 
     check_ended(plan.month, today)
     if plan.years_to_open:
         year = plan.years_to_open[0]
-        first = f"close {year}-12, then " if f"{year}-12" in plan.months else ""
-        raise CloseRefused(f"{plan.month} is after the end of {year}, whose books are not closed: "
-                           f"{first}`cae close-year --year {year}` opens {year + 1}, then close {plan.month}")
+        code = "close.year_open.december" if f"{year}-12" in plan.months else "close.year_open"
+        raise CloseRefused(code, month=plan.month, year=year, next=year + 1)
     if plan.unpaid and not without_payroll:
         first = next(iter(plan.unpaid))
         names = ", ".join(plan.unpaid[first][:5]) + (" …" if len(plan.unpaid[first]) > 5 else "")
-        raise CloseRefused(f"the payroll of {first} has not paid {len(plan.unpaid[first])} member(s) it "
-                           f"should ({names}): run `cae payroll run --month {first}` first, or close "
-                           "with --without-payroll")
+        raise CloseRefused("close.unpaid", month=first, count=len(plan.unpaid[first]), names=names)
 
 
 def close_month(conn: Connection, month: str) -> int:

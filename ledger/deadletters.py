@@ -15,12 +15,14 @@ never fail because of that line, or the line would stop everything behind it.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from engine.messages import Language, Message
 from ledger import schema
 from ledger.bulk import chunks, insert_new
 from ledger.storable import storable, storable_id
@@ -32,12 +34,25 @@ REASON_LENGTH = 1000  # a reason is one line a person reads: one quoting a huge 
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """A refused line: its bytes as they came; its reason, source and claimed id made storable."""
+    """A refused line: its bytes as they came; its reason, source and claimed id made storable.
+
+    `message` is the reason as the catalogue's code and parameters (`engine.messages`) when the
+    refusal carries one: the staff's pages say it in French, the CLI and API read `reason`, its
+    English text (issue 15).
+    """
 
     raw: bytes
     reason: str
     source: str
     event_id: str | None = None
+    message: Message | None = None
+
+    @classmethod
+    def of(cls, raw: bytes, why: Message | BaseException | str, source: str, event_id: str | None) -> DeadLetter:
+        """The letter of a line refused for `why`: a message, an error that may carry one, or words."""
+        found = why if isinstance(why, Message) else getattr(why, "message", None)
+        message = found if isinstance(found, Message) else None
+        return cls(raw, message.text("en") if message else str(why), source, event_id, message)
 
     def __post_init__(self) -> None:
         reason = storable(self.reason)
@@ -66,6 +81,13 @@ class StoredDeadLetter:
     received_at: datetime
     status: str
     history: tuple[Attempt, ...] = ()
+    message: Message | None = None  # the first reason's code and parameters; None for an older letter
+
+    def reason_in(self, language: Language) -> str:
+        """Why it is still pending, in `language` when its reason has a code (a letter from before
+        issue 15, or one retried since, reads in the English it was recorded in)."""
+        retried = any(a.action == "retried" for a in self.history)
+        return self.message.text(language) if self.message and not retried else self.latest_reason
 
     @property
     def latest_reason(self) -> str:
@@ -87,7 +109,8 @@ def record(conn: Connection, letters: Sequence[DeadLetter], now: datetime | None
         return
     when = _now(now)
     rows = [{"raw": d.raw, "raw_sha256": hashlib.sha256(d.raw).hexdigest(), "event_id": d.event_id,
-             "reason": d.reason, "source": d.source, "received_at": when, "status": PENDING}
+             "reason": d.reason, "reason_code": json.dumps(d.message.to_json()) if d.message else None, "source": d.source,
+             "received_at": when, "status": PENDING}
             for d in letters]
     insert_new(conn, schema.dead_letters, rows)
 
@@ -107,7 +130,16 @@ def listed(conn: Connection, include_settled: bool = False,
         for a in conn.execute(select(h).where(h.c.letter_id.in_(chunk)).order_by(h.c.id)):
             history.setdefault(a.letter_id, []).append(Attempt(a.at, a.action, a.reason, a.by))
     return [StoredDeadLetter(r.id, r.raw, r.reason, r.source, r.event_id, r.received_at, r.status,
-                             tuple(history.get(r.id, ()))) for r in rows]
+                             tuple(history.get(r.id, ())), _message(r.reason_code)) for r in rows]
+
+
+def _message(found: str | None) -> Message | None:
+    """A letter's message as recorded; None if its code has left the catalogue (codes are never
+    removed, but a letter must never fail to show: its English reason then stands)."""
+    try:
+        return Message.from_json(json.loads(found)) if found else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _settle(conn: Connection, letter_ids: Sequence[int], status: str, reason: str, by: str,

@@ -180,6 +180,9 @@ dead_letters = Table(
     Column("raw_sha256", String(64), nullable=False, unique=True),
     Column("event_id", Id, nullable=True),
     Column("reason", Text, nullable=False),
+    # The reason's catalogue code and parameters (engine.messages, issue 15), for the French pages;
+    # NULL for a letter recorded before, which shows its English reason.
+    Column("reason_code", Text, nullable=True),
     Column("source", String(300), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("status", String(10), nullable=False, default="pending"),

@@ -47,7 +47,7 @@ from engine.events import (
 )
 from engine.periods import posting_date
 from engine.postings import Entry
-from engine.wording import term
+from engine.messages import Message
 from governance.gate import GovernanceRefused, MemberNotYetKnown
 from governance.store import load_gate
 from ledger import deadletters, schema
@@ -94,7 +94,7 @@ class Outcome:
         self.statuses.update(other.statuses)
 
 
-Decoded = tuple[Raw, AnyEvent | None, str | None]
+Decoded = tuple[Raw, AnyEvent | None, Message | str | None]
 
 
 def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_members: bool = False) -> Outcome:
@@ -143,7 +143,7 @@ def _decode(raw: Raw, today: date) -> Decoded:
     try:
         return raw, decode(raw.data, today), None
     except EventError as exc:
-        return raw, None, str(exc)
+        return raw, None, exc.message
     except Exception as exc:  # noqa: BLE001 — a line that breaks the reader (issue 14: no poison message)
         log.warning("event %s could not be read: %s", raw.source, one_line(exc),
                     exc_info=log.isEnabledFor(logging.DEBUG))
@@ -191,8 +191,8 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
     processed_at = time_format(conn)(now)
     for at, (raw, event, error) in enumerate(decoded):
         if event is None:
-            outcome.dead_letters.append(DeadLetter(raw.data, error or "invalid event", raw.source,
-                                                   claimed_event_id(raw.data)))
+            outcome.dead_letters.append(DeadLetter.of(raw.data, error or "invalid event", raw.source,
+                                                      claimed_event_id(raw.data)))
             continue
         print_ = fingerprint(event)
         earlier = seen.get(event.event_id)
@@ -201,9 +201,9 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
                 outcome.duplicates += 1
                 outcome.statuses[raw.source] = "duplicate"
             else:
-                outcome.dead_letters.append(DeadLetter(
-                    raw.data, f"event id {term(event.event_id)} was already processed with different "
-                              "content", raw.source, event.event_id))
+                outcome.dead_letters.append(DeadLetter.of(
+                    raw.data, Message.of("event.already_processed", event=event.event_id), raw.source,
+                    event.event_id))
             continue
         entries: list[Entry] = []
         if is_governance(event):
@@ -227,7 +227,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
                 elif not (isinstance(event, PaymentReceived) and bank.payment(event)):  # else a line's money
                     entries = member_rules.apply(book, event, rules)
             except (member_rules.RuleError, ConfigError) as exc:
-                outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
+                outcome.dead_letters.append(DeadLetter.of(raw.data, exc, raw.source, event.event_id))
                 continue
         seen[event.event_id] = print_
         processed.append((event.event_id, print_, event.type, len(entries),

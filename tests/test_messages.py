@@ -6,8 +6,12 @@ import string
 from datetime import date
 
 import pytest
+from sqlalchemy import Engine
 
+from engine.events import EventError, decode
 from engine.messages import CATALOGUE, Message, Refused, text_of
+from ledger import deadletters
+from ledger.deadletters import DeadLetter
 
 
 def _fields(template: str) -> set[tuple[str, str]]:
@@ -19,7 +23,7 @@ def test_each_message_has_both_languages_with_the_same_parameters(code: str) -> 
     english, french = CATALOGUE[code]
     assert english and french and english != french
     assert _fields(english) == _fields(french), code
-    assert all(spec in ("", "id", "ids", "either", "money", "percent", "date", "month") for _, spec in _fields(english)), code
+    assert all(spec in ("", "id", "ids", "either", "money", "percent", "date", "month", "field", "detail", "message", "thing", "as_is") for _, spec in _fields(english)), code
 
 
 def test_parameters_read_in_each_language_as_its_users_write_them() -> None:
@@ -41,3 +45,32 @@ def test_a_refusal_carries_its_message_and_reads_in_english_by_default() -> None
     assert text_of(ValueError("plain"), "fr") == "plain"
     with pytest.raises(KeyError):
         Message.of("no.such.code")
+
+
+def test_the_parsers_english_details_read_in_french() -> None:
+    message = Message.of("event.not_json", detail="EOF while parsing a list at line 1 column 2")
+    assert message.text("en") == "not valid JSON (EOF while parsing a list at line 1 column 2)"
+    assert message.text("fr") == "ce n'est pas du JSON valide (le texte s'arrête au milieu d'une valeur, ligne 1, colonne 2)"
+    assert Message.of("event.field_detail", field="x", detail="something pydantic says").text("fr") == \
+        "«\u00a0x\u00a0» : valeur refusée"
+
+
+def test_a_dead_letter_keeps_its_reasons_code_and_reads_in_french(engine: Engine) -> None:
+    """Issue 15: the English reason for the CLI and API, its code and parameters for the French pages;
+    a letter recorded without one (before revision 0011) shows its English."""
+    float_amount = (b'{"type": "expense.recorded", "event_id": "E1", "occurred_at": "2026-10-03T10:00:00Z", '
+                    b'"member_id": "M1", "expense_id": "X1", "incurred_on": "2026-10-02", "amount": 12.5}')
+    refused = []
+    for n, line in enumerate([b"{oops", float_amount], 1):
+        with pytest.raises(EventError) as error:
+            decode(line, date(2026, 12, 5))
+        refused.append(DeadLetter.of(line, error.value, f"a:{n}", None))
+    assert refused[0].reason.startswith("not valid JSON (")
+    with engine.begin() as conn:
+        deadletters.record(conn, [*refused, DeadLetter(b"older", "an English reason of old", "a:3")])
+        letters = deadletters.listed(conn)
+    assert [d.message.code if d.message else None for d in letters] == ["event.not_json", "event.field_missing", None]
+    assert letters[0].reason_in("en") == letters[0].reason
+    assert letters[0].reason_in("fr").startswith("ce n'est pas du JSON valide (")
+    assert letters[1].reason_in("fr").startswith("champ manquant «\u00a0")
+    assert letters[2].reason_in("fr") == "an English reason of old"

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from engine.payroll_export import variables
 from engine.keys import PREFIX
+from engine.messages import text_of
 from engine.periods import last_day, next_month, parse_month
 from engine.schedule import RECONCILE
 from engine.spreadsheet import payroll_csv, reconciliation_csv
@@ -90,7 +91,7 @@ def month_page(request: Request, month: str | None = Month, caller: Caller = Dep
     try:
         check_close(plan, site(request).today())
     except CloseRefused as exc:
-        blocking.append(str(exc))
+        blocking.append(exc.message.text("fr"))
     last_reconcile = next((r for r in runs if r.job == "reconcile"), None)
     return render(request, "staff_month.html", {
         "month": month, "events": events, "posted": posted, "letters": letters[:10], "pending": len(letters),
@@ -276,16 +277,19 @@ def fec_download(request: Request, year: int = Query(ge=1900, le=9999), siren: s
 def close_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
     month = month or _previous_month(request)
     here = site(request)
-    problem = None
+    problem, plan, unpaid_only = None, None, False
     try:
         check_ended(month, here.today())
         with here.reading() as conn:
             plan = plan_close(conn, month)
         check_close(plan, here.today())
     except CloseRefused as exc:
-        problem = str(exc)
-        plan = None
-    return render(request, "close.html", {"month": month, "plan": plan, "problem": problem})
+        problem = exc.message.text("fr")
+        # Only members left unpaid: the page offers to close without the payroll (the CLI's option).
+        unpaid_only = exc.message.code == "close.unpaid"
+        plan = plan if unpaid_only else None
+    return render(request, "close.html", {"month": month, "plan": plan, "problem": problem,
+                                          "without_payroll": unpaid_only})
 
 
 @routes.page("POST", "/staff/close", roles=BOOKS, form=Closing)
@@ -300,7 +304,7 @@ async def close(request: Request, caller: Caller = Depends(page_caller)) -> Resp
         by_hand(monthly.close(here.engine, month, here.rules, origin=MANUAL, started_by=caller.label,
                               today=here.today(), without_payroll=form.get("without_payroll") == "on"))
     except (CloseRefused, ValueError) as exc:
-        return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+        return render(request, "error.html", {"status": 422, "message": text_of(exc, "fr")}, 422)
     return RedirectResponse(f"/staff?month={month}", status_code=303)
 
 

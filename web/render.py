@@ -14,12 +14,14 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from engine.french import day_label, euros, local_time, month_label, number
+from engine.french import day_label, euros, local_time, month_label, number, percent
 from web.routing import cookie_session
+from web.words import said
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters.update(euros=euros, number=number, month=month_label, day=day_label, local=local_time)
+templates.env.filters.update(euros=euros, number=number, month=month_label, day=day_label, local=local_time,
+                             said=said, percent=percent)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
