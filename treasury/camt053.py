@@ -183,16 +183,19 @@ def _line(
     )
 
 
-def _entry_lines(entry: etree._Element, currency: str, what: str) -> list[StatementLine]:
-    amount = _amount(entry, "Amt", what)
+def _amount_in(element: etree._Element, currency: str, where: str, missing: str, kind: str) -> Decimal:
+    """The element's `Amt`, which must be there and in the statement's currency (a file is one currency)."""
+    amount = _amount(element, "Amt", where)
     if amount is None:
-        raise StatementFileError(FORMAT, _where(entry, what), "the entry has no amount (Amt)")
+        raise StatementFileError(FORMAT, _where(element, where), missing)
     if amount[1] != currency:
-        raise StatementFileError(
-            FORMAT, _where(entry, what), f"amount in {amount[1]} in a {currency} statement"
-        )
+        raise StatementFileError(FORMAT, _where(element, where), f"{kind} in {amount[1]} in a {currency} statement")
+    return amount[0]
+
+
+def _entry_lines(entry: etree._Element, currency: str, what: str) -> list[StatementLine]:
     sign = _sign(entry, what)
-    signed = sign * amount[0]
+    signed = sign * _amount_in(entry, currency, what, "the entry has no amount (Amt)", "amount")
     ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
     details = list(entry.iterfind(_path("NtryDtls/TxDtls")))
     if len(details) > 1:
@@ -215,17 +218,11 @@ def _balance(
             if _text(balance, "Tp/CdOrPrtry/Cd") != code:
                 continue
             where = f"{code} balance of {what}"
-            amount = _amount(balance, "Amt", where)
-            if amount is None:
-                raise StatementFileError(FORMAT, _where(balance, where), "the balance has no amount")
-            if amount[1] != currency:
-                raise StatementFileError(
-                    FORMAT, _where(balance, where), f"balance in {amount[1]} in a {currency} statement"
-                )
+            amount = _amount_in(balance, currency, where, "the balance has no amount", "balance")
             on = _date(balance, "Dt", where)
             if on is None:
                 raise StatementFileError(FORMAT, _where(balance, where), "the balance has no date")
-            return _sign(balance, where) * amount[0], on
+            return _sign(balance, where) * amount, on
     raise StatementFileError(FORMAT, _where(statement, what), f"no {' or '.join(codes)} balance")
 
 
