@@ -167,7 +167,11 @@ def replace_guards(dialect: str, keys: dict[str, tuple[tuple[str, ...], ...]],
 # once each (from NULL), `dead_letters` its status once (from pending).
 _MEMBERS_FIXED = ("member_id", "name", "joined_on")
 _MEMBERS_ONCE = ("associate_on", "left_on")
-_LETTERS_FIXED = ("id", "raw", "raw_sha256", "event_id", "reason", "source", "received_at")
+LETTERS_FIXED_0004 = ("id", "raw", "raw_sha256", "event_id", "reason", "source", "received_at")
+# Revision 0013: the reason's catalogue code (revision 0012) is as fixed as its English text.
+LETTERS_FIXED = LETTERS_FIXED_0004 + ("reason_code",)
+_MEMBER_MESSAGE = "members: a recorded fact never changes (association and departure are set once)"
+_LETTER_MESSAGE = "dead_letters: a letter keeps its bytes and first reason, and is settled once"
 
 
 def write_once_guards(dialect: str) -> list[str]:
@@ -175,31 +179,39 @@ def write_once_guards(dialect: str) -> list[str]:
     members = " OR ".join([f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _MEMBERS_FIXED]
                           + [f"(OLD.{c} IS NOT NULL AND NEW.{c} IS DISTINCT FROM OLD.{c})"
                              for c in _MEMBERS_ONCE])
-    letters = " OR ".join([f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _LETTERS_FIXED]
-                          + ["OLD.status <> 'pending'"])
-    member_message = "members: a recorded fact never changes (association and departure are set once)"
-    letter_message = "dead_letters: a letter keeps its bytes and first reason, and is settled once"
     if dialect == "sqlite":
         sqlite_members = members.replace("IS DISTINCT FROM", "IS NOT")
-        sqlite_letters = letters.replace("IS DISTINCT FROM", "IS NOT")
         return [
             f"CREATE TRIGGER members_write_once BEFORE UPDATE ON members WHEN {sqlite_members} "
-            f"BEGIN SELECT RAISE(ABORT, '{member_message}'); END",
-            f"CREATE TRIGGER dead_letters_settle_once BEFORE UPDATE ON dead_letters WHEN {sqlite_letters} "
-            f"BEGIN SELECT RAISE(ABORT, '{letter_message}'); END",
+            f"BEGIN SELECT RAISE(ABORT, '{_MEMBER_MESSAGE}'); END",
+            *dead_letter_guard(dialect, LETTERS_FIXED_0004),
         ] + no_delete_guards(dialect, ("members", "dead_letters"))
     if dialect == "postgresql":
         return [
             "CREATE FUNCTION cae_members_write_once() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN IF {members} THEN RAISE EXCEPTION '{member_message}'; END IF; RETURN NEW; END $$",
-            "CREATE FUNCTION cae_dead_letters_settle_once() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN IF {letters} THEN RAISE EXCEPTION '{letter_message}'; END IF; RETURN NEW; END $$",
+            f"BEGIN IF {members} THEN RAISE EXCEPTION '{_MEMBER_MESSAGE}'; END IF; RETURN NEW; END $$",
             "CREATE TRIGGER members_write_once BEFORE UPDATE ON members "
             "FOR EACH ROW EXECUTE FUNCTION cae_members_write_once()",
+            *dead_letter_guard(dialect, LETTERS_FIXED_0004),
             "CREATE TRIGGER dead_letters_settle_once BEFORE UPDATE ON dead_letters "
             "FOR EACH ROW EXECUTE FUNCTION cae_dead_letters_settle_once()",
         ] + no_delete_guards(dialect, ("members", "dead_letters"))
     raise ValueError(f"no ledger invariants written for the {dialect} dialect")
+
+
+def dead_letter_guard(dialect: str, fixed: tuple[str, ...]) -> list[str]:
+    """A dead letter's `fixed` columns never change, its status once from pending: SQLite's
+    trigger, or PostgreSQL's function (its trigger, which names it, is made once, in 0004).
+
+    Revisions name their columns: 0004's had no `reason_code` yet; 0013 makes the guard again
+    with it, so that a hand-written UPDATE cannot give a letter another reason in French."""
+    letters = " OR ".join([f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in fixed] + ["OLD.status <> 'pending'"])
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER dead_letters_settle_once BEFORE UPDATE ON dead_letters "
+                f"WHEN {letters.replace('IS DISTINCT FROM', 'IS NOT')} "
+                f"BEGIN SELECT RAISE(ABORT, '{_LETTER_MESSAGE}'); END"]
+    return ["CREATE OR REPLACE FUNCTION cae_dead_letters_settle_once() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF {letters} THEN RAISE EXCEPTION '{_LETTER_MESSAGE}'; END IF; RETURN NEW; END $$"]
 
 
 def no_delete_guards(dialect: str, tables: tuple[str, ...]) -> list[str]:

@@ -291,6 +291,28 @@ def _other_value(value: Any) -> Any:
     return f"{value}-x" if len(str(value)) < 7 else str(value)[:-1] + "Z"
 
 
+# -- dead letters keep what they were refused for ---------------------------------------------
+
+def _a_dead_letter(engine: Engine, rules: Rules) -> int:
+    outcome = process(engine, [event("invoice.issued", invoice_id="F-9", member_id="GHOST", issued_on="2026-11-02",
+                                     client="Atelier Nord", lines=[{"label": "x", "amount_ht": "10.00",
+                                                                    "vat_rate": "0.20"}])], rules)
+    assert len(outcome.dead_letters) == 1
+    return int(scalar(engine, "SELECT id FROM dead_letters WHERE reason_code IS NOT NULL"))
+
+
+@pytest.mark.parametrize("column", ["reason", "reason_code", "raw", "event_id"])
+def test_a_dead_letters_reason_and_bytes_cannot_be_rewritten(ledger: Engine, engine: Engine, rules: Rules,
+                                                             column: str) -> None:
+    """A letter's reason in English and its code (the French the pages show) never change: a
+    hand-written UPDATE would make the page and the CLI tell two stories (revision 0013)."""
+    letter = _a_dead_letter(engine, rules)
+    value = "tampered" if column != "raw" else b"tampered"
+    refused(ledger, "settled once", sql(f"UPDATE dead_letters SET {column} = :v WHERE id = :id", v=value, id=letter))
+    accepted(ledger, sql("UPDATE dead_letters SET status = 'dismissed' WHERE id = :id", id=letter))
+    refused(ledger, "settled once", sql("UPDATE dead_letters SET status = 'pending' WHERE id = :id", id=letter))
+
+
 # -- one set of entries per event --------------------------------------------------------------
 
 def test_a_second_set_of_entries_for_a_processed_event_is_refused(ledger: Engine) -> None:
