@@ -295,6 +295,45 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
                      "la paie de {month:month} n'a pas payé {count} membre(s) qui devaient l'être ({names}) : "
                      "lancez-la d'abord sur la page Paie, ou cochez « clôturer sans la paie » pour clôturer "
                      "quand même"),
+    # The payroll and its corrections (ledger.payroll_run, ledger.corrections): the CLI says which
+    # command to run, the page what to do on the page.
+    "payroll.ahead": ("{month:month} is more than one month ahead of today ({today:date}): its payroll cannot run yet",
+                      "la paie de {month:month} ne peut pas encore être faite : ce mois est à plus d'un mois "
+                      "d'aujourd'hui ({today:date})"),
+    "payroll.closed": ("month {month:month} is closed: its payroll can no longer run",
+                       "{month:month} est clôturé : sa paie ne peut plus être faite"),
+    "correction.no_reason": ("a correction needs a reason (--reason)",
+                             "une correction demande un motif : écrivez-le dans le champ « motif »"),
+    "correction.no_payslip": ("no payroll ran for {member:as_is} in {month:month}: there is no payslip to correct "
+                              "(`cae payroll run --month {month:month}` pays whoever is due)",
+                              "aucune paie n'a été faite pour {member:as_is} en {month:month} : il n'y a pas de "
+                              "bulletin à corriger (la paie du mois, sur cette page, paie ceux qui doivent l'être)"),
+    "correction.same_pay": ("{member:as_is}'s payslip of {month:month} computed again pays the same (gross {gross:money}): "
+                            "nothing to correct",
+                            "le bulletin de {month:month} de {member:as_is}, calculé à nouveau, paie la même chose "
+                            "(brut {gross:money}) : rien à corriger"),
+    # Accounts of the web application (web.accounts, web.throttle, web.months).
+    "account.short_password": ("a password has at least {least} characters",
+                               "un mot de passe compte au moins {least} caractères"),
+    "account.bad_email": ("{email:id} is not an email address", "{email:id} n'est pas une adresse électronique"),
+    "account.taken": ("{email:as_is} already has an account", "{email:as_is} a déjà un compte"),
+    "account.bad_role": ("{role:id} is not a role: admin, staff, board or member",
+                         "{role:id} n'est pas un rôle : administration, équipe d'appui, conseil ou membre"),
+    "account.member_role": ("a member account names its member (--member ID), and only a member account does",
+                            "un compte de membre nomme son membre, et seul un compte de membre le fait"),
+    "account.unknown_member": ("unknown member {member:id}", "membre inconnu {member:id}"),
+    "account.no_id": ("no account #{user}", "pas de compte n° {user}"),
+    "account.no_email": ("no account {email:as_is}", "pas de compte {email:as_is}"),
+    "account.no_token": ("no live token {token:as_is}", "pas de jeton en cours {token:as_is}"),
+    "account.expired": ("the temporary password of {email:as_is} has expired: ask an admin for another",
+                        "le mot de passe provisoire de {email:as_is} a expiré : demandez-en un autre à un administrateur"),
+    "account.wrong_password": ("the current password is not right", "le mot de passe actuel n'est pas le bon"),
+    "account.same_password": ("the new password is the current one",
+                              "le nouveau mot de passe est l'actuel : choisissez-en un autre"),
+    "login.throttled": ("too many failed logins from this address: wait up to {minutes} minutes",
+                        "trop de tentatives depuis cette adresse : réessayez dans {minutes} minutes au plus"),
+    "month.outside_window": ("{month:id} is not a month YYYY-MM from {first:month} to {last:month}",
+                             "mois invalide : {month:id}. Choisissez un mois de {first:month} à {last:month}"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
 }

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, insert, select
 
 from engine.config import Rules
 from engine.corrections import corrected_entry, rerun_event_id, reversal, same_pay
+from engine.messages import Refused
 from engine.money import ZERO, from_cents, to_cents
 from engine.payroll import Payslip, payslip, requested_gross
 from engine.periods import last_day, posting_date
@@ -41,8 +42,8 @@ from ledger.posting import post
 RERUN_JOB = "payroll-rerun"  # its run records' job
 
 
-class CorrectionError(ValueError):
-    """A correction that cannot be made, with what to do instead."""
+class CorrectionError(Refused):
+    """A correction that cannot be made, with what to do instead, in the catalogue's words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,22 +57,20 @@ class Correction:
 def rerun_payslip(conn: Connection, month: str, member_id: str, reason: str, rules: Rules) -> Correction:
     reason = " ".join(reason.split())
     if not reason:
-        raise CorrectionError("a correction needs a reason (--reason)")
+        raise CorrectionError("correction.no_reason")
     lock_books(conn)
     versions = history(conn, month, [member_id]).get(member_id)
     if not versions:
-        raise CorrectionError(f"no payroll ran for {member_id} in {month}: there is no payslip to "
-                              f"correct (`cae payroll run --month {month}` pays whoever is due)")
+        raise CorrectionError("correction.no_payslip", member=member_id, month=month)
     now, end = versions[-1], last_day(month)
     member = next((m for m in members_on(conn, month) if m.member_id == member_id), None)
     if member is None:
-        raise CorrectionError(str(unknown_member(conn, member_id)))
+        raise CorrectionError(unknown_member(conn, member_id).message)
     requested = requested_gross(member, month, salaries_by_member(conn).get(member_id, [])) or ZERO
     slip = payslip(member_id, month, requested, payroll_budgets(conn, month, [member_id], rules)[member_id],
                    rules.at(end))
     if same_pay(slip, now.slip):
-        raise CorrectionError(f"{member_id}'s payslip of {month} computed again pays the same "
-                              f"(gross {now.slip.gross}): nothing to correct")
+        raise CorrectionError("correction.same_pay", member=member_id, month=month, gross=now.slip.gross)
     revision = now.revision + 1
     on = posting_date(end, locked_through(conn))
     event_id = rerun_event_id(month, member_id, revision)

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, func, insert, select
 from engine import chart
 from engine.config import Rules
 from engine.corrections import same_pay
+from engine.messages import Refused
 from engine.money import from_cents, to_cents
 from engine.payroll import Payslip, payroll_entry, payslip, payslip_key, requested_gross
 from engine.periods import last_day, next_month, parse_month, posting_date
@@ -47,8 +48,8 @@ from ledger.rows import bulk, day, maybe_day, raw_dates
 _PAY_ACCOUNTS = (chart.GROSS_PAY, chart.EMPLOYER_CONTRIBUTIONS)
 
 
-class PayrollError(RuntimeError):
-    pass
+class PayrollError(Refused):
+    """A payroll that cannot run (a month too far ahead, or closed), said in the catalogue's words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +64,7 @@ class PayrollRun:
 def check_not_ahead(month: str, today: date) -> None:
     """A payroll more than one month ahead of today is surely a typo (issue 8)."""
     if month > next_month(f"{today.year:04d}-{today.month:02d}"):
-        raise PayrollError(f"{month} is more than one month ahead of today ({today}): its payroll "
-                           "cannot run yet")
+        raise PayrollError("payroll.ahead", month=month, today=today)
 
 
 def run_payroll(conn: Connection, month: str, rules: Rules, today: date | None = None) -> list[Payslip]:
@@ -78,7 +78,7 @@ def payroll(conn: Connection, month: str, rules: Rules, today: date | None = Non
     closed = lock is not None and month <= lock
     done = set(conn.scalars(select(schema.payslips.c.member_id).where(schema.payslips.c.month == month)))
     if closed and not done:
-        raise PayrollError(f"month {month} is closed: its payroll can no longer run")
+        raise PayrollError("payroll.closed", month=month)
     wanted = requested_grosses(conn, month)
     due = {mid: found for mid, found in wanted.items() if mid not in done}
     if due and not closed:

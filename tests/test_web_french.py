@@ -11,6 +11,7 @@ among them (an id holds digits or capitals, and the demo's names are French).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -28,7 +29,7 @@ from cli.demo import demo_accounts
 from governance.config import load_governance
 from streams.embedded import Raw, ingest
 from tests.kafka_fixtures import CAE
-from tests.web_support import declared_routes, login
+from tests.web_support import csrf_of, declared_routes, login
 from web.app import create_app
 
 # Words of the English messages, labels and statuses the code base writes, that no French page
@@ -183,3 +184,27 @@ def test_each_dead_letter_reason_reads_in_french(demo: tuple) -> None:
     assert page.status_code == 200
     words, _ = english_in(page.text)
     assert not words, words
+
+
+def test_the_staffs_refused_forms_say_why_in_french(demo: tuple) -> None:
+    """The payroll's and the corrections' guards, and an account refused, said on the page in the
+    catalogue's French, with no command line to type (issue 15, point 1)."""
+    app, logins, member = demo
+    client = TestClient(app)
+    login(client, *logins["admin"])
+    token = csrf_of(client.get("/staff/payroll").text)
+    answers = {
+        "ahead": client.post("/staff/payroll/run", data={"csrf": token, "month": "2028-02"}),
+        "no reason": client.post("/staff/payroll/rerun", data={"csrf": token, "month": "2026-10",
+                                                               "member_id": member, "reason": "  "}),
+        "no payslip": client.post("/staff/payroll/rerun", data={"csrf": token, "month": "2026-08",
+                                                                "member_id": member, "reason": "oubli"}),
+        "bad email": client.post("/admin/accounts", data={"csrf": token, "email": "personne", "password": "x" * 12,
+                                                          "role": "staff", "member_id": ""}),
+    }
+    expected = {"ahead": "ne peut pas encore être faite", "no reason": "une correction demande un motif",
+                "no payslip": "il n'y a pas de bulletin à corriger", "bad email": "n'est pas une adresse électronique"}
+    for case, answer in answers.items():
+        shown = html.unescape(answer.text)
+        assert answer.status_code == 422 and expected[case] in shown, (case, answer.status_code, shown[-600:])
+        assert "cae " not in shown and not english_in(answer.text)[0], (case, english_in(answer.text)[0])

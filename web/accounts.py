@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, insert, select, update
 
+from engine.messages import Refused
 from ledger import schema
 from ledger.bulk import insert_new
 from web import sessions, throttle
@@ -36,13 +37,9 @@ _HASHER = PasswordHasher()
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-class AccountError(ValueError):
-    """An account that cannot be made or changed as asked: `str()` in English (the CLI and the
-    API), `french` for the pages, where one is written."""
-
-    def __init__(self, message: str, french: str | None = None) -> None:
-        super().__init__(message)
-        self.french = french or message
+class AccountError(Refused):
+    """An account that cannot be made or changed as asked: a catalogue message, in English for the
+    CLI and the API, in French on the pages."""
 
 
 class WrongPassword(AccountError):
@@ -60,8 +57,7 @@ def audit(conn: Connection, actor: str, action: str, detail: str) -> None:
 
 def _hash_new(password: str) -> str:
     if len(password) < MIN_LENGTH:
-        raise AccountError(f"a password has at least {MIN_LENGTH} characters",
-                           f"Un mot de passe compte au moins {MIN_LENGTH} caractères.")
+        raise AccountError("account.short_password", least=MIN_LENGTH)
     return _HASHER.hash(password)
 
 
@@ -77,11 +73,11 @@ def _verifies(password_hash: str, password: str) -> bool:
 def add_user(conn: Connection, email: str, password: str, role: str, member_id: str | None, actor: str) -> int:
     email = email.strip().lower()
     if not _EMAIL.fullmatch(email):
-        raise AccountError(f"{email!r} is not an email address")
+        raise AccountError("account.bad_email", email=email)
     kind = _role_of(conn, role, member_id)
     password_hash = _hash_new(password)
     if conn.scalar(select(schema.users.c.id).where(schema.users.c.email == email)) is not None:
-        raise AccountError(f"{email} already has an account")
+        raise AccountError("account.taken", email=email)
     user_id = conn.execute(insert(schema.users).returning(schema.users.c.id), {
         "email": email, "password_hash": password_hash, "role": kind.value, "member_id": member_id,
         "disabled": False, "created_at": now()}).scalar_one()
@@ -94,12 +90,12 @@ def _role_of(conn: Connection, role: str, member_id: str | None) -> Role:
     try:
         kind = Role(role)
     except ValueError:
-        raise AccountError(f"{role!r} is not a role: admin, staff, board or member") from None
+        raise AccountError("account.bad_role", role=role) from None
     if (kind is Role.MEMBER) != (member_id is not None):
-        raise AccountError("a member account names its member (--member ID), and only a member account does")
+        raise AccountError("account.member_role")
     if member_id is not None and conn.scalar(select(schema.members.c.member_id)
                                              .where(schema.members.c.member_id == member_id)) is None:
-        raise AccountError(f"unknown member {member_id!r}")
+        raise AccountError("account.unknown_member", member=member_id)
     return kind
 
 
@@ -107,7 +103,7 @@ def _change(conn: Connection, user_id: int, **values: object) -> None:
     """Change an account, or AccountError when there is none: no audit row for a change not made."""
     u = schema.users
     if not conn.execute(update(u).where(u.c.id == user_id).values(**values)).rowcount:
-        raise AccountError(f"no account #{user_id}")
+        raise AccountError("account.no_id", user=user_id)
 
 
 def set_role(conn: Connection, user_id: int, role: str, member_id: str | None, actor: str) -> None:
@@ -172,8 +168,7 @@ def sign_in(conn: Connection, email: str, password: str, address: str, ending: s
         return None
     account = _account(row)
     if account.temporary_until is not None and account.temporary_until <= moment:
-        raise TemporaryExpired(f"the temporary password of {email} has expired: ask an admin for another",
-                               "Ce mot de passe provisoire a expiré : demandez-en un autre à un administrateur.")
+        raise TemporaryExpired("account.expired", email=email)
     session = sessions.start(conn, account.caller(), account.temporary_until is not None, ending)
     audit(conn, email, "session.login", "signed in" + (" with a temporary password" if account.temporary_until else ""))
     return session
@@ -192,9 +187,9 @@ def change_password(conn: Connection, email: str, current: str, new: str, addres
     row = conn.execute(select(u).where(u.c.email == email)).first()
     if row is None or not _verifies(row.password_hash, current):
         throttle.record_failure(conn, email, address, moment)
-        raise WrongPassword("the current password is not right", "Le mot de passe actuel n'est pas le bon.")
+        raise WrongPassword("account.wrong_password")
     if new == current:
-        raise AccountError("the new password is the current one", "Le nouveau mot de passe est l'actuel : choisissez-en un autre.")
+        raise AccountError("account.same_password")
     _replace_password(conn, row.id, _hash_new(new), None)
     audit(conn, actor, "user.password", f"{email} changed their password; sessions and tokens ended")
 
@@ -204,7 +199,7 @@ def reset_password(conn: Connection, email: str, actor: str) -> tuple[str, datet
     Ends every session and token of the account; at the next login, the person chooses their own."""
     account = account_by_email(conn, email)
     if account is None:
-        raise AccountError(f"no account {email}", f"Pas de compte {email}.")
+        raise AccountError("account.no_email", email=email)
     temporary, until = secrets.token_urlsafe(12), now() + TEMPORARY_FOR  # 16 characters, 96 random bits
     _replace_password(conn, account.id, _HASHER.hash(temporary), until)
     audit(conn, actor, "user.reset", f"{account.email}: temporary password until {until:%Y-%m-%d %H:%M} UTC; "
@@ -226,7 +221,7 @@ def create_token(conn: Connection, email: str, name: str, actor: str) -> tuple[s
     """(id, secret) of a new personal token; the secret is shown once and never stored."""
     account = account_by_email(conn, email)
     if account is None:
-        raise AccountError(f"no account {email}")
+        raise AccountError("account.no_email", email=email)
     token_id, secret = "t_" + secrets.token_hex(8), "cae_" + secrets.token_urlsafe(32)
     conn.execute(insert(schema.api_tokens), {"id": token_id, "user_id": account.id, "name": name[:100] or "token",
                                              "secret_hash": digest(secret), "created_at": now()})
@@ -238,7 +233,7 @@ def revoke_token(conn: Connection, token_id: str, actor: str) -> None:
     t = schema.api_tokens
     done = conn.execute(update(t).where(t.c.id == token_id, t.c.revoked_at.is_(None)).values(revoked_at=now()))
     if not done.rowcount:
-        raise AccountError(f"no live token {token_id}")
+        raise AccountError("account.no_token", token=token_id)
     audit(conn, actor, "token.revoke", token_id)
 
 

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from engine.config import Rules, read_config
+from engine.messages import text_of
 from engine.schedule import parse_schedule
 from governance.config import GovernanceConfig
 from ledger.changes import ChangeWatch
@@ -129,7 +130,7 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
 
     @app.exception_handler(BadMonth)
     async def bad_month(request: Request, exc: BadMonth) -> Response:
-        return _error(request, 422, f"month: {exc}" if _is_api(request) else exc.french)
+        return _error(request, 422, f"month: {exc}" if _is_api(request) else text_of(exc, "fr"))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

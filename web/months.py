@@ -15,20 +15,18 @@ from datetime import date
 from fastapi import Depends, Query, Request
 
 from engine import bounds
-from engine.french import month_label
+from engine.messages import Refused
 from web.routing import site
 
 _HELP = "YYYY-MM, from 2000-01 to December of the year after next"
 
 
-class BadMonth(ValueError):
-    """A month that is not one of the window; `french` says so on a page."""
+class BadMonth(Refused):
+    """A month that is not one of the window: the API says which months are, a page which to choose."""
 
-    def __init__(self, month: str, reason: str, today: date) -> None:
-        super().__init__(reason)
-        first, last = f"{bounds.FIRST_DAY:%Y-%m}", f"{bounds.last_day(today):%Y-%m}"
-        self.french = (f"Mois invalide : « {month} ». Choisissez un mois de {month_label(first)} à "
-                       f"{month_label(last)}.")
+    def __init__(self, month: str, today: date) -> None:
+        super().__init__("month.outside_window", month=month, first=f"{bounds.FIRST_DAY:%Y-%m}",
+                         last=f"{bounds.last_day(today):%Y-%m}")
 
 
 def month_in_window(month: str, today: date) -> str:
@@ -36,7 +34,7 @@ def month_in_window(month: str, today: date) -> str:
     try:
         return bounds.check_month(month, today)
     except ValueError as exc:
-        raise BadMonth(month, str(exc), today) from None
+        raise BadMonth(month, today) from None
 
 
 async def _optional(request: Request, month: str | None = Query(default=None, description=_HELP)) -> str | None:

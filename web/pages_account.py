@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
+from engine.messages import text_of
 from web import accounts, sessions, throttle
 from web.access import BOOKS, EVERYONE, Caller, Hidden, Role
 from web.inputs import Form, RowId, Text
@@ -84,9 +85,9 @@ async def login(request: Request) -> Response:
             session = accounts.sign_in(conn, form.get("email", ""), form.get("password", ""), _address(request),
                                        ending=before.id if before else None)
     except throttle.Throttled as exc:
-        return _login_refused(request, target, _throttled(exc), 429)
+        return _login_refused(request, target, text_of(exc, "fr"), 429)
     except accounts.TemporaryExpired as exc:
-        return _login_refused(request, target, exc.french, 401)
+        return _login_refused(request, target, text_of(exc, "fr"), 401)
     finally:
         _purge(here)
     if session is None:
@@ -185,9 +186,9 @@ async def change_password(request: Request, caller: Caller = Depends(page_caller
                                      caller.label)
             session = request.state.cae_session = sessions.start(conn, caller, False)
     except throttle.Throttled as exc:
-        return _password_page(request, _throttled(exc), 429)
+        return _password_page(request, text_of(exc, "fr"), 429)
     except accounts.AccountError as exc:
-        return _password_page(request, exc.french, 422)
+        return _password_page(request, text_of(exc, "fr"), 422)
     response = render(request, "password.html", {"error": None, "done": True})
     set_session_cookie(response, here, session)
     return response
@@ -198,10 +199,6 @@ def _password_page(request: Request, error: str | None = None, status: int = 200
     return render(request, "password.html", {"error": error, "done": False,
                                              "temporary": session is not None and session.must_change_password},
                   status)
-
-
-def _throttled(exc: throttle.Throttled) -> str:
-    return f"Trop de tentatives depuis cette adresse : réessayez dans {exc.minutes} minutes au plus."
 
 
 @routes.page("GET", "/admin/accounts", roles=ADMIN)
@@ -255,4 +252,4 @@ def _refused(request: Request, exc: accounts.AccountError) -> Response:
     with site(request).reading() as conn:
         found = accounts.accounts(conn)
     return render(request, "accounts.html", {"accounts": found, "roles": [r.value for r in Role],
-                                             "error": exc.french}, 422)
+                                             "error": text_of(exc, "fr")}, 422)

@@ -174,7 +174,7 @@ def payroll_page(request: Request, month: str | None = Month, caller: Caller = D
         try:
             preview = payroll(conn, month, here.rules, here.today())
         except PayrollError as exc:
-            error = str(exc)
+            error = text_of(exc, "fr")
         finally:
             trans.rollback()  # a preview: what the run would post, posted nowhere
     return render(request, "payroll.html", {"month": month, "paid": paid, "preview": preview, "error": error})
@@ -190,7 +190,7 @@ async def _month_job(request: Request, run: Callable[[Site, str], object], back:
     try:
         run(here, month)
     except (ValueError, refusal) as exc:
-        return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+        return render(request, "error.html", {"status": 422, "message": text_of(exc, "fr")}, 422)
     return RedirectResponse(f"{back}?month={month}", status_code=303)
 
 
@@ -212,7 +212,7 @@ async def rerun_page(request: Request, caller: Caller = Depends(page_caller)) ->
             f"{member_id}: {reason}", rerun_payslip(conn, month, member_id, reason, here.rules)),
             origin=MANUAL, started_by=caller.label, member_id=member_id))
     except (CorrectionError, ValueError) as exc:
-        return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+        return render(request, "error.html", {"status": 422, "message": text_of(exc, "fr")}, 422)
     return RedirectResponse(f"/staff/payroll?month={month}", status_code=303)
 
 

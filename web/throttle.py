@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, insert, select
 
+from engine.messages import Refused
 from ledger import schema
 
 WINDOW = timedelta(minutes=15)
@@ -36,11 +37,11 @@ PER_ADDRESS = 4 * MAX_FAILURES  # per address, all accounts together
 UNDER_ATTACK = 4 * MAX_FAILURES  # per account, all addresses together
 
 
-class Throttled(PermissionError):
+class Throttled(Refused):
     """Too many failed logins from this address lately: `minutes` to wait, at most."""
 
     def __init__(self, minutes: int) -> None:
-        super().__init__(f"too many failed logins from this address: wait up to {minutes} minutes")
+        super().__init__("login.throttled", minutes=minutes)
         self.minutes = minutes
 
 
