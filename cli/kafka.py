@@ -78,11 +78,11 @@ def publish_command(path: Path, bootstrap: str | None, topic_prefix: str | None,
         raise UserError(str(exc)) from None
     if as_json:
         emit_json({"published": result.published,
-                   "bad_lines": [{"source": s, "reason": r} for s, r in result.bad]})
+                   "bad_lines": [{"source": s, "reason": r.text("en"), "code": r.code} for s, r in result.bad]})
         return
     console.print(f"{result.published} events published to {topics.events} / {topics.governance}")
     for source, reason in result.bad:
-        console.print(f"  [red]not sent[/] {source}: {reason}", highlight=False)
+        console.print(f"  [red]not sent[/] {source}: {reason.text('en')}", highlight=False)
 
 
 @click.command("worker")

@@ -23,6 +23,7 @@ from kafka.errors import KafkaError
 
 from engine.events import BANK_TYPES, GOVERNANCE_TYPES, MAX_EVENT_BYTES
 from engine.matching import compact_iban
+from engine.messages import Message, Refused
 from ledger.storable import storable
 from streams.pipeline import Raw
 from streams.topics import PRODUCER_MAX_REQUEST, KafkaUnavailable, Topics
@@ -37,34 +38,35 @@ class Route:
 @dataclass
 class Published:
     published: int = 0
-    bad: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    bad: list[tuple[str, Message]] = field(default_factory=list)  # (source, reason)
 
 
 def route(data: bytes, topics: Topics) -> Route:
-    """Where one event goes; `ValueError` with the reason when it cannot go anywhere."""
+    """Where one event goes; `Refused` with the reason, from the catalogue, when it cannot go
+    anywhere (its dead letter reads in French on the staff's page, issue 15)."""
     if len(data) > MAX_EVENT_BYTES:
-        raise ValueError(f"{len(data)} bytes, over the {MAX_EVENT_BYTES} bytes limit of an event")
+        raise Refused("event.too_big", size=len(data), limit=MAX_EVENT_BYTES)
     try:
         event = json.loads(data)
     except ValueError as exc:  # UnicodeDecodeError included
-        raise ValueError(f"not valid JSON ({exc})") from None
+        raise Refused("event.not_json", detail=storable(str(exc))) from None
     except RecursionError:  # issue 14: a line of 10,000 nested arrays is one bad line, not the end
-        raise ValueError("not valid JSON (nested too deeply)") from None
+        raise Refused("event.not_json", detail="nested too deeply") from None
     if not isinstance(event, dict):
-        raise ValueError("not a JSON object")
+        raise Refused("event.not_object")
     kind = event.get("type")
     if not isinstance(kind, str) or not kind:
-        raise ValueError("no event 'type'")
+        raise Refused("route.no_type")
     if kind in GOVERNANCE_TYPES:
         return Route(topics.governance, None)
     if kind in BANK_TYPES:  # CONTRACT.md §5: keyed by the account, in its compact form whatever the spacing
         account = event.get("account")
         if not isinstance(account, str) or not compact_iban(account):
-            raise ValueError(f"a {kind} event needs an 'account' (the IBAN that keys {topics.bank})")
+            raise Refused("route.no_account", type=kind, topic=topics.bank)
         return Route(topics.bank, compact_iban(account).encode("utf-8", "surrogatepass"))
     member_id = event.get("member_id")
     if not isinstance(member_id, str) or not member_id:
-        raise ValueError(f"a {kind} event needs a 'member_id' (the key of {topics.events})")
+        raise Refused("route.no_member", type=kind, topic=topics.events)
     # A lone surrogate (`"\udc00"` in the JSON text) has no UTF-8 form: its code units key the
     # line, which the workers then dead-letter with their reason, where staff look for rejects.
     return Route(topics.events, member_id.encode("utf-8", "surrogatepass"))
@@ -92,8 +94,8 @@ def publish(raws: Iterable[Raw], bootstrap: str, topics: Topics, timeout: float 
         for raw in raws:
             try:
                 where = route(raw.data, topics)
-            except ValueError as exc:  # its reason may quote the line: printable, storable as a dead letter
-                result.bad.append((raw.source, storable(str(exc))))
+            except Refused as exc:  # its reason may quote the line: storable as a dead letter
+                result.bad.append((raw.source, exc.message))
                 continue
             future = sender.send(where.topic, key=where.key, value=raw.data)
             future.add_errback(lambda exc, source=raw.source: failures.append(f"{source}: {exc}"))

@@ -143,7 +143,8 @@ def test_publish_refuses_only_what_cannot_be_routed(kafka: LocalKafka, topic_pre
         b'{"event_id": "x2", "type": "ritual.held", "meeting_id": "R1"}'])
     result = cae("publish", str(path), env=kafka_env(kafka, topic_prefix))
     assert result["published"] == 2
-    assert result["bad_lines"] == [{"source": "mixed.jsonl:2", "reason": result["bad_lines"][0]["reason"]}]
+    assert result["bad_lines"] == [{"source": "mixed.jsonl:2", "reason": result["bad_lines"][0]["reason"],
+                                    "code": "event.not_json"}]
 
 
 def test_bank_events_go_to_cae_bank_keyed_by_the_account_and_keep_its_order(

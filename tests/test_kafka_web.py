@@ -42,8 +42,12 @@ def test_events_posted_to_the_api_go_through_kafka_to_the_ledger(web: WebLedger,
     published, refused = answer.json()["results"]
     assert (published["outcome"], published["event_id"]) == ("published", "web-k1")
     assert refused["outcome"] == "dead_letter" and refused["reason"].startswith("not valid JSON")
+    assert refused["code"] == "event.not_json"  # issue 15: the API may add the catalogue's code
     with web.engine.connect() as conn:
-        assert [d.raw for d in deadletters.listed(conn)][-1] == b"not an event"  # after the scenario's own
+        letter = deadletters.listed(conn)[-1]  # after the scenario's own
+    assert letter.raw == b"not an event"
+    # sent nowhere, refused on the way to Kafka: its reason reads in French on the staff's page too
+    assert letter.message is not None and letter.message.text("fr").startswith("ce n'est pas du JSON valide")
 
     worker = WorkerProcess(env, web.db_url, tmp_path / "worker.log", "--stop-when-idle", "2",
                            "--session-timeout", "6", "--within", "0.2")

@@ -53,12 +53,14 @@ def test_events_are_posted_one_or_as_json_lines_and_each_line_answered(web: WebL
     assert [(r["line"], r["event_id"], r["outcome"]) for r in answered] == [
         (1, "api-1", "duplicate"), (2, "api-2", "dead_letter"), (3, None, "dead_letter")]
     assert answered[1]["reason"] == 'unknown member "M404"' and "not valid JSON" in answered[2]["reason"]
+    assert [r.get("code") for r in answered] == [None, "rule.member_unknown", "event.not_json"]
     statement = client.get("/api/members/M001/statement", params={"month": "2026-11"}, headers=web.bearer("staff"))
     assert statement.json()["revenue_ht"] == "500.00"
     refused = client.post("/api/events", content=json.dumps(one), headers=web.bearer("member"))
     assert refused.status_code == 403 and set(refused.json()) == {"error"}
     malformed = client.get("/api/members/M001/statement", params={"month": "october"}, headers=web.bearer("staff"))
-    assert malformed.status_code == 422 and set(malformed.json()) == {"error"}
+    assert malformed.status_code == 422 and malformed.json()["code"] == "month.outside_window"
+    assert malformed.json()["error"].startswith('month: "october" is not a month YYYY-MM')
 
 
 def test_the_openapi_document_lists_the_contracts_endpoints(web: WebLedger) -> None:

@@ -29,6 +29,7 @@ MEMBER_DATA = BOOKS | {Role.MEMBER}
 
 class Error(BaseModel):
     error: str
+    code: str | None = None  # the catalogue's code of the refusal, when it has one (issue 15)
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Error} for code in (401, 403, 404, 422)}

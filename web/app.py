@@ -48,10 +48,12 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _error(request: Request, status: int, message: str, code: str | None = None) -> Response:
+    """The API's `{"error"}` (with the catalogue's `code` when the refusal has one), or a page."""
     if _is_api(request):
         headers = {"www-authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return JSONResponse({"error": message, **({"code": code} if code else {})}, status_code=status,
+                            headers=headers)
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
@@ -130,7 +132,7 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
 
     @app.exception_handler(BadMonth)
     async def bad_month(request: Request, exc: BadMonth) -> Response:
-        return _error(request, 422, f"month: {exc}" if _is_api(request) else text_of(exc, "fr"))
+        return _error(request, 422, f"month: {exc}" if _is_api(request) else text_of(exc, "fr"), exc.message.code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.events import claimed_event_id
+from engine.messages import Message
 from ledger import deadletters
 from ledger.deadletters import DeadLetter
 from ledger.storable import storable_id
@@ -27,17 +28,21 @@ class LineOutcome:
     line: int
     event_id: str | None
     outcome: str
-    reason: str | None = None
+    reason: Message | str | None = None  # a catalogue message, or the words of a refusal that has none
 
     def as_json(self) -> dict[str, object]:
-        return {"line": self.line, "event_id": self.event_id, "outcome": self.outcome, "reason": self.reason}
+        """The reason in English, and its catalogue code when it has one (issue 15: the API may add it)."""
+        reason = self.reason
+        return {"line": self.line, "event_id": self.event_id, "outcome": self.outcome,
+                "reason": reason.text("en") if isinstance(reason, Message) else reason,
+                **({"code": reason.code} if isinstance(reason, Message) else {})}
 
 
 def take(here: Site, raws: list[Raw]) -> list[LineOutcome]:
     """Each line's outcome, in order. `KafkaUnavailable` when the deployment's Kafka does not take them."""
     if here.publish is None:
         done = process(here.engine, raws, here.rules)
-        refused = {d.source: d.reason for d in done.dead_letters}
+        refused: dict[str, Message | str] = {d.source: d.message or d.reason for d in done.dead_letters}
         statuses = done.statuses
         default = PROCESSED
     else:
@@ -46,8 +51,8 @@ def take(here: Site, raws: list[Raw]) -> list[LineOutcome]:
         if sent.bad:
             by_source = {r.source: r for r in raws}
             with here.engine.begin() as conn:
-                deadletters.record(conn, [DeadLetter(by_source[source].data, reason, source,
-                                                     claimed_event_id(by_source[source].data))
+                deadletters.record(conn, [DeadLetter.of(by_source[source].data, reason, source,
+                                                        claimed_event_id(by_source[source].data))
                                           for source, reason in sent.bad])
         statuses, default = {}, PUBLISHED
     # The id a line claims, as its dead letter keeps it: a lone surrogate cannot even be sent as JSON.
