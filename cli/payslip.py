@@ -7,6 +7,7 @@ mail or print it (to PDF from any browser).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -14,12 +15,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.table import Table
 
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, user_errors
-from engine.french import month_label
+from engine.french import day_label, euros, month_label
 from engine.money import fmt
 from engine.payslip_summary import PayslipSummary
 from ledger.payslips import payslip_summary
 
 _ENV = Environment(loader=PackageLoader("cli", "templates"), autoescape=select_autoescape(["html"]))
+# The page is the member's, in French: amounts as « 1 099,47 € » and dates as « 3 octobre 2026 » (issue 15).
+_ENV.filters.update(euros=lambda text: euros(Decimal(text)), day=day_label)
 
 
 def render_html(summary: PayslipSummary) -> str:
