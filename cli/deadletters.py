@@ -17,7 +17,7 @@ from ledger import deadletters
 from ledger.bulk import iso_utc
 from ledger.db import reading
 from ledger.runs import operator
-from streams.pipeline import Raw, process
+from streams import redelivery
 
 
 @click.group("deadletter")
@@ -66,17 +66,8 @@ def replay_command(ids: tuple[int, ...], db_url: str | None, config_path: str | 
     engine, rules, by = open_db(db_url), rules_from(config_path), operator()
     with engine.connect() as conn:
         letters = deadletters.listed(conn, ids=ids or None)
-    replayed, still = 0, []
-    for letter in letters:
-        outcome = process(engine, [Raw(letter.raw, letter.source)], rules)
-        with engine.begin() as conn:
-            if outcome.dead_letters:
-                reason = outcome.dead_letters[0].reason
-                deadletters.retried(conn, letter.id, reason, by)
-                still.append({"id": letter.id, "reason": reason})
-            else:
-                deadletters.replayed(conn, letter.id, by)
-                replayed += 1
+    done = redelivery.replay(engine, letters, rules, by)
+    replayed, still = done.replayed, [{"id": letter.id, "reason": refusal.reason} for letter, refusal in done.still]
     if as_json:
         emit_json({"replayed": replayed, "still_pending": still})
         return

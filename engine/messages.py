@@ -339,6 +339,12 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
                         "trop de tentatives depuis cette adresse : réessayez dans {minutes} minutes au plus"),
     "month.outside_window": ("{month:id} is not a month YYYY-MM from {first:month} to {last:month}",
                              "mois invalide : {month:id}. Choisissez un mois de {first:month} à {last:month}"),
+    # The staff's dismissal of a dead letter (ledger.deadletters).
+    "deadletter.no_reason": ("a dismissal needs a reason (--reason)",
+                             "écarter un rejet demande une raison : écrivez-la dans le champ"),
+    "deadletter.none": ("no dead letter #{letter}", "pas de rejet n° {letter}"),
+    "deadletter.settled": ("dead letter #{letter} is already replayed", "le rejet n° {letter} est déjà rejoué"),
+    "deadletter.dismissed": ("dead letter #{letter} is already dismissed", "le rejet n° {letter} est déjà écarté"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
 }

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from engine.messages import Language, Message
+from engine.messages import Language, Message, Refused
 from ledger import schema
 from ledger.bulk import chunks, insert_new
 from ledger.storable import storable, storable_id
@@ -69,6 +69,10 @@ class Attempt:
     action: str  # retried, replayed, dismissed
     reason: str
     by: str
+    message: Message | None = None  # a retry's refusal as the catalogue's code, since revision 0013
+
+    def reason_in(self, language: Language) -> str:
+        return self.message.text(language) if self.message else self.reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +88,12 @@ class StoredDeadLetter:
     message: Message | None = None  # the first reason's code and parameters; None for an older letter
 
     def reason_in(self, language: Language) -> str:
-        """Why it is still pending, in `language` when its reason has a code (a letter from before
-        issue 15, or one retried since, reads in the English it was recorded in)."""
-        retried = any(a.action == "retried" for a in self.history)
-        return self.message.text(language) if self.message and not retried else self.latest_reason
+        """Why it is still pending, in `language` when its reason has a code (a letter or a retry
+        recorded before the codes reads in the English it was recorded in)."""
+        retried = [a for a in self.history if a.action == "retried"]
+        if retried:
+            return retried[-1].reason_in(language)
+        return self.message.text(language) if self.message else self.reason
 
     @property
     def latest_reason(self) -> str:
@@ -96,8 +102,8 @@ class StoredDeadLetter:
         return retried[-1] if retried else self.reason
 
 
-class NotPending(LookupError):
-    """A dead letter that does not exist or is already settled."""
+class NotPending(Refused):
+    """A dead letter that cannot be dismissed: none such, already settled, or no reason given."""
 
 
 def _now(now: datetime | None) -> datetime:
@@ -109,7 +115,7 @@ def record(conn: Connection, letters: Sequence[DeadLetter], now: datetime | None
         return
     when = _now(now)
     rows = [{"raw": d.raw, "raw_sha256": hashlib.sha256(d.raw).hexdigest(), "event_id": d.event_id,
-             "reason": d.reason, "reason_code": json.dumps(d.message.to_json()) if d.message else None, "source": d.source,
+             "reason": d.reason, "reason_code": _code(d.message), "source": d.source,
              "received_at": when, "status": PENDING}
             for d in letters]
     insert_new(conn, schema.dead_letters, rows)
@@ -128,9 +134,14 @@ def listed(conn: Connection, include_settled: bool = False,
     history: dict[int, list[Attempt]] = {}
     for chunk in chunks([r.id for r in rows]):
         for a in conn.execute(select(h).where(h.c.letter_id.in_(chunk)).order_by(h.c.id)):
-            history.setdefault(a.letter_id, []).append(Attempt(a.at, a.action, a.reason, a.by))
+            history.setdefault(a.letter_id, []).append(Attempt(a.at, a.action, a.reason, a.by,
+                                                               _message(a.reason_code)))
     return [StoredDeadLetter(r.id, r.raw, r.reason, r.source, r.event_id, r.received_at, r.status,
                              tuple(history.get(r.id, ())), _message(r.reason_code)) for r in rows]
+
+
+def _code(message: Message | None) -> str | None:
+    return json.dumps(message.to_json()) if message else None
 
 
 def _message(found: str | None) -> Message | None:
@@ -156,11 +167,11 @@ def _settle(conn: Connection, letter_ids: Sequence[int], status: str, reason: st
         for i in pending])
 
 
-def retried(conn: Connection, letter_id: int, reason: str, by: str, now: datetime | None = None) -> None:
-    """A replay refused again: the new reason joins the history, the letter stays pending."""
+def retried(conn: Connection, letter_id: int, refusal: DeadLetter, by: str, now: datetime | None = None) -> None:
+    """A replay refused again: the new reason (and its code) joins the history, the letter stays pending."""
     conn.execute(insert(schema.dead_letter_history), {
-        "letter_id": letter_id, "at": _now(now), "action": "retried", "reason": storable(reason),
-        "by": storable(by, 200)})
+        "letter_id": letter_id, "at": _now(now), "action": "retried", "reason": refusal.reason,
+        "reason_code": _code(refusal.message), "by": storable(by, 200)})
 
 
 def replayed(conn: Connection, letter_id: int, by: str, now: datetime | None = None) -> None:
@@ -171,13 +182,13 @@ def dismiss(conn: Connection, letter_id: int, reason: str, by: str, now: datetim
     """Mark a pending letter as handled without processing it (recorded with who, when and why)."""
     reason = " ".join(reason.split())
     if not reason:
-        raise ValueError("a dismissal needs a reason (--reason)")
+        raise NotPending("deadletter.no_reason")
     t = schema.dead_letters
     status = conn.scalar(select(t.c.status).where(t.c.id == letter_id))
     if status is None:
-        raise NotPending(f"no dead letter #{letter_id}")
+        raise NotPending("deadletter.none", letter=letter_id)
     if status != PENDING:
-        raise NotPending(f"dead letter #{letter_id} is already {status}")
+        raise NotPending("deadletter.settled" if status == REPLAYED else "deadletter.dismissed", letter=letter_id)
     _settle(conn, [letter_id], DISMISSED, reason, by, now)
 
 

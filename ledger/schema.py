@@ -202,6 +202,7 @@ dead_letter_history = Table(
     Column("action", String(10), nullable=False),
     Column("reason", Text, nullable=False),
     Column("by", String(200), nullable=False),
+    Column("reason_code", Text, nullable=True),  # a retry's refusal as the catalogue's code (revision 0013)
     CheckConstraint("action IN ('rejected', 'retried', 'replayed', 'dismissed')", name="action"),
     *moments("at"),
 )

@@ -180,10 +180,15 @@ def test_each_dead_letter_reason_reads_in_french(demo: tuple) -> None:
     app, logins, _ = demo
     client = TestClient(app)
     login(client, *logins["staff"])
+    # replayed, each is refused again: the new reason, in its history, reads in French too
+    replayed = client.post("/staff/deadletters/replay", data={"csrf": csrf_of(client.get("/staff/deadletters").text)})
+    assert replayed.status_code == 200 and "refusé à nouveau" in replayed.text
     page = client.get("/staff/deadletters?all=true")
     assert page.status_code == 200
     words, _ = english_in(page.text)
     assert not words, words
+    refused = client.post("/staff/deadletters/1/dismiss", data={"csrf": csrf_of(page.text), "reason": "  "})
+    assert refused.status_code == 422 and not english_in(refused.text)[0] and "demande une raison" in refused.text
 
 
 def test_the_staffs_refused_forms_say_why_in_french(demo: tuple) -> None:

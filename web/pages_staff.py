@@ -28,7 +28,8 @@ from ledger.fec import FecError, export_fec
 from ledger.payroll_run import PayrollError, payroll
 from ledger.payslips import current as current_payslips
 from ledger.runs import MANUAL, Done, by_hand, list_runs, run_job
-from streams.pipeline import Raw, process
+from streams import redelivery
+from streams.pipeline import Raw
 from web import accounts, intake
 from web.access import BOOKS, Caller
 from web.downloads import attachment
@@ -138,8 +139,8 @@ async def dismiss(request: Request, letter_id: RowId, caller: Caller = Depends(p
         with site(request).engine.begin() as conn:
             deadletters.dismiss(conn, letter_id, form.get("reason", ""), caller.label)
             accounts.audit(conn, caller.label, "deadletter.dismiss", f"#{letter_id}: {form.get('reason', '')}")
-    except (deadletters.NotPending, ValueError) as exc:
-        return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+    except deadletters.NotPending as exc:
+        return render(request, "error.html", {"status": 422, "message": text_of(exc, "fr")}, 422)
     return RedirectResponse("/staff/deadletters", status_code=303)
 
 
@@ -149,13 +150,7 @@ async def replay(request: Request, caller: Caller = Depends(page_caller)) -> Res
     here = site(request)
     with here.reading() as conn:
         letters = deadletters.listed(conn)
-    for letter in letters:
-        outcome = process(here.engine, [Raw(letter.raw, letter.source)], here.rules)
-        with here.engine.begin() as conn:
-            if outcome.dead_letters:
-                deadletters.retried(conn, letter.id, outcome.dead_letters[0].reason, caller.label)
-            else:
-                deadletters.replayed(conn, letter.id, caller.label)
+    redelivery.replay(here.engine, letters, here.rules, caller.label)
     with here.engine.begin() as conn:
         accounts.audit(conn, caller.label, "deadletter.replay", f"{len(letters)} pending replayed")
     return RedirectResponse("/staff/deadletters", status_code=303)
