@@ -191,6 +191,11 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
                          "{field:field} : un nom de champ ne peut pas être pris ({reason:message})"),
     "event.email": ('email: {value:id} is not an email address such as "name@example.org"',
                     "email : {value:id} n'est pas une adresse électronique comme « nom@exemple.org »"),
+    # What the database or a failing worker said: its own words (English, as_is) in a French frame.
+    "event.unreadable": ("cannot be read ({detail:as_is})", "illisible ({detail:as_is})"),
+    "ledger.refused": ("refused by the ledger: {detail:as_is}", "refusé par la base de données : {detail:as_is}"),
+    "event.undeliverable": ("could not be processed ({detail:as_is}), {tries} tries",
+                            "n'a pas pu être traité ({detail:as_is}), {tries} essais"),
     "event.already_processed": ("event id {event:id} was already processed with different content",
                                 "l'événement {event:id} a déjà été traité avec un autre contenu"),
     "character.control": ("U+{point} is a control character: not allowed in names, labels and ids",
@@ -345,6 +350,30 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
     "deadletter.none": ("no dead letter #{letter}", "pas de rejet n° {letter}"),
     "deadletter.settled": ("dead letter #{letter} is already replayed", "le rejet n° {letter} est déjà rejoué"),
     "deadletter.dismissed": ("dead letter #{letter} is already dismissed", "le rejet n° {letter} est déjà écarté"),
+    # The governance record's refusals (governance.gate).
+    "governance.resolution_again": ("resolution {resolution:id} was already proposed by another event",
+                                    "la résolution {resolution:id} a déjà été proposée par un autre événement"),
+    "governance.meeting_unknown": ("unknown meeting {meeting:id} (no ritual held or assembly convened with this id)",
+                                   "réunion inconnue {meeting:id} (aucun rituel tenu ni assemblée convoquée "
+                                   "sous cet identifiant)"),
+    "governance.resolution_unknown": ("unknown resolution {resolution:id}", "résolution inconnue {resolution:id}"),
+    "governance.secret_vote_named": ("resolution {resolution:id} is voted by secret ballot: its votes are taken on the "
+                                     "assembly's page or its API, never as a vote.cast naming its voter",
+                                     "la résolution {resolution:id} se vote à bulletin secret : ses votes se font "
+                                     "sur la page de l'assemblée, jamais par un vote qui nomme son auteur"),
+    "governance.assembly_id_is_assembly": ("assembly id {meeting:id} is already an assembly convened by another event",
+                                           "l'identifiant {meeting:id} est déjà celui d'une assemblée convoquée "
+                                           "par un autre événement"),
+    "governance.assembly_id_is_ritual": ("assembly id {meeting:id} is already a ritual recorded by another event",
+                                         "l'identifiant {meeting:id} est déjà celui d'un rituel enregistré "
+                                         "par un autre événement"),
+    "governance.ritual_id_is_assembly": ("ritual id {meeting:id} is already an assembly convened by another event",
+                                         "l'identifiant {meeting:id} est déjà celui d'une assemblée convoquée "
+                                         "par un autre événement"),
+    "governance.ritual_id_is_ritual": ("ritual id {meeting:id} is already a ritual recorded by another event",
+                                       "l'identifiant {meeting:id} est déjà celui d'un rituel enregistré "
+                                       "par un autre événement"),
+    "governance.assembly_unknown": ("unknown assembly {assembly:id}", "assemblée inconnue {assembly:id}"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
 }

@@ -48,7 +48,6 @@ from engine.events import (
     VoteCast,
 )
 from engine.rules import RuleError
-from engine.wording import term
 
 
 class GovernanceRefused(RuleError):
@@ -85,16 +84,14 @@ class Gate:
             self.rituals.add(event.meeting_id)
         elif isinstance(event, ResolutionProposed):
             if event.resolution_id in self.resolutions:
-                raise GovernanceRefused(f"resolution {term(event.resolution_id)} was already proposed "
-                                        "by another event")
+                raise GovernanceRefused("governance.resolution_again", resolution=event.resolution_id)
             self._assembly(event.assembly_id)
             self.resolutions[event.resolution_id] = event.assembly_id
             if event.secret:
                 self.secret.add(event.resolution_id)
         elif isinstance(event, AttendanceRecorded):
             if event.meeting_id not in self.assemblies and event.meeting_id not in self.rituals:
-                raise GovernanceRefused(f"unknown meeting {term(event.meeting_id)} (no ritual held or "
-                                        "assembly convened with this id)")
+                raise GovernanceRefused("governance.meeting_unknown", meeting=event.meeting_id)
             self._member(event.member_id)
         elif isinstance(event, ProxyGiven):
             self._assembly(event.assembly_id)
@@ -102,11 +99,9 @@ class Gate:
             self._member(event.to_member)
         elif isinstance(event, VoteCast):
             if event.resolution_id not in self.resolutions:
-                raise GovernanceRefused(f"unknown resolution {term(event.resolution_id)}")
+                raise GovernanceRefused("governance.resolution_unknown", resolution=event.resolution_id)
             if event.resolution_id in self.secret:
-                raise GovernanceRefused(f"resolution {term(event.resolution_id)} is voted by secret ballot: its "
-                                        "votes are taken on the assembly's page or its API, never as a vote.cast "
-                                        "naming its voter")
+                raise GovernanceRefused("governance.secret_vote_named", resolution=event.resolution_id)
             self._member(event.member_id)
             if event.cast_by is not None:
                 self._member(event.cast_by)
@@ -116,25 +111,23 @@ class Gate:
         elif isinstance(event, MinutesRecorded):
             self._assembly(event.assembly_id)
         elif isinstance(event, ResolutionVoting) and event.resolution_id not in self.resolutions:
-            raise GovernanceRefused(f"unknown resolution {term(event.resolution_id)}")
+            raise GovernanceRefused("governance.resolution_unknown", resolution=event.resolution_id)
         elif isinstance(event, MemberContactSet):
             self._member(event.member_id)
 
     def _new_meeting(self, meeting_id: str, what: str) -> None:
         if meeting_id in self.assemblies:
-            raise GovernanceRefused(f"{what} id {term(meeting_id)} is already an assembly convened "
-                                    "by another event")
+            raise GovernanceRefused(f"governance.{what}_id_is_assembly", meeting=meeting_id)
         if meeting_id in self.rituals:
-            raise GovernanceRefused(f"{what} id {term(meeting_id)} is already a ritual recorded "
-                                    "by another event")
+            raise GovernanceRefused(f"governance.{what}_id_is_ritual", meeting=meeting_id)
 
     def _assembly(self, assembly_id: str) -> None:
         if assembly_id not in self.assemblies:
-            raise GovernanceRefused(f"unknown assembly {term(assembly_id)}")
+            raise GovernanceRefused("governance.assembly_unknown", assembly=assembly_id)
 
     def _member(self, member_id: str) -> None:
         if member_id not in self.members and member_id not in self.joining:
-            raise MemberNotYetKnown(f"unknown member {term(member_id)}")
+            raise MemberNotYetKnown("rule.member_unknown", member=member_id)
 
 
 def named_ids(events: list[AnyEvent]) -> tuple[set[str], set[str], set[str]]:

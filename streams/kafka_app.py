@@ -64,6 +64,7 @@ from sqlalchemy import Engine
 
 from engine.config import Rules
 from engine.events import claimed_event_id
+from engine.messages import Message
 from engine.postings import Entry
 from ledger import deadletters
 from ledger.deadletters import DeadLetter
@@ -306,8 +307,8 @@ class Worker:
 
     async def _undeliverable(self, raw: Raw, cause: BaseException) -> Outcome:
         """A message that cannot be processed: a dead letter, in the ledger if it takes it, on the topic anyway."""
-        letter = DeadLetter(raw.data, f"could not be processed ({one_line(cause)}), {TRIES} tries", raw.source,
-                            claimed_event_id(raw.data))
+        letter = DeadLetter.of(raw.data, Message.of("event.undeliverable", detail=one_line(cause), tries=TRIES),
+                               raw.source, claimed_event_id(raw.data))
         log.error("message %s failed %d times: dead-lettered (%s)", raw.source, TRIES, one_line(cause))
 
         def record() -> None:

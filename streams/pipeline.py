@@ -147,7 +147,7 @@ def _decode(raw: Raw, today: date) -> Decoded:
     except Exception as exc:  # noqa: BLE001 — a line that breaks the reader (issue 14: no poison message)
         log.warning("event %s could not be read: %s", raw.source, one_line(exc),
                     exc_info=log.isEnabledFor(logging.DEBUG))
-        return raw, None, f"cannot be read ({one_line(exc)})"
+        return raw, None, Message.of("event.unreadable", detail=one_line(exc))
 
 
 def _refused(engine: Engine, raw: Raw, exc: Exception) -> DeadLetter:
@@ -159,8 +159,8 @@ def _refused(engine: Engine, raw: Raw, exc: Exception) -> DeadLetter:
     """
     log.warning("event %s refused by the ledger: %s", raw.source, one_line(exc),
                 exc_info=log.isEnabledFor(logging.DEBUG))
-    letter = DeadLetter(raw.data, f"refused by the ledger: {reason(exc)}", raw.source,
-                        claimed_event_id(raw.data))
+    letter = DeadLetter.of(raw.data, Message.of("ledger.refused", detail=reason(exc)), raw.source,
+                           claimed_event_id(raw.data))
     try:
         with engine.begin() as conn:
             deadletters.record(conn, [letter])
@@ -213,10 +213,10 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
                 if wait_for_members:
                     outcome.held = [item[0] for item in decoded[at:]]
                     break
-                outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
+                outcome.dead_letters.append(DeadLetter.of(raw.data, exc, raw.source, event.event_id))
                 continue
             except GovernanceRefused as exc:
-                outcome.dead_letters.append(DeadLetter(raw.data, str(exc), raw.source, event.event_id))
+                outcome.dead_letters.append(DeadLetter.of(raw.data, exc, raw.source, event.event_id))
                 continue
             governance.append({"event_id": event.event_id, "type": event.type,
                                "payload": event.model_dump_json()})

@@ -62,11 +62,11 @@ def route(data: bytes, topics: Topics) -> Route:
     if kind in BANK_TYPES:  # CONTRACT.md §5: keyed by the account, in its compact form whatever the spacing
         account = event.get("account")
         if not isinstance(account, str) or not compact_iban(account):
-            raise Refused("route.no_account", type=kind, topic=topics.bank)
+            raise Refused("route.no_account", type=storable(kind), topic=topics.bank)
         return Route(topics.bank, compact_iban(account).encode("utf-8", "surrogatepass"))
     member_id = event.get("member_id")
     if not isinstance(member_id, str) or not member_id:
-        raise Refused("route.no_member", type=kind, topic=topics.events)
+        raise Refused("route.no_member", type=storable(kind), topic=topics.events)
     # A lone surrogate (`"\udc00"` in the JSON text) has no UTF-8 form: its code units key the
     # line, which the workers then dead-letter with their reason, where staff look for rejects.
     return Route(topics.events, member_id.encode("utf-8", "surrogatepass"))

@@ -119,3 +119,6 @@ def test_new_events_naming_unknown_things_are_dead_letters(engine: Engine, rules
                       on="2026-05-01"))
     assert [d.reason for d in done.dead_letters] == ['unknown assembly "NOPE"', 'unknown member "GHOST"',
                                                       'unknown member "GHOST"']
+    # each keeps its catalogue code: the staff's page says it in French
+    assert [d.message.text("fr").split(" (")[0] for d in done.dead_letters if d.message] == [
+        "assemblée inconnue «\u00a0NOPE\u00a0»", "membre inconnu «\u00a0GHOST\u00a0»", "membre inconnu «\u00a0GHOST\u00a0»"]

@@ -261,6 +261,8 @@ def test_9_a_value_the_database_cannot_take_is_a_dead_letter(engine: Engine, db_
                                                    joined_on="2026-01-05", status="cape")], rules)
     assert outcome.processed == 1 and len(outcome.dead_letters) == 1
     assert "refused by the ledger: value too long" in outcome.dead_letters[0].reason
+    refusal = outcome.dead_letters[0].message  # its page says it in French, around the database's words
+    assert refusal is not None and refusal.text("fr").startswith("refusé par la base de données : value too long")
 
 
 # -- 10. a batch delivered twice at once ------------------------------------------------------------
