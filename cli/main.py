@@ -40,6 +40,8 @@ COMMANDS = {
                        "Participation in the rituals: per member and kind, and the rate per year."),
     "members": Lazy("cli.governance:members_command",
                     "Members with status, associate since, capital held, and the CESA associate deadline."),
+    "messages": Lazy("cli.messages:messages_command",
+                     "Every message code, in English and in French (those starting with PREFIX, e.g. `payroll.`)."),
     "mail": Lazy("cli.mail:mail_group", "Email to members: the monthly statement's notice, and what was sent to whom."),
     "publish": Lazy("cli.kafka:publish_command",
                     "Send the events of a .jsonl file to Kafka (idempotent producer, acks=all, keyed by member)."),

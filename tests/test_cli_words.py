@@ -170,3 +170,13 @@ def test_reconcile_puts_the_checks_first_then_the_members_that_need_a_look(tmp_p
         assert all(len(line) <= int(columns) for line in out.splitlines())
         every = terminal(columns, "reconcile", "--month", "2026-10", "--db", db, "--all")
         assert all(shape.format(m) in every for m in quiet), columns
+
+
+def test_messages_lists_the_codes_the_api_gives_in_both_languages() -> None:
+    """The API's `code` (issue 15) is looked up with `cae messages`: a code, its English, its French."""
+    code, out = run("messages", "month.", "--json")
+    assert code == 0
+    (found,) = [m for m in json.loads(out)["messages"] if m["code"] == "month.outside_window"]
+    assert found["en"].startswith("{month:id} is not a month") and found["fr"].startswith("mois invalide")
+    code, out = run("messages", "nothing-starts-so", "--json")
+    assert code == 0 and json.loads(out) == {"messages": []}
