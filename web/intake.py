@@ -8,13 +8,17 @@ key it by) is not dropped: it goes to the dead letters here, with its reason, as
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from engine.events import claimed_event_id
 from ledger import deadletters
 from ledger.deadletters import DeadLetter
 from ledger.storable import storable_id
 from streams.pipeline import Raw, process
+from web import accounts
+from web.access import Caller
 from web.routing import Site
 
 PROCESSED, DUPLICATE, DEAD_LETTER, PUBLISHED = "processed", "duplicate", "dead_letter", "published"
@@ -55,3 +59,13 @@ def take(here: Site, raws: list[Raw]) -> list[LineOutcome]:
                         DEAD_LETTER if r.source in refused else statuses.get(r.source, default),
                         refused.get(r.source))
             for n, r in enumerate(raws, start=1)]
+
+
+def take_one(here: Site, caller: Caller, event: dict[str, Any], action: str) -> str | None:
+    """One event of a board's or staff's form, taken and audited under `action`: why it was
+    refused (the pipeline's reason), or None when it passed."""
+    raw = json.dumps(event, ensure_ascii=False).encode()
+    refused = take(here, [Raw(raw, f"web:{caller.email}")])[0].reason
+    with here.engine.begin() as conn:
+        accounts.audit(conn, caller.label, action, raw.decode())
+    return refused
