@@ -25,6 +25,7 @@ from governance.store import load_bureau, load_convocations, load_minutes
 from tests.assembly_support import associates, assembly, event, feed
 from tests.smtp_support import Inbox, inbox  # noqa: F401  (the fixture)
 from tests.test_web_browser import browser, screenshot  # noqa: F401  (the fixture)
+from tests.test_assembly_pages import _phone as signed_in
 from tests.web_support import csrf_of, login, served
 from web import accounts
 from web.app import create_app
@@ -156,11 +157,7 @@ def test_a_member_reaches_none_of_the_boards_part(ledger: Engine, rules: Rules) 
 def test_the_board_convenes_and_records_the_bureau_in_chromium(
         browser: Any, ledger: Engine, db_url: str, inbox: Inbox, width: int) -> None:
     with served(db_url) as base:
-        page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto(f"{base}/login")
-        page.get_by_label("Adresse électronique").fill("chair@coop.test")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        page = signed_in(browser, base, "chair@coop.test", {"width": width, "height": 900})
         page.goto(f"{base}/assemblies/AG")
         page.get_by_role("button", name="Envoyer la convocation").click()
         assert "courriel" in page.locator("#sent-A1").inner_text()

@@ -58,7 +58,7 @@ FORM_VALID = {
     "payment_id": "P-H-1", "received_on": "2026-11-02", "amount": "10,00", "from_credit": "",
     "expense_id": "X-H-1", "spent_on": "2026-11-02", "supplier": "Fournisseur", "amount_ht": "10,00",
     "vat": "2,00", "direct_cost": "", "from_month": "2026-11", "gross": "1000,00", "step": "check", "state": "open",
-    "debates": "La séance est ouverte.", "documents": "Rapport de gestion",  # the board's minutes (issue 17)
+    "for_member": "", "debates": "La séance est ouverte.", "documents": "Rapport de gestion",  # the board's minutes (issue 17)
     **{f"{name}_{n}": value for n in range(LINES)
        for name, value in (("label", "Ligne"), ("amount_ht", "10,00"), ("vat_rate", "0.20"))},
 }
