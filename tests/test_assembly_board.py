@@ -184,3 +184,14 @@ def test_the_board_convenes_and_records_the_bureau_in_chromium(
         assert "trop proche" in page.get_by_role("alert").inner_text()
         page.close()
     assert sorted(r[0] for r, _ in inbox.messages) == ["a1@example.org", "a2@example.org"]
+
+
+def test_the_emails_link_to_the_configured_site_never_to_a_host_header(
+        ledger: Engine, rules: Rules, inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAE_BASE_URL", "https://coop.example")
+    board, csrf = _client(ledger, rules, "chair@coop.test")
+    sent = board.post("/assemblies/AG/convocations", data={"csrf": csrf}, headers={"host": "evil.example"},
+                      follow_redirects=False)
+    assert sent.status_code == 303
+    text = inbox.to("a1@example.org")[0].get_content()
+    assert "https://coop.example/assemblies/AG" in text and "evil.example" not in text

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -39,7 +39,7 @@ from web.access import GOVERNANCE, Caller, Hidden
 from web.downloads import attachment
 from web.inputs import Form, Text, one_of
 from web.render import render
-from web.routing import Routes, checked_form, page_caller, site
+from web.routing import Routes, checked_form, page_caller, public_url, site
 
 routes = Routes()
 CHANNELS = {"email": "courriel", "letter": "lettre"}
@@ -59,11 +59,7 @@ class DebatesForm(Form):
     documents: Annotated[str, Field(max_length=TEXT_LENGTH)] = ""
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def _electorate(conn: Connection, held_on: Any) -> list[MemberFacts]:
+def _electorate(conn: Connection, held_on: date) -> list[MemberFacts]:
     return sorted((m for m in load_members(conn).values() if m.associate_at(held_on)), key=lambda m: m.member_id)
 
 
@@ -118,7 +114,7 @@ async def send_convocations(request: Request, assembly_id: str, caller: Caller =
     try:
         # Thousands of emails are blocking work: off the event loop, as FastAPI runs a plain route.
         await to_thread.run_sync(lambda: send(here.engine, assembly_id, here.governance, here.today(),
-                                              _base_url(request), record, lambda found: None))
+                                              public_url(request), record, lambda found: None))
     except smtp.MailError:
         with here.reading() as conn:
             done = sum(c.channel == "email" for c in load_convocations(conn, assembly_id)) - before
@@ -144,7 +140,7 @@ def letters_page(request: Request, assembly_id: str, caller: Caller = Depends(pa
     here = site(request)
     with here.reading() as conn:
         _assembly_or_404(conn, assembly_id)
-        found = convening(conn, assembly_id, here.governance, _base_url(request))
+        found = convening(conn, assembly_id, here.governance, public_url(request))
         letters = [(m, found.text(m)) for m in by_letter(conn, assembly_id)]
     page = letters_html(found.recorded.assembly, letters)
     return Response(page, media_type="text/html; charset=utf-8", headers=PRINTABLE)

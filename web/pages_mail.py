@@ -20,7 +20,7 @@ from web.access import BOOKS, Caller
 from web.inputs import Form, Text
 from web.months import month_in_window
 from web.render import render
-from web.routing import Routes, checked_form, page_caller, site
+from web.routing import Routes, checked_form, page_caller, public_url, site
 
 routes = Routes()
 KINDS = {"statement": "état des comptes prêt", "convocation": "convocation"}
@@ -61,7 +61,7 @@ async def send_notices(request: Request, caller: Caller = Depends(page_caller)) 
     form = await checked_form(request)
     here = site(request)
     month = month_in_window(form["month"].strip(), here.today())
-    base = str(request.base_url).rstrip("/")
+    base = public_url(request)
     try:
         sent = await to_thread.run_sync(lambda: send_statements(here.engine, month, base))
     except smtp.MailError:
