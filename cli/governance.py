@@ -23,7 +23,7 @@ from governance.chart import participation_chart
 from governance.config import GovernanceConfig, load_governance
 from governance.membership import members_view
 from governance.participation import Participation, meetings_of, participation
-from governance.minutes import minutes_book, minutes_html
+from governance.minutes import minutes_document
 from governance.printable import assembly_html
 from governance.results import record_of_assembly, tally_resolution
 from governance.sheet import AssemblyRecord
@@ -214,7 +214,7 @@ def assembly_command(assembly_id: str, html_path: Path | None, minutes_path: Pat
 def _write_minutes(db_url: str | None, assembly_id: str, config: GovernanceConfig, path: Path) -> None:
     """The minutes as HTML, or laid out as a PDF by WeasyPrint (the statement's extra)."""
     with open_db(db_url).connect() as conn:
-        html = minutes_html(minutes_book(conn, assembly_id, config), config)
+        html = minutes_document(conn, assembly_id, config)
     if path.suffix.lower() == ".pdf":
         from web.pdf import PdfUnavailable, html_to_pdf  # WeasyPrint, only for a PDF
 

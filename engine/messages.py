@@ -376,4 +376,15 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
     "governance.assembly_unknown": ("unknown assembly {assembly:id}", "assemblée inconnue {assembly:id}"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
+    # Sending an assembly's convocation (streams.convocations, the board's button; DOMAIN.md G1).
+    "convocation.too_late": ("the assembly of {day:date} is too near: a convocation leaves at least {days} days "
+                             "before it, {left} are left",
+                             "l'assemblée du {day:date} est trop proche : la convocation part au moins {days} "
+                             "jours avant, il en reste {left} ; l'assemblée doit être reportée"),
+    "convocation.no_smtp": ("no SMTP server: set CAE_SMTP_URL, such as smtp://127.0.0.1:2525",
+                            "aucun serveur de courriel n'est configuré (CAE_SMTP_URL) : rien n'a été envoyé"),
+    "convocation.smtp_failed": ("the SMTP server {where} did not take the messages: {sent} sent and recorded, "
+                                "send again for the others",
+                                "le serveur de courriel {where} n'a pas pris les messages : {sent} envoyé(s) et "
+                                "enregistré(s), renvoyez pour les autres"),
 }

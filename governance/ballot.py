@@ -25,7 +25,7 @@ from governance import secret
 from governance.config import GovernanceConfig
 from governance.secret import SecretBallot
 from governance.records import ATTENDING
-from governance.sitting import last_modes
+from governance.sitting import last_modes, sit
 from governance.store import AssemblyEvents, load_assembly, load_members, load_votes, load_voting
 
 
@@ -124,12 +124,20 @@ def lines(events: list[dict[str, Any]]) -> list[bytes]:
     return [json.dumps(e).encode() for e in events]
 
 
+def holding(conn: Connection, found: Convened, holder: str, config: GovernanceConfig) -> list[str]:
+    """Whose proxy `holder` carries at the assembly and it counts (DOMAIN.md: the first proxy given,
+    to a present holder, within the legal limit): those they may vote for on the day."""
+    a = found.recorded.assembly
+    sitting = sit(a, load_members(conn), found.recorded.attendance, found.recorded.proxies, config.at(a.held_on))
+    return sorted(giver for giver, to in sitting.holder_of.items() if to == holder)
 
 
 def live_vote(conn: Connection, assembly_id: str, member_id: str, resolution_id: str, choice: str, now: datetime,
-              config: GovernanceConfig) -> Form:
-    """A present associate's own vote on the day, while the chair holds the resolution's vote open
-    (issue 17, point 4): a direct `vote.cast`, or for a secret resolution a ballot kept apart (G4)."""
+              config: GovernanceConfig, for_member: str = "") -> Form:
+    """A present associate's vote on the day, while the chair holds the resolution's vote open
+    (issue 17, point 4): their own, or with `for_member` the vote of an associate whose proxy they
+    hold and that counts (issue 17, point 3). A direct (or proxy) `vote.cast`, or for a secret
+    resolution a ballot kept apart (G4), judged here since nothing can tell it apart afterwards."""
     found = convened(conn, assembly_id, member_id, config)
     resolution = next((r for r in found.recorded.resolutions if r.resolution_id == resolution_id), None)
     if resolution is None:
@@ -138,11 +146,18 @@ def live_vote(conn: Connection, assembly_id: str, member_id: str, resolution_id:
         raise BallotRefused(422, f"the vote on {resolution_id} is not open", "not_open")
     if last_modes(found.recorded.attendance, assembly_id).get(member_id) not in ATTENDING:
         raise BallotRefused(422, "only an associate checked in as present or remote votes here", "not_present")
-    if (any(v.member_id == member_id for v in load_votes(conn, [resolution_id]))
-            or any(p.member_id == member_id for p in secret.participation(conn, [resolution_id]))):
-        raise BallotRefused(409, f"you already voted on {resolution_id}", "already_voted_here")
+    voter = for_member or member_id
+    if voter != member_id and voter not in holding(conn, found, member_id, config):
+        raise BallotRefused(422, f"you hold no proxy of {voter} that counts at this assembly", "not_holder")
+    # G2: whoever voted on it already, by correspondence included, votes no more on it.
+    if (any(v.member_id == voter for v in load_votes(conn, [resolution_id]))
+            or any(p.member_id == voter for p in secret.participation(conn, [resolution_id]))):
+        raise BallotRefused(409, f"{voter} already voted on {resolution_id}", "already_voted_here")
+    by_proxy = voter != member_id
     if resolution.secret:
-        return Form([], [SecretBallot(resolution_id, member_id, choice, "direct")])
-    return Form([{"event_id": f"live-{member_id}-{resolution_id}"[:128], "type": "vote.cast",
+        return Form([], [SecretBallot(resolution_id, voter, choice, "proxy" if by_proxy else "direct",
+                                      member_id if by_proxy else None)])
+    return Form([{"event_id": f"live-{voter}-{resolution_id}"[:128], "type": "vote.cast",
                   "occurred_at": now.isoformat().replace("+00:00", "Z"), "resolution_id": resolution_id,
-                  "member_id": member_id, "choice": choice, "mode": "direct"}], [])
+                  "member_id": voter, "choice": choice, "mode": "proxy" if by_proxy else "direct",
+                  **({"cast_by": member_id} if by_proxy else {})}], [])

@@ -76,3 +76,9 @@ def minutes_html(book: MinutesBook, config: GovernanceConfig) -> str:
         + " des voix exprimées pour ou contre",
         total_shares=sum(book.shares.get(line.member_id, 0) for line in sheet))
 
+
+
+def minutes_document(conn: Connection, assembly_id: str, config: GovernanceConfig) -> str:
+    """The minutes with the sheet annexed, as HTML: what `cae assembly --minutes` writes and the
+    board downloads (both lay the same HTML out as the same PDF)."""
+    return minutes_html(minutes_book(conn, assembly_id, config), config)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from governance.config import GovernanceRules
+from governance.records import Assembly, MemberFacts
 from governance.sheet import AssemblyRecord
 from governance.sitting import ProxyRefusal
 
@@ -46,3 +47,11 @@ def assembly_html(record: AssemblyRecord, rules: GovernanceRules) -> str:
         + " des voix exprimées pour ou contre",
         proxy_words="un pouvoir" if limit == 1 else f"{limit} pouvoirs",
         refused=[o for o in record.sitting.proxies if not o.counts])
+
+
+def letters_html(assembly: Assembly, letters: list[tuple[MemberFacts, str]]) -> str:
+    """The convocations to send by letter (G1: the associates who did not consent to email), one
+    per printed page, each the text the emails carry (`governance.convoke.body`)."""
+    return _ENV.get_template("letters.html").render(
+        title=f"Convocations par lettre : {KIND_TITLES.get(assembly.kind, assembly.kind).lower()} du "
+              f"{assembly.held_on.strftime('%d/%m/%Y')}", assembly=assembly, letters=letters)

@@ -13,6 +13,7 @@ first vote" of DOMAIN.md mean the smallest `seq`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -21,6 +22,11 @@ Mode = Literal["present", "remote", "excused", "absent"]
 Choice = Literal["for", "against", "abstain", "blank"]
 CHOICES: tuple[Choice, ...] = ("for", "against", "abstain", "blank")
 ATTENDING: frozenset[str] = frozenset({"present", "remote"})
+
+
+# A vote's time, parsed once per distinct text: a form's votes share theirs, and a tally of
+# thousands of votes by correspondence compares each with the deadline (issue 17, point 5).
+_moment = lru_cache(maxsize=4096)(datetime.fromisoformat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +124,7 @@ class Vote:
 
     @property
     def cast_at(self) -> datetime:
-        return datetime.fromisoformat(self.occurred_at)
+        return _moment(self.occurred_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from governance.config import GovernanceConfig
 from governance import secret
 from governance.records import Resolution
 from governance.sheet import AssemblyRecord, SecretRecord, assembly_record
-from governance.sitting import sit
+from governance.sitting import electorate, sit
 from governance.store import (UnknownAssembly, correspondence_voters, load_assembly, load_bureau,
                               load_convocations, load_members, load_resolution, load_votes)
 from governance.tally import Tally, tally
@@ -36,10 +36,13 @@ def tally_resolution(conn: Connection, resolution_id: str, config: GovernanceCon
     # Who voted by correspondence on any resolution of the assembly counts in its quorum (G2): their
     # votes on the others are read, the rest of the others' votes is not.
     votes = load_votes(conn, [resolution_id])
-    others = correspondence_voters(conn, [r.resolution_id for r in recorded.resolutions
-                                          if r.resolution_id != resolution_id])
     deadline = recorded.assembly.vote_deadline or rules.default_vote_deadline(recorded.assembly.held_on)
     kept = secret_record(conn, recorded.resolutions)
+    # Only the associates not already known to have voted by correspondence in time are looked up.
+    known = kept.postal | {v.member_id for v in votes if v.by_correspondence and v.cast_at <= deadline}
+    others = correspondence_voters(conn, [r.resolution_id for r in recorded.resolutions
+                                          if r.resolution_id != resolution_id],
+                                   among=electorate(members.values(), recorded.assembly) - known)
     sitting = sit(recorded.assembly, members, recorded.attendance, recorded.proxies, rules, votes,
                   load_convocations(conn, recorded.assembly.assembly_id),
                   kept.postal | {m for m, at in others if datetime.fromisoformat(at) <= deadline})

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from types import MappingProxyType
 
 from governance.config import GovernanceRules
@@ -168,7 +169,14 @@ def sit(assembly: Assembly, members: Mapping[str, MemberFacts], attendance: Iter
 
 def _in_time(vote: Vote, deadline: datetime) -> bool:
     """G2: "until the vote deadline" takes a vote cast at the deadline itself."""
-    return vote.cast_at <= deadline
+    return _text_in_time(vote.occurred_at, deadline)
+
+
+@lru_cache(maxsize=4096)
+def _text_in_time(occurred_at: str, deadline: datetime) -> bool:
+    """Once per distinct time: a form's votes share theirs, and a tally of thousands of votes by
+    correspondence asks of each whether it came in time (issue 17, point 5)."""
+    return datetime.fromisoformat(occurred_at) <= deadline
 
 
 def _refusal(giver: str, holder: str, given: set[str], voters: frozenset[str],

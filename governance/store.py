@@ -182,17 +182,28 @@ def load_votes(conn: Connection, resolution_ids: Iterable[str]) -> list[Vote]:
     return _typed(_records(conn, "vote.cast", "resolution_id", resolution_ids), Vote)
 
 
-def correspondence_voters(conn: Connection, resolution_ids: Iterable[str]) -> list[tuple[str, str]]:
+def correspondence_voters(conn: Connection, resolution_ids: Iterable[str],
+                          among: Iterable[str] | None = None) -> list[tuple[str, str]]:
     """(member, time cast) of the votes by correspondence on these resolutions, each pair once: who
     may count in the quorum (G2) without reading every vote of the assembly (a form's votes share
-    their time, so this is about one row per form)."""
+    their time, so this is about one row per form). With `among`, of these members only: a tally
+    asks only about the associates it does not already know voted by correspondence, each found
+    through the index on (type, mode, member) (revision 0014) rather than by reading every
+    correspondence vote of the other resolutions (issue 17, point 5)."""
     wanted = sorted(set(resolution_ids))
+    if not wanted:
+        return []
+    query = (select(_key("member_id"), _key("occurred_at")).distinct()
+             .where(_ge.c.type == "vote.cast", _key("mode") == "correspondence"))
     found: set[tuple[str, str]] = set()
-    for i in range(0, len(wanted), _CHUNK):
-        query = (select(_key("member_id"), _key("occurred_at")).distinct()
-                 .where(_ge.c.type == "vote.cast", _key("resolution_id").in_(wanted[i:i + _CHUNK]),
-                        _key("mode") == "correspondence"))
-        found.update((member, at) for member, at in conn.execute(query))
+    if among is None:
+        for i in range(0, len(wanted), _CHUNK):
+            found.update(conn.execute(query.where(_key("resolution_id").in_(wanted[i:i + _CHUNK]))).tuples())
+        return sorted(found)
+    members = sorted(set(among))
+    for i in range(0, len(members), _CHUNK):
+        found.update(conn.execute(query.where(_key("member_id").in_(members[i:i + _CHUNK]),
+                                              _key("resolution_id").in_(wanted))).tuples())
     return sorted(found)
 
 

@@ -536,6 +536,12 @@ for _key in GOVERNANCE_KEYS:
           JsonField(governance_events.c.payload, _key))
 del _key
 
+# Who voted by correspondence, found per associate (revision 0013, issue 17 point 5): a tally asks,
+# for the associates it does not know voted by correspondence on its resolution, whether they did
+# on another of the assembly's; this finds each one's few votes, and holds what the query reads.
+Index("ix_governance_events_postal", governance_events.c.type,
+      *(JsonField(governance_events.c.payload, k) for k in ("mode", "member_id", "resolution_id", "occurred_at")))
+
 
 # -- treasury (DOMAIN.md rules 10-13, revision 0009) ----------------------------------------------
 # All append-only: a statement, a line, a match, an IBAN or a transfer order is recorded once and

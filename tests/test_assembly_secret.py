@@ -33,16 +33,20 @@ SOON = (date.today() + timedelta(days=30)).isoformat()
 VOTERS = ("A1", "A2", "A3")
 EVENTS = [*associates(*VOTERS), *assembly("AG", "R1", "S1", "S2", secret=("S1", "S2"), held_on=SOON,
                                           convened_on=date.today().isoformat(), vote_deadline=None)]
+# On the day (issue 17, point 3): H1 is present and holds the proxy of G1, who is absent; S1 is open.
+ON_THE_DAY = [*associates("H1", "G1"), event("attendance.recorded", meeting_id="AG", member_id="H1", mode="present"),
+              event("proxy.given", assembly_id="AG", from_member="G1", to_member="H1"),
+              event("resolution.voting", resolution_id="S1", state="open")]
 
 
 class Site:
-    def __init__(self, engine: Engine, rules: Rules) -> None:
+    def __init__(self, engine: Engine, rules: Rules, *more: dict[str, Any]) -> None:
         self.engine = engine
-        assert feed(engine, rules, *EVENTS).dead_letters == []
+        assert feed(engine, rules, *EVENTS, *more).dead_letters == []
         self.tokens: dict[str, str] = {}
         self.token_ids: list[str] = []
         with engine.begin() as conn:
-            for mid in VOTERS:
+            for mid in (*VOTERS, "H1") if more else VOTERS:
                 email = f"{mid.lower()}@coop.test"
                 accounts.add_user(conn, email, "correct horse battery staple", "member", mid, "tests")
                 token_id, self.tokens[mid] = accounts.create_token(conn, email, "tests", "tests")
@@ -134,13 +138,19 @@ def test_no_table_leads_from_a_ballot_back_to_its_voter(db_url: str, engine: Eng
     other = open_ledger(other_url)
     request.addfinalizer(other.dispose)
     dumps = []
-    for ledger, choices in ((engine, ("for", "against", "blank")), (other, ("blank", "for", "against"))):
-        site = Site(ledger, rules)
+    for ledger, choices in ((engine, ("for", "against", "blank", "for", "against")),
+                            (other, ("blank", "for", "against", "against", "for"))):
+        site = Site(ledger, rules, *ON_THE_DAY)
         for who, choice in zip(VOTERS, choices):
             assert site.vote(who, R1="abstain", S1=choice, S2="for").status_code == 200
+        # The proxy holder's two ballots, their own and the giver's, in the same order in both ledgers.
+        for for_member, choice in ((None, choices[3]), ("G1", choices[4])):
+            live = site.client.post("/api/assemblies/AG/live", headers={"Authorization": f"Bearer {site.tokens['H1']}"},
+                                    json={"resolution_id": "S1", "choice": choice, "for_member": for_member})
+            assert live.json() == {"recorded": 1}
         with ledger.connect() as conn:
             assert tally_resolution(conn, "S1", load_governance()).counts == (
-                ("for", 1), ("against", 1), ("abstain", 0), ("blank", 1))
+                ("for", 2), ("against", 2), ("abstain", 0), ("blank", 1))
         dumps.append(_dump(ledger, site.token_ids))
     secrets = {k: v for k, v in dumps[0].items() if k.startswith("secret_")}
     assert secrets["secret_participation"] and secrets["secret_counts"]

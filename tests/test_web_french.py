@@ -213,3 +213,23 @@ def test_the_staffs_refused_forms_say_why_in_french(demo: tuple) -> None:
         shown = html.unescape(answer.text)
         assert answer.status_code == 422 and expected[case] in shown, (case, answer.status_code, shown[-600:])
         assert "cae " not in shown and not english_in(answer.text)[0], (case, english_in(answer.text)[0])
+
+
+def test_the_boards_convocation_pages_and_the_staffs_mail_page_read_in_french(demo: tuple) -> None:
+    """Issue 17's pages, named here so the crawl cannot miss them: the board's part of an assembly's
+    page, its letters to print, a refusal of the convocation's button, and the staff's mail page."""
+    app, logins, _ = demo
+    client = TestClient(app)
+    login(client, *logins["admin"])
+    assembly = re.search(r'href="/assemblies/([^"/]+)"', client.get("/board").text)
+    assert assembly, "the demo has no assembly"
+    base = f"/assemblies/{assembly.group(1)}"
+    page = client.get(base).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf and 'id="send-convocations"' in page
+    pages = [client.get(base), client.get(f"{base}/letters"), client.get("/staff/mail"),
+             client.post(f"{base}/convocations", data={"csrf": csrf.group(1)}),  # no SMTP, or too late
+             client.post("/staff/mail/statements", data={"csrf": csrf.group(1), "month": "2026-10"})]
+    found = {f"{p.request.method} {p.request.url.path} ({p.status_code})": english_in(p.text)[0] for p in pages}
+    assert [p.status_code for p in pages] == [200, 200, 200, 422, 200]  # nobody consented: nothing to send
+    assert {k: v for k, v in found.items() if v} == {}

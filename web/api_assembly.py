@@ -20,8 +20,10 @@ from sqlalchemy import Connection
 
 from governance import ballot, secret
 from streams.pipeline import Raw
-from web import accounts, intake
-from web.access import Caller, Hidden, Role
+from governance.member_view import without_votes
+from governance.store import load_voting
+from web import accounts, data, intake
+from web.access import EVERYONE, Caller, Hidden, Role
 from web.api import ERRORS
 from web.routing import Routes, Site, api_caller, site
 
@@ -113,3 +115,43 @@ def post_proxy(request: Request, assembly_id: str, form: ProxyForm,
     except ballot.BallotRefused as exc:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
     return _record(request, caller, given, "proxy")
+
+
+# --- On the day (issue 17, points 3 and 4): the present associate's vote, and the results once closed ---
+
+class LiveVoteForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution_id: str = Field(min_length=1, max_length=128)
+    choice: Literal["for", "against", "abstain", "blank"]
+    for_member: str | None = Field(default=None, min_length=1, max_length=128,
+                                   description="the associate whose proxy the caller holds and votes for")
+
+
+@routes.api("POST", "/api/assemblies/{assembly_id}/live", roles=MEMBERS, responses=CONFLICT)
+def post_live(request: Request, assembly_id: str, form: LiveVoteForm,
+              caller: Caller = Depends(api_caller)) -> JSONResponse:
+    """The present associate's vote on a resolution while the chair holds it open: their own, or
+    with `for_member` that of an associate whose proxy they hold (secret ballots kept apart, G4)."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        checked = _checked(request, lambda conn: ballot.live_vote(
+            conn, assembly_id, caller.member_id or "", form.resolution_id, form.choice, now,
+            site(request).governance, form.for_member or ""))
+    except ballot.BallotRefused as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return _record(request, caller, checked, "live")
+
+
+@routes.api("GET", "/api/assemblies/{assembly_id}/results", roles=EVERYONE, responses=ERRORS)
+def get_results(request: Request, assembly_id: str, caller: Caller = Depends(api_caller)) -> dict[str, Any]:
+    """Each resolution's voting state and, once the chair closed its vote, its result (the tally
+    JSON of CONTRACT §3 without the votes: the same for everyone the assembly convened)."""
+    with site(request).reading() as conn:
+        record = data.assembly(conn, caller, assembly_id, site(request).governance)
+        voting = load_voting(conn, [t.resolution.resolution_id for t in record.tallies])
+    return {"assembly_id": assembly_id, "resolutions": [
+        {"resolution_id": t.resolution.resolution_id, "title": t.resolution.title,
+         "voting": voting.get(t.resolution.resolution_id),
+         "result": ({k: v for k, v in without_votes(t).to_json().items() if k != "not_counted"}
+                    if voting.get(t.resolution.resolution_id) == "closed" else None)}
+        for t in record.tallies]}

@@ -8,14 +8,18 @@ key it by) is not dropped: it goes to the dead letters here, with its reason, as
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from engine.events import claimed_event_id
-from engine.messages import Message
+from engine.messages import Language, Message
 from ledger import deadletters
 from ledger.deadletters import DeadLetter
 from ledger.storable import storable_id
 from streams.pipeline import Raw, process
+from web import accounts
+from web.access import Caller
 from web.routing import Site
 
 PROCESSED, DUPLICATE, DEAD_LETTER, PUBLISHED = "processed", "duplicate", "dead_letter", "published"
@@ -30,11 +34,14 @@ class LineOutcome:
     outcome: str
     reason: Message | str | None = None  # a catalogue message, or the words of a refusal that has none
 
+    def reason_in(self, language: Language) -> str | None:
+        reason = self.reason
+        return reason.text(language) if isinstance(reason, Message) else reason
+
     def as_json(self) -> dict[str, object]:
         """The reason in English, and its catalogue code when it has one (issue 15: the API may add it)."""
         reason = self.reason
-        return {"line": self.line, "event_id": self.event_id, "outcome": self.outcome,
-                "reason": reason.text("en") if isinstance(reason, Message) else reason,
+        return {"line": self.line, "event_id": self.event_id, "outcome": self.outcome, "reason": self.reason_in("en"),
                 **({"code": reason.code} if isinstance(reason, Message) else {})}
 
 
@@ -60,3 +67,13 @@ def take(here: Site, raws: list[Raw]) -> list[LineOutcome]:
                         DEAD_LETTER if r.source in refused else statuses.get(r.source, default),
                         refused.get(r.source))
             for n, r in enumerate(raws, start=1)]
+
+
+def take_one(here: Site, caller: Caller, event: dict[str, Any], action: str) -> str | None:
+    """One event of a board's or staff's form, taken and audited under `action`: why it was
+    refused (the pipeline's reason, in French for the page), or None when it passed."""
+    raw = json.dumps(event, ensure_ascii=False).encode()
+    refused = take(here, [Raw(raw, f"web:{caller.email}")])[0].reason_in("fr")
+    with here.engine.begin() as conn:
+        accounts.audit(conn, caller.label, action, raw.decode())
+    return refused

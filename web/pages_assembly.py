@@ -50,7 +50,8 @@ REFUSALS = {
     "holder": "Un pouvoir se donne à un autre associé de l'assemblée : indiquez son identifiant.",
     "not_open": "Le vote sur cette résolution n'est pas ouvert.",
     "not_present": "Seul un associé enregistré présent ou à distance vote en séance.",
-    "already_voted_here": "Vous avez déjà voté sur cette résolution.",
+    "already_voted_here": "Ce vote sur cette résolution est déjà exprimé : il est définitif.",
+    "not_holder": "Vous ne détenez pas de pouvoir de cet associé qui compte à cette assemblée.",
 }
 
 
@@ -74,6 +75,7 @@ class ProxyPageForm(Form):
 
 class LiveForm(Form):
     resolution_id: Text = ""
+    for_member: Text = ""  # empty: the associate's own vote; else the proxy giver's they vote for
     choice: one_of(CHOICES) = "for"  # type: ignore[valid-type]
 
 
@@ -100,18 +102,22 @@ def _view(conn: Connection, request: Request, caller: Caller, assembly_id: str) 
         raise Hidden("no such assembly") from None
     resolutions = sorted(found.recorded.resolutions, key=lambda r: r.seq)
     ids = [r.resolution_id for r in resolutions]
-    votes = [v for v in load_votes(conn, ids) if v.member_id == me]
-    took_part = [p for p in secret.participation(conn, ids) if p.member_id == me]
+    every_vote, everyone_secret = load_votes(conn, ids), secret.participation(conn, ids)
+    votes = [v for v in every_vote if v.member_id == me]
+    took_part = [p for p in everyone_secret if p.member_id == me]
     mine = {v.resolution_id: v.choice for v in votes if v.by_correspondence}
     secretly = {p.resolution_id for p in took_part if p.mode == "correspondence"}
     now = _now()
     voting = load_voting(conn, ids)
     record = record_of_assembly(conn, assembly_id, here.governance)
-    done = {v.resolution_id for v in votes} | {p.resolution_id for p in took_part}
+    done = {(v.member_id, v.resolution_id) for v in every_vote} | {(p.member_id, p.resolution_id)
+                                                                     for p in everyone_secret}
     present = last_modes(found.recorded.attendance, assembly_id).get(me) in ATTENDING
+    # Their own vote, then one for each associate whose proxy they hold (issue 17, point 3).
+    voters = ["", *ballot.holding(conn, found, me, here.governance)] if present else []
     return {"a": found.recorded.assembly, "resolutions": resolutions, "mine": mine, "voting": voting,
-            "live": [r for r in resolutions if voting.get(r.resolution_id) == "open" and present
-                     and r.resolution_id not in done],
+            "live": [(r, who) for r in resolutions if voting.get(r.resolution_id) == "open"
+                     for who in voters if (who or me, r.resolution_id) not in done],
             "results": [without_votes(t) for t in record.tallies if voting.get(t.resolution.resolution_id) == "closed"],
             "voted": bool(mine or secretly), "secretly": secretly,
             "deadline": found.deadline.astimezone(here.zone).strftime("%d/%m/%Y à %H:%M"),
@@ -191,11 +197,13 @@ def _refused(request: Request, caller: Caller, assembly_id: str, exc: ballot.Bal
 
 @routes.page("POST", "/assemblies/{assembly_id}/ballot/live", roles=MEMBERS, form=LiveForm)
 async def vote_in_session(request: Request, assembly_id: str, caller: Caller = Depends(page_caller)) -> Response:
-    """A present associate's vote from their phone, while the chair holds the resolution's vote open."""
+    """A present associate's vote from their phone, while the chair holds the resolution's vote open:
+    their own, or that of an associate whose proxy they hold (`for_member`)."""
     form = await checked_form(request)
     here = site(request)
     return _take(request, caller, assembly_id, "live", "already_voted_here", lambda conn: ballot.live_vote(
-        conn, assembly_id, caller.member_id or "", form["resolution_id"], form["choice"], _now(), here.governance))
+        conn, assembly_id, caller.member_id or "", form["resolution_id"], form["choice"], _now(), here.governance,
+        form["for_member"].strip()))
 
 
 # --- The chair's page for the day (issue 17, point 4): check-in, the quorum, each resolution's vote ---

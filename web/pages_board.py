@@ -10,7 +10,6 @@ has been counted, so nothing is said of its quorum.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timezone
 
@@ -19,12 +18,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from governance.participation import meetings_of, participation
 from governance.store import load_attendance, load_meetings, load_members
-from streams.pipeline import Raw
-from web import accounts, data, intake
+from web import data, intake
 from web.access import EVERYONE, GOVERNANCE, Caller, Role
 from web.render import render
 from web.events_form import new_event_id
 from web.inputs import form_for_events
+from web.pages_convocations import PRINTABLE, board_part
 from web.routing import Routes, checked_form, page_caller, site
 
 routes = Routes()
@@ -51,9 +50,10 @@ def assembly_page(request: Request, assembly_id: str, caller: Caller = Depends(p
     with site(request).reading() as conn:
         record = data.assembly(conn, caller, assembly_id, site(request).governance)
         members = sorted(load_members(conn).values(), key=lambda m: m.member_id) if caller.role is not Role.MEMBER else []
+        board = board_part(conn, assembly_id) if caller.role in GOVERNANCE else {}
     return render(request, "assembly.html", {
         "record": record, "held": record.assembly.held_on <= site(request).today(), "members": members,
-        "can_record": caller.role in GOVERNANCE, "event_id": new_event_id()})
+        "can_record": caller.role in GOVERNANCE, "event_id": new_event_id(), **board})
 
 
 @routes.page("GET", "/assemblies/{assembly_id}/sheet", roles=GOVERNANCE)
@@ -63,9 +63,7 @@ def sheet_page(request: Request, assembly_id: str, caller: Caller = Depends(page
     with site(request).reading() as conn:
         record = data.sheet(conn, caller, assembly_id, site(request).governance)
     rules = site(request).governance.at(record.assembly.held_on)
-    # A page of its own, to print: its styles are in it (and nothing else may run there).
-    return Response(assembly_html(record, rules), media_type="text/html; charset=utf-8", headers={
-        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
+    return Response(assembly_html(record, rules), media_type="text/html; charset=utf-8", headers=PRINTABLE)
 
 
 RECORDABLE = {
@@ -96,11 +94,7 @@ async def record_event(request: Request, caller: Caller = Depends(page_caller)) 
         # A convocation is a number in the event; anything else ("²" is a digit to Python, not to
         # `int`) goes as typed, for the validator to refuse with its reason.
         event[name] = int(value) if name == "convocation" and re.fullmatch(r"[0-9]{1,3}", value) else value
-    raw = json.dumps(event, ensure_ascii=False).encode()
-    here = site(request)
-    refused = intake.take(here, [Raw(raw, f"web:{caller.email}")])[0].reason
-    with here.engine.begin() as conn:
-        accounts.audit(conn, caller.label, "event.enter", raw.decode())
+    refused = intake.take_one(site(request), caller, event, "event.enter")
     if refused:
         return render(request, "error.html", {"status": 422, "message": f"Refusé : {refused}"}, 422)
     target = str(event.get("assembly_id") or event.get("meeting_id") or "")

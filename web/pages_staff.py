@@ -117,7 +117,7 @@ async def enter_event(request: Request, caller: Caller = Depends(page_caller)) -
     here = site(request)
     taken = intake.take(here, [Raw(raw, f"web:{caller.email}")])[0]
     ok = taken.outcome != intake.DEAD_LETTER
-    outcome_text = _SAID[taken.outcome] if ok else f"Refusé : {taken.reason}"
+    outcome_text = _SAID[taken.outcome] if ok else f"Refusé : {taken.reason_in('fr')}"
     with here.engine.begin() as conn:
         accounts.audit(conn, caller.label, "event.enter", raw.decode())
     return render(request, "event_form.html", {

@@ -12,6 +12,7 @@ those fields, checked; every route's path and query are checked too.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -81,6 +82,13 @@ class Site:
     def today(self) -> date:
         """Today where the cooperative is (`[schedule] timezone`): where its months end."""
         return datetime.now(self.zone).date()
+
+
+def public_url(request: Request) -> str:
+    """Where members reach the site, for the links in the emails it sends (issue 17): `CAE_BASE_URL`
+    as the CLI's `--base-url` reads it, else the address this request came to (set it behind a
+    proxy, so that no Host header a client sends ends up in a member's email)."""
+    return (os.environ.get("CAE_BASE_URL") or str(request.base_url)).rstrip("/")
 
 
 def site(request: Request) -> Site:

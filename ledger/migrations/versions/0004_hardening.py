@@ -234,9 +234,10 @@ def upgrade() -> None:
 
 def _governance_indexes(bind: sa.engine.Connection) -> None:
     """Revision 0002's indexes, which a SQLite table rebuild cannot reflect and so drops."""
+    # Only 0002's: an index a later revision adds (0014's) is that revision's to create.
+    of_0002 = {f"ix_governance_events_{key.removesuffix('_id')}" for key in ("assembly_id", "meeting_id", "resolution_id")}
     for index in schema.governance_events.indexes:
-        if index.name and index.name.startswith("ix_governance_events_") and index.name != \
-                "ix_governance_events_event_id":
+        if index.name in of_0002:
             bind.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
             index.create(bind)
 
