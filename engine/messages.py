@@ -295,6 +295,12 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
                      "la paie de {month:month} n'a pas payé {count} membre(s) qui devaient l'être ({names}) : "
                      "lancez-la d'abord sur la page Paie, ou cochez « clôturer sans la paie » pour clôturer "
                      "quand même"),
+    # What the server can do (web.pdf): said on the staff's health page, never to a member.
+    "pdf.unavailable": ("the PDF needs WeasyPrint: pip install 'cae-engine[pdf]' (and Debian's libpango-1.0-0 "
+                        "libpangoft2-1.0-0): {detail:as_is}",
+                        "les PDF demandent WeasyPrint, absent ou incomplet sur le serveur : installez "
+                        "« cae-engine[pdf] » et les bibliothèques libpango-1.0-0 et libpangoft2-1.0-0 de Debian "
+                        "({detail:as_is})"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
 }

@@ -145,7 +145,10 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
 
     @app.exception_handler(PdfUnavailable)
     async def no_pdf(request: Request, exc: PdfUnavailable) -> Response:
-        return _error(request, 503, str(exc))
+        # Why is for the staff (their health page, the log), not for a member (issue 15, point 5).
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _error(request, 503, "Le PDF n'est pas disponible sur ce serveur pour le moment : "
+                                    "l'équipe d'appui en voit la raison sur sa page d'état du service.")
 
     @app.exception_handler(KafkaUnavailable)
     async def no_kafka(request: Request, exc: KafkaUnavailable) -> Response:

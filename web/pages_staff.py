@@ -24,6 +24,7 @@ from engine.spreadsheet import payroll_csv, reconciliation_csv
 from ledger import deadletters, monthly, schema
 from ledger.closing import CloseRefused, check_close, check_ended, plan_close
 from ledger.corrections import RERUN_JOB, CorrectionError, rerun_payslip
+from ledger.db import revision
 from ledger.fec import FecError, export_fec
 from ledger.payroll_run import PayrollError, payroll
 from ledger.payslips import current as current_payslips
@@ -35,6 +36,7 @@ from web.downloads import attachment
 from web.events_form import FORMS, EventForm, event_from, new_event_id
 from web.inputs import Form, RowId, Text
 from web.months import GivenMonth, Month, month_in_window
+from web.pdf import pdf_problem
 from web.render import render
 from web.routing import Routes, Site, checked_form, page_caller, site
 
@@ -313,6 +315,18 @@ def runs_page(request: Request, caller: Caller = Depends(page_caller)) -> Respon
     with site(request).reading() as conn:
         runs = list_runs(conn, None, None, 200)
     return render(request, "runs.html", {"runs": runs, "zone": site(request).zone})
+
+
+@routes.page("GET", "/staff/health", roles=BOOKS)
+def health_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    """What this server can and cannot do, and why: the PDF (WeasyPrint), where events go, the
+    database and its schema (issue 15, point 5: the staff read here why members see no PDF link)."""
+    here = site(request)
+    with here.reading() as conn:
+        pending = len(deadletters.listed(conn))
+    return render(request, "health.html", {
+        "pdf_problem": pdf_problem(), "kafka": here.publish is not None, "database": here.engine.dialect.name,
+        "revision": revision(here.engine), "pending": pending})
 
 
 def _previous_month(request: Request) -> str:
