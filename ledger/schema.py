@@ -357,6 +357,7 @@ runs = Table(
     Column("outcome", String(10), nullable=False),
     Column("detail", Text, nullable=False),
     Column("claim", String(60), nullable=True, unique=True),
+    Column("detail_code", Text, nullable=True),  # revision 0013: the detail's catalogue code, as JSON
     CheckConstraint("origin IN ('scheduled', 'manual')", name="origin"),
     CheckConstraint("outcome IN ('ok', 'warning', 'failed')", name="outcome"),
     *months("month"),

@@ -50,9 +50,6 @@ WORD = re.compile(r"[A-Za-z][a-z']+")
 EMAIL = re.compile(r"\S+@\S+")  # an address is an id: admin@demo.cae
 # What the catalogue's French quotes (engine.messages): a field's name, an id or a value the user sent.
 QUOTED = re.compile("«\u00a0[^»]*\u00a0»")
-# Pages whose words are not yet in the catalogue (issue 15, left for a next step): the runs' details
-# and the reconciliation checks' names and details are recorded as English text.
-NOT_YET = frozenset({"/staff/reconcile", "/staff/runs"})
 
 # One refused line per kind of reason the pipeline gives a dead letter (engine.events `_reason`,
 # the bounds and characters, the rules' refusals): each must read in French on the staff's page.
@@ -140,7 +137,7 @@ def _crawl(client: TestClient, seeds: list[str]) -> dict[str, set[str]]:
         if "text/html" not in answer.headers.get("content-type", ""):
             continue
         words, links = english_in(answer.text)
-        if words and parts.path not in NOT_YET:
+        if words:
             found[url] = words
         queue += [urljoin(url, link) for link in links]
     return found
