@@ -7,6 +7,7 @@ the month they concern (point 4), and the small things users hit (point 7).
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -54,3 +55,59 @@ def test_with_weasyprint_the_link_is_there_and_the_health_page_says_so(demo: tup
     health = signed_in(demo, "staff").get("/staff/health")
     assert health.status_code == 200 and "disponibles" in health.text and "indisponibles" not in health.text
     assert signed_in(demo, "member").get("/staff/health").status_code == 403
+
+
+def test_the_member_lands_on_their_last_month_with_activity(demo: tuple) -> None:
+    """The demo's books end in October 2026; today is later: the member opens on October, not on an
+    empty month (issue 15, point 3), from the home page as from the statement without a month."""
+    member = demo[2]
+    client = signed_in(demo, "member")
+    home = client.get("/")
+    assert home.status_code == 200 and home.url.path == f"/members/{member}/statement"
+    for page in (home, client.get(f"/members/{member}/statement")):
+        assert "État des comptes — octobre 2026" in page.text
+        assert 'value="2026-10"' in page.text
+
+
+def test_the_reconciliation_and_the_runs_read_in_french_with_french_amounts(demo: tuple) -> None:
+    """Issue 15, point 1 on the staff's pages: the checks' titles, outcomes and details, and the runs'
+    details, come from the catalogue in French, every amount as `1 234,50 €`; the CLI keeps the English."""
+    client = signed_in(demo, "staff")
+    page = client.get("/staff/reconcile?month=2026-10").text
+    assert "balance générale équilibrée" in page and "aucun membre au budget négatif" in page
+    assert re.search(r"débit [\d\u202f ]+,\d\d\u00a0€ = crédit [\d\u202f ]+,\d\d\u00a0€", page), page
+    assert "pas bon" in page and "à regarder" in page  # the demo's negative budgets, its dead letters
+    assert "trial balance" not in page and "cae deadletter" not in page
+    runs = client.get("/staff/runs").text
+    assert re.search(r"\d+ bulletin\(s\) \(\d+ plafonné\(s\)\), brut [\d\u202f ]+,\d\d\u00a0€", runs), runs
+    assert "pas bon(s) (6 membres)" in runs and "payslips" not in runs
+
+
+def _events_card(page: str) -> str:
+    return page.split('id="events-in"')[1].split("</div>")[0]
+
+
+def test_the_staff_month_counts_events_in_the_month_they_concern(demo: tuple) -> None:
+    """The demo's events all arrived today, but are dated in September and October 2026: the staff's
+    month counts them there, and says how it counts (issue 15, point 4)."""
+    client = signed_in(demo, "staff")
+    october = _events_card(client.get("/staff?month=2026-10").text)
+    assert "Comptés au mois qu'ils concernent" in october
+    assert re.search(r"factures émises : [1-9]", october) and re.search(r"paiements reçus : [1-9]", october)
+    september = _events_card(client.get("/staff?month=2026-09").text)
+    assert re.search(r"factures émises : [1-9]", september)
+    today = _events_card(client.get("/staff").text)  # the month they arrived in: nothing of theirs
+    assert re.search(r'class="big">0<', today), today
+
+
+def test_a_cesa_deadline_already_past_is_flagged(demo: tuple) -> None:
+    """The demo's M003, under a CESA since September 2026 after a CAPE from October 2023, had until
+    3 October 2026 to become an associate: the staff's month, the register and the member's statement
+    say the term is past (issue 15, point 4)."""
+    staff = signed_in(demo, "staff")
+    month = staff.get("/staff?month=2026-10").text.split('id="associates"')[1].split("</div>")[0]
+    assert "M003" in month and "échéance dépassée" in month.lower()
+    register = staff.get("/board/register").text
+    assert re.search(r"3 octobre 2026 — échéance dépassée", register)
+    statement = staff.get("/members/M003/statement?month=2026-10").text
+    assert "À devenir associé(e) avant le" in statement and "3 octobre 2026 — échéance dépassée" in statement

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, time
 from pathlib import Path
 
 from fastapi import Depends, Query, Request
@@ -16,21 +15,20 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from engine.payroll_export import variables
-from engine.keys import PREFIX
 from engine.messages import text_of
-from engine.periods import last_day, next_month, parse_month
+from engine.periods import last_day, parse_month
 from engine.schedule import RECONCILE
 from engine.spreadsheet import payroll_csv, reconciliation_csv
 from ledger import deadletters, monthly, schema
 from ledger.closing import CloseRefused, check_close, check_ended, plan_close
-from ledger.corrections import RERUN_JOB, CorrectionError, rerun_payslip
+from ledger.corrections import RERUN_JOB, CorrectionError, rerun
 from ledger.db import revision
 from ledger.fec import FecError, export_fec
 from ledger.payroll_run import PayrollError, payroll
 from ledger.payslips import current as current_payslips
-from ledger.runs import MANUAL, Done, by_hand, list_runs, run_job
+from ledger.runs import MANUAL, by_hand, list_runs, run_job
 from streams.pipeline import Raw, process
-from web import accounts, intake
+from web import accounts, data, intake
 from web.access import BOOKS, Caller
 from web.downloads import attachment
 from web.events_form import FORMS, EventForm, event_from, new_event_id
@@ -74,14 +72,9 @@ def _month(request: Request, month: str | None) -> str:
 def month_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
     """The month at a glance: events in, dead letters, payroll, the last reconciliation, what blocks the close."""
     month = _month(request, month)
-    p, e = schema.processed_events, schema.entries
-    start = datetime.combine(parse_month(month), time(), tzinfo=site(request).zone)
-    end = datetime.combine(parse_month(next_month(month)), time(), tzinfo=site(request).zone)
+    e = schema.entries
     with site(request).reading() as conn:
-        events = dict(conn.execute(select(p.c.type, func.count())
-                                   .where(p.c.processed_at >= start, p.c.processed_at < end,
-                                          p.c.event_id.not_like(f"{PREFIX}%"))
-                                   .group_by(p.c.type)).tuples().all())
+        events = data.events_of_month(conn, caller, month)
         posted = conn.scalar(select(func.count()).select_from(e).where(
             e.c.entry_date.between(parse_month(month), last_day(month)))) or 0
         letters = deadletters.listed(conn)
@@ -89,6 +82,9 @@ def month_page(request: Request, month: str | None = Month, caller: Caller = Dep
                             .where(schema.payslips.c.month == month)) or 0  # one per member paid; revisions aside
         plan = plan_close(conn, month)
         runs = list_runs(conn, month, None, 20)
+        # Salariés past the legal term to become associates (L7331-3), as of today (issue 15, point 4).
+        overdue = [v for v in data.register(conn, caller, site(request).today(), site(request).governance)
+                   if v.deadline_passed]
     blocking = []
     try:
         check_close(plan, site(request).today())
@@ -98,7 +94,7 @@ def month_page(request: Request, month: str | None = Month, caller: Caller = Dep
     return render(request, "staff_month.html", {
         "month": month, "events": events, "posted": posted, "letters": letters[:10], "pending": len(letters),
         "payslips": slips, "unpaid": plan.unpaid.get(month, []), "plan": plan, "blocking": blocking,
-        "reconcile": last_reconcile, "runs": runs})
+        "reconcile": last_reconcile, "runs": runs, "overdue": overdue})
 
 
 @routes.page("GET", "/staff/events/new", roles=BOOKS)
@@ -210,9 +206,8 @@ async def rerun_page(request: Request, caller: Caller = Depends(page_caller)) ->
     here = site(request)
     month = month_in_window(form.get("month", ""), here.today())
     try:
-        by_hand(run_job(here.engine, RERUN_JOB, month, lambda conn: Done(
-            f"{member_id}: {reason}", rerun_payslip(conn, month, member_id, reason, here.rules)),
-            origin=MANUAL, started_by=caller.label, member_id=member_id))
+        by_hand(run_job(here.engine, RERUN_JOB, month, rerun(month, member_id, reason, here.rules),
+                        origin=MANUAL, started_by=caller.label, member_id=member_id))
     except (CorrectionError, ValueError) as exc:
         return render(request, "error.html", {"status": 422, "message": str(exc)}, 422)
     return RedirectResponse(f"/staff/payroll?month={month}", status_code=303)
