@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import sys
+from html import escape
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.test_web_french import demo  # noqa: F401 — the fixture: the demo's books, its app and logins
-from tests.web_support import login
+from ledger import schema
+from tests.web_support import csrf_of, login
 from web.pdf import pdf_problem
 
 
@@ -111,3 +114,41 @@ def test_a_cesa_deadline_already_past_is_flagged(demo: tuple) -> None:
     assert re.search(r"3 octobre 2026 — échéance dépassée", register)
     statement = staff.get("/members/M003/statement?month=2026-10").text
     assert "À devenir associé(e) avant le" in statement and "3 octobre 2026 — échéance dépassée" in statement
+
+
+def test_a_payment_row_shows_its_amount(demo: tuple) -> None:
+    """Issue 15, point 7: the month's entries show what a payment brought in, not an empty row."""
+    member = demo[2]
+    page = signed_in(demo, "member").get(f"/members/{member}/statement?month=2026-10").text
+    rows = [row for row in page.split("<tr>") if "Règlement" in row]
+    assert rows, "the demo member has a payment in October"
+    for row in rows:
+        assert re.search(r'data-figure="received">[\d\u202f ]+,\d\d\u00a0€<', row), row
+
+
+def test_the_staff_payroll_names_whom_it_pays(demo: tuple) -> None:
+    app, _, member = demo
+    with app.state.site.engine.connect() as conn:
+        name = conn.scalar(select(schema.members.c.name).where(schema.members.c.member_id == member))
+    page = signed_in(demo, "staff").get("/staff/payroll?month=2026-10").text
+    paid = page.split('id="paid"')[1].split("</table>")[0]
+    assert f"{escape(name)} ({member})" in paid
+
+
+def test_the_site_has_an_icon(demo: tuple) -> None:
+    answer = TestClient(demo[0]).get("/favicon.ico")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/x-icon"
+    assert answer.content.startswith(b"\x00\x00\x01\x00")  # an ICO file's header
+
+
+def test_a_wrong_close_confirmation_keeps_the_form_as_typed(demo: tuple) -> None:
+    """Issue 15, point 7: the close form comes back with what was typed and the refusal in French,
+    not an error page; nothing is closed."""
+    client = signed_in(demo, "staff")
+    form = client.get("/staff/close?month=2026-09")
+    assert 'name="confirm"' in form.text
+    answer = client.post("/staff/close", data={"csrf": csrf_of(form.text), "month": "2026-09", "confirm": "2026-9"})
+    assert answer.status_code == 422
+    assert "Le mois retapé ne correspond pas" in answer.text
+    assert 'name="confirm" value="2026-9"' in answer.text and 'id="locks"' in answer.text
+    assert 'value="2026-09"' in client.get("/staff/close?month=2026-09").text  # still open: the form again

@@ -10,19 +10,14 @@ beside the `*-before.png` ones taken from the code before this point.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cli.demo import demo_accounts
-from tests.kafka_fixtures import CAE
-from tests.test_web_browser import SHOTS, browser  # noqa: F401 — the fixture
-from tests.web_support import served
+from tests.test_web_browser import SHOTS, browser, logged_in  # noqa: F401 — the fixture
+from tests.web_support import make_demo, served
 
 WIDTHS = (375, 1280)
 
@@ -42,17 +37,6 @@ class Demo:
     db_url: str
 
 
-def make_demo(where: Path) -> tuple[str, str, dict[str, tuple[str, str]]]:
-    """`cae demo` on a fresh SQLite file in `where`, and an account per role: its URL, member, logins."""
-    url = f"sqlite:///{where / 'demo.db'}"
-    made = subprocess.run([CAE, "demo", "--members", "6", "--months", "2026-09..2026-10", "--json", "--db", url],
-                          capture_output=True, text=True, cwd=where, timeout=600)
-    assert made.returncode == 0, made.stderr[-2000:]
-    member = json.loads(made.stdout)["member_login"]
-    logins = {role: (email, password) for email, role, password in demo_accounts(url, [member])}
-    return url, member, logins
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     url, member, logins = make_demo(tmp_path_factory.mktemp("phone"))
@@ -62,14 +46,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 def open_as(browser: Any, demo: Demo, role: str, width: int) -> Any:
     """A page of Chromium `width` pixels wide, signed in as the demo's `role`."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    email, password = demo.logins[role]
-    page.goto(f"{demo.base}/login")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state("networkidle")
-    return page
+    return logged_in(browser, demo.base, *demo.logins[role], {"width": width, "height": 900})
 
 
 def member_pages(member: str) -> dict[str, str]:
@@ -122,3 +99,17 @@ def test_the_statement_shows_every_figure_on_a_phone(browser: Any, demo: Demo) -
         .map(td => td.innerText.trim())""")
     page.close()
     assert outside == []
+
+
+def test_a_single_years_participation_chart_starts_at_zero(browser: Any, demo: Demo) -> None:
+    """Issue 15, point 7: the demo's rituals are all of 2026; one point per kind must not draw an axis
+    that starts at that point, as if nobody came below it. The rates read in French."""
+    page = open_as(browser, demo, "board", 1280)
+    page.goto(f"{demo.base}/board/participation")
+    page.wait_for_load_state("networkidle")
+    axis = page.evaluate("(() => { const c = Chart.getChart(document.getElementById('participation-chart'));"
+                         " return [c.data.labels, c.scales.y.min, c.data.datasets.map(d => d.label)]; })()")
+    shoot(page, "phone-participation-1280")
+    page.close()
+    assert axis[0] == ["2026"] and axis[1] == 0, axis
+    assert "université" in axis[2], axis

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine
@@ -39,7 +39,7 @@ from web.months import BadMonth
 from web.pdf import PdfUnavailable
 from web.readcache import ReadCache
 from web.render import HERE, render
-from web.routing import PASSWORD_PAGE, BadCsrf, MustChangePassword, NeedLogin, Publisher, Site
+from web.routing import PASSWORD_PAGE, BadCsrf, MustChangePassword, NeedLogin, Publisher, Routes, Site
 
 log = logging.getLogger("cae.web")
 
@@ -68,6 +68,14 @@ def _without_slash(request: Request) -> str | None:
 
 
 THREADS = 4  # the routes' thread pool, per process
+
+# The icon every browser asks for at /favicon.ico: a small file, not a 404 in every log (issue 15, point 7).
+icon = Routes()
+
+
+@icon.page("GET", "/favicon.ico", roles=None)
+def favicon() -> FileResponse:
+    return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon")
 
 
 @asynccontextmanager
@@ -99,6 +107,7 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
                           secure_cookies, zone, reader, publish)
     for module in (api, api_assembly, pages_account, pages_member, pages_staff, pages_board, pages_assembly):
         app.include_router(module.routes.router)
+    app.include_router(icon.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     app.add_middleware(BodyLimit)

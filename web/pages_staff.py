@@ -9,10 +9,11 @@ import io
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from engine.payroll_export import variables
 from engine.messages import text_of
@@ -167,6 +168,7 @@ def payroll_page(request: Request, month: str | None = Month, caller: Caller = D
     preview, error = None, None
     with here.reading() as conn:
         paid = [found.slip for _, found in sorted(current_payslips(conn, month).items())]
+        names = _names(conn)
     with here.engine.connect() as conn:
         trans = conn.begin()
         try:
@@ -175,7 +177,14 @@ def payroll_page(request: Request, month: str | None = Month, caller: Caller = D
             error = str(exc)
         finally:
             trans.rollback()  # a preview: what the run would post, posted nowhere
-    return render(request, "payroll.html", {"month": month, "paid": paid, "preview": preview, "error": error})
+    return render(request, "payroll.html", {"month": month, "paid": paid, "preview": preview, "error": error,
+                                            "names": names})
+
+
+def _names(conn: Connection) -> dict[str, str]:
+    """Each member's name by id: the payroll's page and its variables name whom they pay."""
+    m = schema.members
+    return dict(conn.execute(select(m.c.member_id, m.c.name)).tuples().all())
 
 
 async def _month_job(request: Request, run: Callable[[Site, str], object], back: str,
@@ -249,8 +258,7 @@ def variables_csv(request: Request, month: str = GivenMonth,
     here = site(request)
     with here.reading() as conn:
         slips = [found.slip for found in current_payslips(conn, month).values()]
-        m = schema.members
-        names = dict(conn.execute(select(m.c.member_id, m.c.name)).tuples().all())
+        names = _names(conn)
     out = io.StringIO()
     payroll_csv(variables(slips, names, here.rules.at(last_day(month))), out)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
@@ -272,7 +280,11 @@ def fec_download(request: Request, year: int = Query(ge=1900, le=9999), siren: s
 
 @routes.page("GET", "/staff/close", roles=BOOKS)
 def close_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
-    month = month or _previous_month(request)
+    return render(request, "close.html", _close_view(request, month or _previous_month(request)))
+
+
+def _close_view(request: Request, month: str) -> dict[str, Any]:
+    """What the close page shows of a month: what it would lock, or why it cannot be closed."""
     here = site(request)
     problem, plan, unpaid_only = None, None, False
     try:
@@ -285,8 +297,7 @@ def close_page(request: Request, month: str | None = Month, caller: Caller = Dep
         # Only members left unpaid: the page offers to close without the payroll (the CLI's option).
         unpaid_only = exc.message.code == "close.unpaid"
         plan = plan if unpaid_only else None
-    return render(request, "close.html", {"month": month, "plan": plan, "problem": problem,
-                                          "without_payroll": unpaid_only})
+    return {"month": month, "plan": plan, "problem": problem, "without_payroll": unpaid_only, "typed": {}}
 
 
 @routes.page("POST", "/staff/close", roles=BOOKS, form=Closing)
@@ -294,9 +305,11 @@ async def close(request: Request, caller: Caller = Depends(page_caller)) -> Resp
     form = await checked_form(request)
     month = form.get("month", "")
     here = site(request)
-    if form.get("confirm") != month:
-        return render(request, "error.html", {"status": 422, "message": f"Pour fermer, retapez le mois ({month})."}, 422)
     month_in_window(month, here.today())
+    if form.get("confirm") != month:  # the form again, as it was typed, with what to fix (issue 15, point 7)
+        return render(request, "close.html", {
+            **_close_view(request, month), "typed": form,
+            "refusal": f"Le mois retapé ne correspond pas : tapez exactement {month} pour confirmer la clôture."}, 422)
     try:
         by_hand(monthly.close(here.engine, month, here.rules, origin=MANUAL, started_by=caller.label,
                               today=here.today(), without_payroll=form.get("without_payroll") == "on"))
