@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import date
 from html import escape
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.test_web_french import demo  # noqa: F401 — the fixture: the demo's books, its app and logins
 from ledger import schema
-from tests.web_support import csrf_of, login
+from tests.web_support import WebLedger, csrf_of, login, web  # noqa: F401 — the fixture
+from web import data
+from web.access import Caller, Role
 from web.pdf import pdf_problem
 
 
@@ -152,3 +155,27 @@ def test_a_wrong_close_confirmation_keeps_the_form_as_typed(demo: tuple) -> None
     assert "Le mois retapé ne correspond pas" in answer.text
     assert 'name="confirm" value="2026-9"' in answer.text and 'id="locks"' in answer.text
     assert 'value="2026-09"' in client.get("/staff/close?month=2026-09").text  # still open: the form again
+
+
+def test_events_of_a_month_and_a_members_last_month_on_each_backend(web: WebLedger) -> None:
+    """The data behind points 3 and 4, on SQLite and PostgreSQL: the October and assembly scenarios
+    arrive together, today. Their documents are all dated October 2026 and their governance events
+    June 2026 (the scenarios' files): each processed one counts in that month, none today; and
+    M001's last month with activity is October 2026."""
+    staff = Caller(0, "staff@coop.test", Role.STAFF)
+    p = schema.processed_events
+    with web.engine.connect() as conn:
+        processed = dict(conn.execute(select(p.c.type, func.count()).group_by(p.c.type)).tuples().all())
+        october = data.events_of_month(conn, staff, "2026-10")
+        june = data.events_of_month(conn, staff, "2026-06")
+        today = data.events_of_month(conn, staff, date.today().strftime("%Y-%m"))
+        last = data.last_active_month(conn, staff, "M001", date(2026, 12, 31))
+        before = data.last_active_month(conn, staff, "M001", date(2026, 9, 30))
+    documents = ("invoice.issued", "credit_note.issued", "expense.recorded", "payment.received")
+    governance = ("assembly.convened", "attendance.recorded", "proxy.given", "vote.cast", "resolution.proposed",
+                  "ritual.held")
+    assert {k: october.get(k) for k in documents} == {k: processed[k] for k in documents}
+    assert {k: june.get(k) for k in governance} == {k: processed[k] for k in governance}
+    assert not set(documents) & set(june) and not set(governance) & set(october)
+    assert not set(documents + governance) & set(today)  # the day they arrived counts none of them
+    assert last == "2026-10" and before != "2026-10"

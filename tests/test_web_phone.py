@@ -28,6 +28,11 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, texta
   .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))
   .map(e => e.outerHTML)"""
 
+# On a phone a table of lines is a card per row: each cell that shows something says its column's name
+# (`data-label`), except a note spanning the row.
+UNNAMED = """() => Array.from(document.querySelectorAll('table.lines td:not([data-label]):not([colspan])'))
+  .filter(td => td.innerText.trim()).map(td => td.innerText.trim()).slice(0, 5)"""
+
 
 @dataclass(frozen=True)
 class Demo:
@@ -73,7 +78,10 @@ def shoot(page: Any, name: str) -> None:
 def test_each_page_fits_the_screen_and_labels_its_fields(browser: Any, demo: Demo, role: str, width: int) -> None:
     page = open_as(browser, demo, role, width)
     pages = member_pages(demo.member) if role == "member" else STAFF_PAGES
-    too_wide, unlabelled = {}, {}
+    if role == "member":  # and the assembly they were convened to, as the list links it
+        page.goto(demo.base + pages["assemblies"])
+        pages = {**pages, "assembly": page.locator("#assemblies a").first.get_attribute("href")}
+    too_wide, unlabelled, unnamed = {}, {}, {}
     for name, path in pages.items():
         answer = page.goto(demo.base + path)
         assert answer is not None and answer.status == 200, (path, answer and answer.status)
@@ -84,9 +92,12 @@ def test_each_page_fits_the_screen_and_labels_its_fields(browser: Any, demo: Dem
             too_wide[name] = sizes
         if found := page.evaluate(UNLABELLED):
             unlabelled[name] = found
+        if width < 640 and (found := page.evaluate(UNNAMED)):
+            unnamed[name] = found
     page.close()
     assert not too_wide, f"wider than the window at {width} px (document, window): {too_wide}"
     assert not unlabelled, f"fields without a label: {unlabelled}"
+    assert not unnamed, f"figures on a card without their column's name: {unnamed}"
 
 
 def test_the_statement_shows_every_figure_on_a_phone(browser: Any, demo: Demo) -> None:
