@@ -8,13 +8,12 @@ closed; recorded in `cae runs` with the reason.
 from __future__ import annotations
 
 import click
-from sqlalchemy import Connection
 
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from cli.payroll import payslip_json
 from engine.money import fmt
-from ledger.corrections import RERUN_JOB as JOB, Correction, rerun_payslip
-from ledger.runs import MANUAL, Done, by_hand, operator, run_job
+from ledger.corrections import RERUN_JOB as JOB, rerun
+from ledger.runs import MANUAL, by_hand, operator, run_job
 
 
 @click.command("rerun")
@@ -27,15 +26,8 @@ from ledger.runs import MANUAL, Done, by_hand, operator, run_job
 def rerun_command(member_id: str, month: str, reason: str, db_url: str | None, config_path: str | None,
                   as_json: bool) -> None:
     """Correct a member's payslip of a month: reversing entry, then the payslip computed again."""
-    rules = rules_from(config_path)
-
-    def work(conn: Connection) -> Done[Correction]:
-        fixed = rerun_payslip(conn, month, member_id, reason, rules)
-        return Done(f"{member_id} revision {fixed.revision}: gross {fmt(fixed.before.slip.gross)} -> "
-                    f"{fmt(fixed.after.gross)} ({' '.join(reason.split())})", fixed)
-
-    _, fixed = by_hand(run_job(open_db(db_url), JOB, month, work, origin=MANUAL, started_by=operator(),
-                               member_id=member_id))
+    _, fixed = by_hand(run_job(open_db(db_url), JOB, month, rerun(month, member_id, reason, rules_from(config_path)),
+                               origin=MANUAL, started_by=operator(), member_id=member_id))
     posted_on = fixed.entries[0].date.isoformat() if fixed.entries else None
     if as_json:
         emit_json({"member_id": member_id, "month": month, "revision": fixed.revision,

@@ -14,6 +14,7 @@ import click
 from sqlalchemy import Connection, select
 
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
+from engine.messages import Message
 from engine.payroll_export import HEADERS, Variables, variables
 from engine.spreadsheet import payroll_csv, xlsx_row
 from engine.periods import last_day
@@ -73,8 +74,8 @@ def export_command(month: str, csv_path: Path | None, xlsx_path: Path | None, db
             write_csv(rows, csv_path)
         if xlsx_path is not None:
             write_xlsx(rows, xlsx_path, month)
-        files = ", ".join(str(p) for p in (csv_path, xlsx_path) if p is not None)
-        return Done(f"{len(rows)} members to {files}", rows)
+        files = tuple(str(p) for p in (csv_path, xlsx_path) if p is not None)
+        return Done(Message.of("run.variables", count=len(rows), files=files), rows)
 
     _, rows = by_hand(run_job(open_db(db_url), JOB, month, work, origin=MANUAL, started_by=operator()))
     written = [str(p) for p in (csv_path, xlsx_path) if p is not None]

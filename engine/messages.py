@@ -20,6 +20,9 @@ decides how it reads in each language:
 - `{what:thing}`: what a rule names (`THINGS`), `credit note` / `avoir`;
 - `{text:as_is}`: a text as it was written, in either language (not yet in the catalogue);
 - `{reason:message}`: another `Message`, in the same language (a field's own refusal);
+- `{checks:messages}`, `{members:list}`: several `Message`s in the same language, joined by `; ` or `, `;
+- `{more:then}`: the same joined by `; `, each after a `; `: nothing when there are none;
+- `{members:names}`: ids or names as they are, joined by `, ` (a listing, not quoted);
 - `{n}` (no kind): as it is.
 """
 
@@ -61,8 +64,11 @@ class Message:
     @classmethod
     def from_json(cls, found: Mapping[str, Any]) -> Message:
         """A message `to_json` wrote (a dead letter's, issue 15): the templates' kinds read its strings back."""
-        params = {k: cls.from_json(v) if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v
-                  for k, v in found["params"].items()}
+        def read(value: Any) -> Any:
+            if isinstance(value, dict):
+                return cls.from_json(value)
+            return tuple(read(v) for v in value) if isinstance(value, list) else value
+        params = {k: read(v) for k, v in found["params"].items()}
         return cls.of(found["code"], **params)
 
 
@@ -102,6 +108,11 @@ class _Formatter(string.Formatter):
         kind = format_spec
         if kind == "message":
             return str(value.text(self.language))
+        if kind in ("messages", "list", "then"):
+            joint = ", " if kind == "list" else "; " if self.language == "en" else " ; "
+            return (joint if kind == "then" and value else "") + joint.join(m.text(self.language) for m in value)
+        if kind == "names":
+            return ", ".join(str(v) for v in value)
         if kind == "field":
             return str(value) if self.language == "en" else f"«\u00a0{value}\u00a0»"
         if kind == "as_is":
@@ -133,6 +144,10 @@ THINGS: Mapping[str, str] = {
     "document": "document", "invoice": "facture", "credit note": "avoir", "payment": "paiement",
     "expense": "dépense", "association": "entrée au sociétariat", "departure": "départ",
     "status change": "changement de statut", "salary": "salaire",
+    # a statement's figures, as the reconciliation checks name them (engine.reconciliation)
+    "revenue_ht": "chiffre d'affaires HT", "vat_collected": "TVA collectée", "direct_costs_ht": "coûts directs HT",
+    "other_expenses_ht": "autres dépenses HT", "contribution": "contribution", "societariat": "part de sociétariat",
+    "gross": "salaire brut", "employer_contributions": "cotisations patronales", "net": "salaire net",
 }
 
 
@@ -374,6 +389,97 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
                                        "l'identifiant {meeting:id} est déjà celui d'un rituel enregistré "
                                        "par un autre événement"),
     "governance.assembly_unknown": ("unknown assembly {assembly:id}", "assemblée inconnue {assembly:id}"),
+    # What the server can do (web.pdf): said on the staff's health page, never to a member.
+    "pdf.unavailable": ("the PDF needs WeasyPrint: pip install 'cae-engine[pdf]' (and Debian's libpango-1.0-0 "
+                        "libpangoft2-1.0-0): {detail:as_is}",
+                        "les PDF demandent WeasyPrint, absent ou incomplet sur le serveur : installez "
+                        "« cae-engine[pdf] » et les bibliothèques libpango-1.0-0 et libpangoft2-1.0-0 de Debian "
+                        "({detail:as_is})"),
+    # The reconciliation (engine.reconciliation): each check's outcome, title and detail, and
+    # the line a run of it records (ledger.monthly); the CLI, --json and `cae runs` read the English.
+    "outcome.ok": ("ok", "bon"),
+    "outcome.attention": ("to look at", "à regarder"),
+    "outcome.not_ok": ("not ok", "pas bon"),
+    "check.balanced": ("trial balance balanced", "balance générale équilibrée"),
+    "check.statement_account": ("statements' {key:thing} = account {account}",
+                                "{key:thing} des états des comptes = compte {account}"),
+    "check.social": ("statements' social contributions = account {account}",
+                     "cotisations sociales des états des comptes = compte {account}"),
+    "check.mutualisation": ("contribution and sociétariat recomputed from the ledger",
+                            "contribution et sociétariat recalculés depuis le grand livre"),
+    "check.payroll": ("payroll run for every eligible member", "paie faite pour chaque membre qui y a droit"),
+    "check.negative_budget": ("no member with a negative budget", "aucun membre au budget négatif"),
+    "check.payslip_budgets": ("payslips' budget before payroll = statements'",
+                              "budget avant paie des bulletins = celui des états des comptes"),
+    "check.bank": ("bank balances = the last statements' closing balances",
+                   "soldes bancaires = soldes de clôture des derniers relevés"),
+    "check.unpaid": ("no invoice unpaid after 60 days", "aucune facture impayée après 60 jours"),
+    "check.late": ("late events posted from a closed month", "événements tardifs d'un mois clôturé"),
+    "check.credits": ("clients' credit balances (overpayments)", "soldes créditeurs de clients (trop-perçus)"),
+    "check.dead_letters": ("dead letters pending", "rejets en attente"),
+    "check.none": ("none", "rien à signaler"),
+    "check.rest": ("…", "etc."),
+    "check.rest_count": ("… ({total} in all)", "… ({total} en tout)"),
+    "check.recomputed_differ_all": ("{items:messages}", "écarts : {items:messages}"),
+    "check.debit_credit": ("debit {debit:money} = credit {credit:money}", "débit {debit:money} = crédit {credit:money}"),
+    "check.debit_credit_differ": ("debit {debit:money} != credit {credit:money}",
+                                  "débit {debit:money} ≠ crédit {credit:money}"),
+    "check.equal": ("{ours:money} = {ledger:money}", "états des comptes {ours:money} = grand livre {ledger:money}"),
+    "check.statements_ledger": ("statements {ours:money}, ledger {ledger:money}",
+                                "états des comptes {ours:money}, grand livre {ledger:money}"),
+    "check.recomputed_agree": ("{count} member-figures of the year agree",
+                               "{count} chiffre(s) de membres de l'année concordent"),
+    "check.recomputed_differ": ("{member} {what:thing}: posted {posted:money}, rules give {recomputed:money}",
+                                "{member}, {what:thing} : {posted:money} passé(s), les règles donnent "
+                                "{recomputed:money}"),
+    "check.all_paid": ("all paid", "tous payés"),
+    "check.not_paid": ("not paid: {members:names}", "pas payé(s) : {members:names}"),
+    "check.negative": ("negative: {members:list}", "négatif : {members:list}"),
+    "check.member_amount": ("{member} ({amount:money})", "{member} à {amount:money}"),
+    "check.payslips_agree": ("{count} payslips agree", "{count} bulletin(s) concordent"),
+    "check.payslips_differ": ("differ: {members:list}", "écarts : {members:list}"),
+    "check.payslip_differs": ("{member} (payslip {payslip:money}, statement {statement:money})",
+                              "{member} (bulletin {payslip:money}, état des comptes {statement:money})"),
+    "check.bank_agree": ("{count} account(s) agree", "{count} compte(s) concordent"),
+    "check.bank_differ": ("differ: {accounts:list}", "écarts : {accounts:list}"),
+    "check.bank_account": ("{iban} on {on:date}: statement {statement:money}, ledger {ledger:money} ({unmatched} "
+                           "line(s) unmatched: `cae bank lines --unmatched`)",
+                           "{iban} au {on:date} : relevé {statement:money}, grand livre {ledger:money} "
+                           "({unmatched} ligne(s) non rapprochée(s), à voir dans les lignes bancaires)"),
+    "check.unpaid_invoices": ("{count} unpaid: {invoices:list}", "{count} impayée(s) : {invoices:list}"),
+    "check.unpaid_invoice": ("{invoice} ({member}, {issued:date}, {due:money} due)",
+                             "{invoice} ({member}, {issued:date}, {due:money} dus)"),
+    "check.late_pieces": ("{count} posted here: {pieces:names}", "{count} passé(s) ici : {pieces:names}"),
+    "check.client_credits": ("{count}: {credits:list}", "{count} : {credits:list}"),
+    "check.client_credit": ("{client} for {member} ({credit:money})", "{client} pour {member} ({credit:money})"),
+    "check.pending": ("{count} pending, not in the books: see `cae deadletter list`",
+                      "{count} en attente, hors des livres : voir la page Rejets"),
+    "check.line": ("{title:message}: {detail:message}", "{title:message} : {detail:message}"),
+    # What a run of a monthly job records (ledger.monthly, ledger.runs), said on the runs page.
+    "run.reconcile": ("{ok} ok, {attention} to look at, {not_ok} not ok ({members} members){flagged:then}",
+                      "{ok} bon(s), {attention} à regarder, {not_ok} pas bon(s) ({members} membres){flagged:then}"),
+    "run.checks": ("{outcome:message}: {checks:messages}", "{outcome:message} : {checks:messages}"),
+    "run.payroll": ("{count} payslips ({capped} capped), gross {gross:money}, employer cost {cost:money}; "
+                    "{posted:message}{stale:then}",
+                    "{count} bulletin(s) ({capped} plafonné(s)), brut {gross:money}, coût employeur {cost:money} ; "
+                    "{posted:message}{stale:then}"),
+    "run.posted": ("{count} posted by this run", "{count} écriture(s) passée(s) par ce traitement"),
+    "run.nothing_posted": ("nothing new posted", "rien de nouveau passé"),
+    "run.stale": ("{count} would now pay differently (`cae payroll rerun`): {members:names}",
+                  "{count} seraient payé(s) autrement aujourd'hui (bulletin à refaire, page Paie) : {members:names}"),
+    "run.closed": ("closed; {count} entries got their definitive number{opened:then}",
+                   "clôturé ; {count} écriture(s) ont reçu leur numéro définitif{opened:then}"),
+    "run.closed_without_payroll": ("closed without payroll; {count} entries got their definitive number{opened:then}",
+                                   "clôturé sans la paie ; {count} écriture(s) ont reçu leur numéro "
+                                   "définitif{opened:then}"),
+    "run.year_opened": ("{year} opened with {lines} à-nouveaux lines", "{year} ouvert avec {lines} ligne(s) d'à-nouveaux"),
+    "run.year_closed": ("{year} opened: {lines} à-nouveaux lines, result {result:money}",
+                        "{year} ouvert : {lines} ligne(s) d'à-nouveaux, résultat {result:money}"),
+    "run.year_already_closed": ("already closed: {lines} à-nouveaux lines, result {result:money}",
+                                "déjà clôturé : {lines} ligne(s) d'à-nouveaux, résultat {result:money}"),
+    "run.rerun": ("{member} revision {revision}: gross {before:money} -> {after:money} ({reason:as_is})",
+                  "{member}, révision {revision} : brut {before:money} → {after:money} ({reason:as_is})"),
+    "run.variables": ("{count} members to {files:names}", "{count} membre(s) vers {files:names}"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
     # Sending an assembly's convocation (streams.convocations, the board's button; DOMAIN.md G1).

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine import chart
+from engine.messages import Message
 from engine.money import ZERO, fmt
 from engine.payroll import Payslip
 from engine.statement import Statement
@@ -31,11 +32,19 @@ class Check:
     so neither makes the month's figures wrong; they are shown, not failed.
     """
 
-    name: str
+    title: Message  # what is checked, from the catalogue: the CLI says it in English, the pages in French
     ok: bool
-    detail: str
+    said: Message  # what was found
     attention: bool = False
     members: tuple[str, ...] = ()  # the members it names: those the staff should look at
+
+    @property
+    def name(self) -> str:
+        return self.title.text("en")
+
+    @property
+    def detail(self) -> str:
+        return self.said.text("en")
 
     @property
     def outcome(self) -> str:
@@ -46,12 +55,30 @@ class Check:
     def label(self) -> str:
         return OUTCOMES[self.outcome]
 
+    @property
+    def verdict(self) -> Message:
+        """The outcome as the catalogue says it (ok, to look at, not ok)."""
+        return Message.of(f"outcome.{self.outcome}")
+
+    def line(self) -> Message:
+        """`title: detail`, as a run's record lists the checks that need a look."""
+        return Message.of("check.line", title=self.title, detail=self.said)
+
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "ok": self.ok, "detail": self.detail, "attention": self.attention,
                 "outcome": self.outcome, "members": list(self.members)}
 
 
-OUTCOMES = {"ok": "ok", "attention": "to look at", "not_ok": "not ok"}
+OUTCOMES = {o: Message.of(f"outcome.{o}").text("en") for o in ("ok", "attention", "not_ok")}
+NONE = Message.of("check.none")
+
+
+def listing(items: Sequence[Message], limit: int = 20, count: bool = True) -> tuple[Message, ...]:
+    """The first `limit` items, then `…` (with how many in all when `count`) if there are more."""
+    if len(items) <= limit:
+        return tuple(items)
+    rest = Message.of("check.rest_count", total=len(items)) if count else Message.of("check.rest")
+    return (*items[:limit], rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,23 +230,25 @@ def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconc
     late, credits = facts.late_pieces, facts.client_credits
     checks = [_balanced(*facts.balanced), *_ledger_agrees(totals, facts.movements),
               _mutualisation(facts.recomputed),
-              Check("payroll run for every eligible member", not facts.unpaid_members,
-                    "all paid" if not facts.unpaid_members else "not paid: " + ", ".join(facts.unpaid_members),
+              Check(Message.of("check.payroll"), not facts.unpaid_members,
+                    Message.of("check.all_paid") if not facts.unpaid_members else
+                    Message.of("check.not_paid", members=tuple(facts.unpaid_members)),
                     members=tuple(facts.unpaid_members)),
               _negative_budgets(members), _payslip_budgets(members, facts.budget_basis),
               _bank_balances(facts.bank),
               _unpaid(facts.unpaid_invoices, facts.unpaid_count),
-              Check("late events posted from a closed month", True,
-                    "none" if not late else f"{len(late)} posted here: "
-                    + ", ".join(late[:20]) + (" …" if len(late) > 20 else ""), attention=bool(late)),
-              Check("clients' credit balances (overpayments)", True,
-                    "none" if not credits else f"{len(credits)}: " + ", ".join(
-                        f"{c.client} for {c.member_id} ({fmt(c.credit)})" for c in credits[:20])
-                    + (" …" if len(credits) > 20 else ""), attention=bool(credits),
+              Check(Message.of("check.late"), True,
+                    NONE if not late else Message.of("check.late_pieces", count=len(late),
+                                                     pieces=(*late[:20], *(["…"] if len(late) > 20 else []))),
+                    attention=bool(late)),
+              Check(Message.of("check.credits"), True,
+                    NONE if not credits else Message.of("check.client_credits", count=len(credits), credits=listing(
+                        [Message.of("check.client_credit", client=c.client, member=c.member_id, credit=c.credit)
+                         for c in credits], count=False)), attention=bool(credits),
                     members=tuple(sorted({c.member_id for c in credits}))),
-              Check("dead letters pending", True,
-                    "none" if not facts.pending_dead_letters else
-                    f"{facts.pending_dead_letters} pending, not in the books: see `cae deadletter list`",
+              Check(Message.of("check.dead_letters"), True,
+                    NONE if not facts.pending_dead_letters else
+                    Message.of("check.pending", count=facts.pending_dead_letters),
                     attention=bool(facts.pending_dead_letters))]
     return Reconciliation(month, tuple(members), totals, tuple(checks), tuple(facts.bank),
                           facts.net_pay_not_transferred)
@@ -228,11 +257,11 @@ def reconcile(month: str, members: Sequence[MemberLine], facts: Facts) -> Reconc
 def _bank_balances(accounts: Sequence[BankAccountFigures]) -> Check:
     """Rule 11: each account's ledger balance at its last statement's date = that statement's closing."""
     wrong = [a for a in accounts if a.difference != 0]
-    return Check("bank balances = the last statements' closing balances", not wrong,
-                 f"{len(accounts)} account(s) agree" if not wrong else "differ: " + ", ".join(
-                     f"{a.iban} on {a.statement_to}: statement {fmt(a.statement_closing)}, ledger "
-                     f"{fmt(a.ledger_balance)} ({a.unmatched_lines} line(s) unmatched: `cae bank lines --unmatched`)"
-                     for a in wrong))
+    return Check(Message.of("check.bank"), not wrong,
+                 Message.of("check.bank_agree", count=len(accounts)) if not wrong else Message.of(
+                     "check.bank_differ", accounts=tuple(Message.of(
+                         "check.bank_account", iban=a.iban, on=a.statement_to, statement=a.statement_closing,
+                         ledger=a.ledger_balance, unmatched=a.unmatched_lines) for a in wrong)))
 
 
 def _mutualisation(found: Sequence[Recomputed]) -> Check:
@@ -243,17 +272,18 @@ def _mutualisation(found: Sequence[Recomputed]) -> Check:
     again from the sales and costs in the ledger and says where they differ.
     """
     wrong = [r for r in found if r.posted != r.recomputed]
-    return Check("contribution and sociétariat recomputed from the ledger", not wrong,
-                 f"{len(found)} member-figures of the year agree" if not wrong else "; ".join(
-                     f"{r.member_id} {r.what}: posted {fmt(r.posted)}, rules give {fmt(r.recomputed)}"
-                     for r in wrong[:10]) + (f" … ({len(wrong)} in all)" if len(wrong) > 10 else ""),
+    return Check(Message.of("check.mutualisation"), not wrong,
+                 Message.of("check.recomputed_agree", count=len(found)) if not wrong else Message.of(
+                     "check.recomputed_differ_all", items=listing([Message.of(
+                         "check.recomputed_differ", member=r.member_id, what=r.what, posted=r.posted,
+                         recomputed=r.recomputed) for r in wrong], limit=10)),
                  members=tuple(sorted({r.member_id for r in wrong})))
 
 
 def _balanced(debit: Decimal, credit: Decimal) -> Check:
-    return Check("trial balance balanced", debit == credit,
-                 f"debit {fmt(debit)} = credit {fmt(credit)}" if debit == credit
-                 else f"debit {fmt(debit)} != credit {fmt(credit)}")
+    return Check(Message.of("check.balanced"), debit == credit,
+                 Message.of("check.debit_credit" if debit == credit else "check.debit_credit_differ",
+                            debit=debit, credit=credit))
 
 
 # Each statement total against the ledger account it comes from (sign: debit positive).
@@ -269,23 +299,24 @@ def _ledger_agrees(totals: Mapping[str, Decimal], movements: Mapping[str, Decima
     for key, account, sign in _AGREEMENT:
         ledger = sign * movements.get(account, ZERO)
         ours = totals.get(key, ZERO)
-        checks.append(Check(f"statements' {key} = account {account}", ours == ledger,
-                            f"{fmt(ours)} = {fmt(ledger)}" if ours == ledger
-                            else f"statements {fmt(ours)}, ledger {fmt(ledger)}"))
+        checks.append(Check(Message.of("check.statement_account", key=key, account=account), ours == ledger,
+                            _agreement(ours, ledger)))
     social = totals.get("employee_contributions", ZERO) + totals.get("employer_contributions", ZERO)
     ledger = -movements.get(chart.SOCIAL_BODIES, ZERO)
-    checks.append(Check(f"statements' social contributions = account {chart.SOCIAL_BODIES}",
-                        social == ledger, f"{fmt(social)} = {fmt(ledger)}" if social == ledger
-                        else f"statements {fmt(social)}, ledger {fmt(ledger)}"))
+    checks.append(Check(Message.of("check.social", account=chart.SOCIAL_BODIES), social == ledger,
+                        _agreement(social, ledger)))
     return checks
+
+
+def _agreement(ours: Decimal, ledger: Decimal) -> Message:
+    return Message.of("check.equal" if ours == ledger else "check.statements_ledger", ours=ours, ledger=ledger)
 
 
 def _negative_budgets(members: Sequence[MemberLine]) -> Check:
     negative = [m.statement for m in members if m.statement.budget_closing < 0]
-    short = [f"{s.member_id} ({fmt(s.budget_closing)})" for s in negative]
-    return Check("no member with a negative budget", not short,
-                 "none" if not short else "negative: " + ", ".join(short[:20])
-                 + (f" … ({len(short)} in all)" if len(short) > 20 else ""),
+    short = [Message.of("check.member_amount", member=s.member_id, amount=s.budget_closing) for s in negative]
+    return Check(Message.of("check.negative_budget"), not short,
+                 NONE if not short else Message.of("check.negative", members=listing(short)),
                  members=tuple(s.member_id for s in negative))
 
 
@@ -304,17 +335,18 @@ def _payslip_budgets(members: Sequence[MemberLine], basis: str = "accrual") -> C
 
     wrong = [(m.statement, m.payslip) for m in members if m.payslip is not None
              and m.payslip.budget_before != shown(m.statement) + m.payslip.employer_cost]
-    differ = [f"{s.member_id} (payslip {fmt(p.budget_before)}, statement {fmt(shown(s) + p.employer_cost)})"
-              for s, p in wrong]
-    return Check("payslips' budget before payroll = statements'", not differ,
-                 f"{sum(m.payslip is not None for m in members)} payslips agree" if not differ
-                 else "differ: " + ", ".join(differ[:20]) + (f" … ({len(differ)} in all)" if len(differ) > 20 else ""),
+    differ = [Message.of("check.payslip_differs", member=s.member_id, payslip=p.budget_before,
+                         statement=shown(s) + p.employer_cost) for s, p in wrong]
+    return Check(Message.of("check.payslip_budgets"), not differ,
+                 Message.of("check.payslips_agree", count=sum(m.payslip is not None for m in members)) if not differ
+                 else Message.of("check.payslips_differ", members=listing(differ)),
                  members=tuple(s.member_id for s, _ in wrong))
 
 
 def _unpaid(invoices: Sequence[UnpaidInvoice], count: int) -> Check:
-    return Check("no invoice unpaid after 60 days", not count,
-                 "none" if not count else f"{count} unpaid: " + ", ".join(
-                     f"{i.invoice_id} ({i.member_id}, {i.issued_on}, {fmt(i.due)} due)"
-                     for i in invoices[:20]) + (" …" if count > 20 else ""),
+    shown = [Message.of("check.unpaid_invoice", invoice=i.invoice_id, member=i.member_id, issued=i.issued_on, due=i.due)
+             for i in invoices[:20]]
+    return Check(Message.of("check.unpaid"), not count,
+                 NONE if not count else Message.of("check.unpaid_invoices", count=count, invoices=(
+                     *shown, *([Message.of("check.rest")] if count > 20 else []))),
                  members=tuple(sorted({i.member_id for i in invoices})))

@@ -18,12 +18,14 @@ payroll, but none of this payslip's own entries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection, insert, select
 
 from engine.config import Rules
+from engine.messages import Message
 from engine.corrections import corrected_entry, rerun_event_id, reversal, same_pay
 from engine.messages import Refused
 from engine.money import ZERO, from_cents, to_cents
@@ -37,6 +39,7 @@ from ledger.locks import lock_books
 from ledger.payroll_run import members_on, payroll_budgets, salaries_by_member
 from ledger.payslips import Recorded, history
 from ledger.posting import post
+from ledger.runs import Done
 
 
 RERUN_JOB = "payroll-rerun"  # its run records' job
@@ -106,3 +109,13 @@ def _payslip_entry(conn: Connection, event_id: str) -> tuple[int, Entry] | None:
                   for r in conn.execute(select(lines).where(lines.c.entry_id == row.id).order_by(lines.c.id)))
     return row.id, Entry(row.journal, row.entry_date, row.piece_ref, row.piece_date, row.label, found,
                          row.event_id)
+
+
+def rerun(month: str, member_id: str, reason: str, rules: Rules) -> Callable[[Connection], Done[Correction]]:
+    """The rerun as a job of the run log (`ledger.runs.run_job`), the same from the CLI and the staff's
+    page: its record says who, which revision and the gross before and after, in the catalogue's words."""
+    def work(conn: Connection) -> Done[Correction]:
+        fixed = rerun_payslip(conn, month, member_id, reason, rules)
+        return Done(Message.of("run.rerun", member=member_id, revision=fixed.revision, before=fixed.before.slip.gross,
+                               after=fixed.after.gross, reason=" ".join(reason.split())), fixed)
+    return work

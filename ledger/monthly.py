@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from engine.config import Rules
-from engine.money import ZERO, fmt
-from engine.reconciliation import OUTCOMES, Reconciliation
+from engine.messages import Message
+from engine.money import ZERO
+from engine.reconciliation import Reconciliation
 from engine.schedule import CLOSE, PAYROLL, RECONCILE
 from ledger.db import reading
 from ledger.closing import ClosePlan, check_close, check_ended, close_month, plan_close
@@ -37,12 +38,11 @@ def _payroll(month: str, rules: Rules, today: date | None) -> Callable[[Connecti
         capped = sum(1 for s in slips if s.capped)
         gross = sum((s.gross for s in slips), ZERO)
         cost = sum((s.employer_cost for s in slips), ZERO)
-        detail = f"{len(slips)} payslips ({capped} capped), gross {fmt(gross)}, employer cost {fmt(cost)}"
-        detail += f"; {run.posted} posted by this run" if run.posted else "; nothing new posted"
-        if run.stale:
-            detail += (f"; {len(run.stale)} would now pay differently (`cae payroll rerun`): "
-                       + ", ".join(s.member_id for s in run.stale[:20]))
-        return Done(detail, run, warning=bool(run.stale))
+        stale = (Message.of("run.stale", count=len(run.stale), members=tuple(s.member_id for s in run.stale[:20])),)
+        return Done(Message.of("run.payroll", count=len(slips), capped=capped, gross=gross, cost=cost,
+                               posted=Message.of("run.posted", count=run.posted) if run.posted
+                               else Message.of("run.nothing_posted"), stale=stale if run.stale else ()),
+                    run, warning=bool(run.stale))
     return work
 
 
@@ -50,13 +50,12 @@ def _reconcile(month: str, rules: Rules) -> Callable[[Connection], Done[Reconcil
     def work(conn: Connection) -> Done[Reconciliation]:
         report = month_reconciliation(conn, month, rules)
         counts = Counter(c.outcome for c in report.checks)
-        detail = ", ".join(f"{counts[o]} {label}" for o, label in OUTCOMES.items()) + \
-            f" ({len(report.members)} members)"
-        for outcome in ("not_ok", "attention"):
-            named = [f"{c.name}: {c.detail}" for c in report.checks if c.outcome == outcome]
-            if named:
-                detail += f"; {OUTCOMES[outcome]}: " + "; ".join(named)
-        return Done(detail, report, warning=bool(counts["not_ok"]))
+        flagged = [Message.of("run.checks", outcome=Message.of(f"outcome.{outcome}"), checks=named)
+                   for outcome in ("not_ok", "attention")
+                   if (named := tuple(c.line() for c in report.checks if c.outcome == outcome))]
+        return Done(Message.of("run.reconcile", ok=counts["ok"], attention=counts["attention"],
+                               not_ok=counts["not_ok"], members=len(report.members), flagged=tuple(flagged)),
+                    report, warning=bool(counts["not_ok"]))
     return work
 
 
@@ -66,12 +65,12 @@ def _close(month: str, today: date | None, without_payroll: bool,
         check_ended(month, today or date.today())  # before planning: 9999-12 would plan 95,000 months
         check_close(plan_close(conn, month), today or date.today(), without_payroll)
         numbered = close_month(conn, month)
-        detail = (f"closed{' without payroll' if without_payroll else ''}; {numbered} entries got their "
-                  "definitive number")
+        opened = []
         if then_year and month.endswith("-12"):
-            opened = close_year(conn, int(month[:4]))
-            detail += f"; {opened.year + 1} opened with {opened.lines} à-nouveaux lines"
-        return Done(detail, numbered)
+            year = close_year(conn, int(month[:4]))
+            opened.append(Message.of("run.year_opened", year=year.year + 1, lines=year.lines))
+        return Done(Message.of("run.closed_without_payroll" if without_payroll else "run.closed", count=numbered,
+                               opened=tuple(opened)), numbered)
     return work
 
 
@@ -109,8 +108,8 @@ def year_close(engine: Engine, year: int, *, started_by: str) -> tuple[Run, Year
     """`cae close-year`: recorded like the month's jobs (job `close-year`, month YYYY-12)."""
     def work(conn: Connection) -> Done[YearEnd]:
         done = close_year(conn, year)
-        return Done(("already closed" if done.already else f"{year + 1} opened") +
-                    f": {done.lines} à-nouveaux lines, result {fmt(done.result)}", done)
+        return Done(Message.of("run.year_already_closed" if done.already else "run.year_closed", year=year + 1,
+                               lines=done.lines, result=done.result), done)
     return by_hand(run_job(engine, CLOSE_YEAR, f"{year:04d}-12", work, origin=MANUAL, started_by=started_by))
 
 

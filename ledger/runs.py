@@ -20,6 +20,7 @@ still due and runs again at the next tick. Records are append-only.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import socket
 from collections.abc import Callable, Iterable
@@ -30,6 +31,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
+from engine.messages import Language, Message
 from ledger import schema
 from ledger.bulk import iso_utc
 
@@ -40,9 +42,12 @@ SUCCEEDED = ("ok", "warning")
 
 @dataclass(frozen=True, slots=True)
 class Done(Generic[T]):
-    """What a job did: a one-line `detail` for the record, its result, and whether it needs a look."""
+    """What a job did: a one-line `detail` for the record, its result, and whether it needs a look.
 
-    detail: str
+    A detail from the catalogue is recorded in English (what the CLI and the API read) and as its
+    code and parameters, which the staff's runs page says in French (issue 15)."""
+
+    detail: str | Message
     value: T
     warning: bool = False
 
@@ -60,6 +65,11 @@ class Run:
     outcome: str
     detail: str
     claim: str | None
+    message: Message | None = None  # the detail's code and parameters; None for an older run or free text
+
+    def detail_in(self, language: Language) -> str:
+        """The detail in `language` when it has a code, else as it was recorded."""
+        return self.message.text(language) if self.message is not None else self.detail
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "job": self.job, "month": self.month, "member_id": self.member_id,
@@ -116,19 +126,22 @@ def _lock(conn: Connection, job: str, month: str) -> None:
 
 
 def _record(conn: Connection, job: str, month: str, member_id: str | None, origin: str, started_by: str,
-            started: datetime, outcome: str, detail: str, claim: str | None) -> Run:
+            started: datetime, outcome: str, detail: str | Message, claim: str | None) -> Run:
+    message = detail if isinstance(detail, Message) else None
     run = Run(0, job, month, member_id, origin, started_by[:200], started, datetime.now(timezone.utc),
-              outcome, detail, claim)
-    row = {f: getattr(run, f) for f in Run.__slots__ if f != "id"}
+              outcome, detail.text("en") if isinstance(detail, Message) else detail, claim, message)
+    row = {f: getattr(run, f) for f in Run.__slots__ if f not in ("id", "message")}
+    row["detail_code"] = json.dumps(message.to_json()) if message is not None else None
     return replace(run, id=conn.execute(insert(schema.runs).returning(schema.runs.c.id), row).scalar_one())
 
 
 def _record_failure(engine: Engine, job: str, month: str, member_id: str | None, origin: str,
                     started_by: str, started: datetime, exc: BaseException) -> None:
     reason = str(getattr(exc, "orig", exc)).splitlines()
+    said = getattr(exc, "message", None)  # a refusal from the catalogue keeps its code
     with engine.begin() as conn:
         _record(conn, job, month, member_id, origin, started_by, started, "failed",
-                (reason[0] if reason else type(exc).__name__)[:1000], None)
+                said if isinstance(said, Message) else (reason[0] if reason else type(exc).__name__)[:1000], None)
 
 
 def done_jobs(conn: Connection, months: Iterable[str]) -> set[tuple[str, str]]:
@@ -149,7 +162,17 @@ def list_runs(conn: Connection, month: str | None = None, job: str | None = None
     if job is not None:
         query = query.where(r.c.job == job)
     return [Run(row.id, row.job, row.month, row.member_id, row.origin, row.started_by, row.started_at,
-                row.finished_at, row.outcome, row.detail, row.claim) for row in conn.execute(query)]
+                row.finished_at, row.outcome, row.detail, row.claim, _message(row.detail_code))
+            for row in conn.execute(query)]
+
+
+def _message(found: str | None) -> Message | None:
+    """A run's detail as the catalogue recorded it; None if its code has left the catalogue (its
+    English detail then stands, as for an older run)."""
+    try:
+        return Message.from_json(json.loads(found)) if found else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def by_hand(result: tuple[Run, T] | None) -> tuple[Run, T]:

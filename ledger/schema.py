@@ -358,6 +358,7 @@ runs = Table(
     Column("outcome", String(10), nullable=False),
     Column("detail", Text, nullable=False),
     Column("claim", String(60), nullable=True, unique=True),
+    Column("detail_code", Text, nullable=True),  # revision 0015: the detail's catalogue code, as JSON
     CheckConstraint("origin IN ('scheduled', 'manual')", name="origin"),
     CheckConstraint("outcome IN ('ok', 'warning', 'failed')", name="outcome"),
     *months("month"),
@@ -536,7 +537,7 @@ for _key in GOVERNANCE_KEYS:
           JsonField(governance_events.c.payload, _key))
 del _key
 
-# Who voted by correspondence, found per associate (revision 0013, issue 17 point 5): a tally asks,
+# Who voted by correspondence, found per associate (revision 0014, issue 17 point 5): a tally asks,
 # for the associates it does not know voted by correspondence on its resolution, whether they did
 # on another of the assembly's; this finds each one's few votes, and holds what the query reads.
 Index("ix_governance_events_postal", governance_events.c.type,

@@ -23,7 +23,8 @@ def test_each_message_has_both_languages_with_the_same_parameters(code: str) -> 
     english, french = CATALOGUE[code]
     assert english and french and english != french
     assert _fields(english) == _fields(french), code
-    assert all(spec in ("", "id", "ids", "either", "money", "percent", "date", "month", "field", "detail", "message", "thing", "as_is") for _, spec in _fields(english)), code
+    assert all(spec in ("", "id", "ids", "either", "money", "percent", "date", "month", "field", "detail", "message", "thing", "as_is",
+                                       "messages", "list", "then", "names") for _, spec in _fields(english)), code
 
 
 def test_parameters_read_in_each_language_as_its_users_write_them() -> None:

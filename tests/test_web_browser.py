@@ -58,9 +58,14 @@ PHONE = {"width": 390, "height": 844}
 
 def signed_in(browser: Any, base: str, identity: str, viewport: dict[str, int] | None = None,
               password: str = PASSWORD) -> Any:
+    return logged_in(browser, base, IDENTITIES[identity][0], password, viewport)
+
+
+def logged_in(browser: Any, base: str, email: str, password: str, viewport: dict[str, int] | None = None) -> Any:
+    """A new page of the browser, signed in through the login form."""
     page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
     page.goto(f"{base}/login")
-    page.get_by_label("Adresse électronique").fill(IDENTITIES[identity][0])
+    page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state("networkidle")

@@ -12,12 +12,9 @@ among them (an id holds digits or capitals, and the demo's names are French).
 from __future__ import annotations
 
 import html
-import json
 import re
-import subprocess
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -25,11 +22,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from cli.common import rules_from
-from cli.demo import demo_accounts
 from governance.config import load_governance
 from streams.embedded import Raw, ingest
-from tests.kafka_fixtures import CAE
-from tests.web_support import csrf_of, declared_routes, login
+from tests.web_support import csrf_of, declared_routes, login, make_demo
 from web.app import create_app
 
 # Words of the English messages, labels and statuses the code base writes, that no French page
@@ -51,9 +46,6 @@ WORD = re.compile(r"[A-Za-z][a-z']+")
 EMAIL = re.compile(r"\S+@\S+")  # an address is an id: admin@demo.cae
 # What the catalogue's French quotes (engine.messages): a field's name, an id or a value the user sent.
 QUOTED = re.compile("«\u00a0[^»]*\u00a0»")
-# Pages whose words are not yet in the catalogue (issue 15, left for a next step): the runs' details
-# and the reconciliation checks' names and details are recorded as English text.
-NOT_YET = frozenset({"/staff/reconcile", "/staff/runs"})
 
 # One refused line per kind of reason the pipeline gives a dead letter (engine.events `_reason`,
 # the bounds and characters, the rules' refusals): each must read in French on the staff's page.
@@ -110,13 +102,7 @@ def english_in(html: str) -> tuple[set[str], list[str]]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str], str]]:
     """The demo's books served as `cae serve` does: the app, an account per role, the member's id."""
-    where = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{where / 'demo.db'}"
-    made = subprocess.run([CAE, "demo", "--members", "6", "--months", "2026-09..2026-10", "--json", "--db", url],
-                          capture_output=True, text=True, cwd=where, timeout=600)
-    assert made.returncode == 0, made.stderr[-2000:]
-    member = json.loads(made.stdout)["member_login"]
-    logins = {role: (email, password) for email, role, password in demo_accounts(url, [member])}
+    url, member, logins = make_demo(tmp_path_factory.mktemp("demo"))
     engine = create_engine(url)
     rules = rules_from(None)
     ingest(engine, (Raw(line, f"crawl:{n}") for n, line in enumerate(REFUSED, 1)), rules)
@@ -141,7 +127,7 @@ def _crawl(client: TestClient, seeds: list[str]) -> dict[str, set[str]]:
         if "text/html" not in answer.headers.get("content-type", ""):
             continue
         words, links = english_in(answer.text)
-        if words and parts.path not in NOT_YET:
+        if words:
             found[url] = words
         queue += [urljoin(url, link) for link in links]
     return found

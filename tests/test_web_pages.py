@@ -94,7 +94,7 @@ def test_a_dead_letter_is_seen_dismissed_with_a_reason_and_listed_as_settled(web
     assert "web-late-1" in month and "M042" in month  # the event, and why: its member is unknown
     letters = client.get("/staff/deadletters").text
     pending = int(re.search(r"Rejets en attente \((\d+)\)", letters).group(1))
-    letter_id = re.search(r'<tr><td>(\d+)</td><td><code>[^<]*</code></td><td>web-late-1<', letters).group(1)
+    letter_id = re.search(r'<tr><td[^>]*>(\d+)</td><td[^>]*><code>[^<]*</code></td><td[^>]*>web-late-1<', letters).group(1)
     assert post_form(client, "/staff/deadletters", f"/staff/deadletters/{letter_id}/dismiss",
                      {"reason": ""}).status_code == 422  # a dismissal says why
     done = post_form(client, "/staff/deadletters", f"/staff/deadletters/{letter_id}/dismiss",

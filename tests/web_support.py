@@ -9,6 +9,7 @@ parameters, its form's fields), for the tests generated from it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -31,6 +32,7 @@ import web.pages_account
 import web.pages_board
 import web.pages_member
 import web.pages_staff  # noqa: F401 — importing them registers their routes
+from cli.demo import demo_accounts
 from engine.config import Rules
 from governance.config import load_governance
 from ledger.payroll_run import run_payroll
@@ -125,6 +127,18 @@ def served(db_url: str, *options: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def make_demo(where: Path) -> tuple[str, str, dict[str, tuple[str, str]]]:
+    """`cae demo` (six members, September and October 2026) on a fresh SQLite file in `where`, and an
+    account per role: its URL, its member login's id, and each role's (email, password)."""
+    url = f"sqlite:///{where / 'demo.db'}"
+    made = subprocess.run([CAE, "demo", "--members", "6", "--months", "2026-09..2026-10", "--json", "--db", url],
+                          capture_output=True, text=True, cwd=where, timeout=600)
+    assert made.returncode == 0, made.stderr[-2000:]
+    member = json.loads(made.stdout)["member_login"]
+    logins = {role: (email, password) for email, role, password in demo_accounts(url, [member])}
+    return url, member, logins
 
 
 # -- the route table, for the tests generated from it (test_web_access, test_web_hostile) ----------

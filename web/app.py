@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine
@@ -41,7 +41,7 @@ from web.months import BadMonth
 from web.pdf import PdfUnavailable
 from web.readcache import ReadCache
 from web.render import HERE, render
-from web.routing import PASSWORD_PAGE, BadCsrf, MustChangePassword, NeedLogin, Publisher, Site
+from web.routing import PASSWORD_PAGE, BadCsrf, MustChangePassword, NeedLogin, Publisher, Routes, Site
 
 log = logging.getLogger("cae.web")
 
@@ -72,6 +72,14 @@ def _without_slash(request: Request) -> str | None:
 
 
 THREADS = 4  # the routes' thread pool, per process
+
+# The icon every browser asks for at /favicon.ico: a small file, not a 404 in every log (issue 15, point 7).
+icon = Routes()
+
+
+@icon.page("GET", "/favicon.ico", roles=None)
+def favicon() -> FileResponse:
+    return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon")
 
 
 @asynccontextmanager
@@ -105,6 +113,7 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
         app.include_router(module.routes.router)
     for module in (pages_convocations, pages_mail):
         app.include_router(module.routes.router)
+    app.include_router(icon.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     app.add_middleware(BodyLimit)
@@ -151,7 +160,10 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
 
     @app.exception_handler(PdfUnavailable)
     async def no_pdf(request: Request, exc: PdfUnavailable) -> Response:
-        return _error(request, 503, str(exc))
+        # Why is for the staff (their health page, the log), not for a member (issue 15, point 5).
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _error(request, 503, "Le PDF n'est pas disponible sur ce serveur pour le moment : "
+                                    "l'équipe d'appui en voit la raison sur sa page d'état du service.")
 
     @app.exception_handler(KafkaUnavailable)
     async def no_kafka(request: Request, exc: KafkaUnavailable) -> Response:

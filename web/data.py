@@ -21,11 +21,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select, union
 from starlette.concurrency import run_in_threadpool
 
 from engine import chart
 from engine.config import Rules
+from engine.keys import PREFIX
 from engine.money import ZERO, from_cents
 from engine.payroll import Payslip, payslip
 from engine.periods import last_day, parse_month
@@ -40,6 +41,7 @@ from governance.store import (UnknownAssembly, UnknownResolution, capital_held, 
                               load_resolution, load_statuses)
 from governance.tally import Tally
 from ledger import schema
+from ledger.schema import JsonField
 from ledger.balances import AccountBalance, trial_balance
 from ledger.db import reading
 from ledger.invoices import with_due
@@ -181,6 +183,18 @@ async def statement_of(reader: Reader, caller: Caller, member_id: str, month: st
                                    lambda conn: statement(conn, caller, member_id, month))
 
 
+def last_active_month(conn: Connection, caller: Caller, member_id: str, until: date) -> str | None:
+    """The latest month up to `until` in which the member's books moved, None if they never did: where
+    a member's statement opens, rather than on an empty month (issue 15, point 3)."""
+    member_scope(caller, member_id)
+    lines, entries = schema.lines, schema.entries
+    day = conn.scalar(select(func.max(entries.c.entry_date)).join(lines, lines.c.entry_id == entries.c.id)
+                      .where(lines.c.member_id == member_id, entries.c.entry_date <= until))
+    if day is None:
+        return None
+    return f"{day if isinstance(day, date) else date.fromisoformat(str(day)):%Y-%m}"
+
+
 @dataclass(frozen=True, slots=True)
 class MonthFigures:
     month: str
@@ -305,3 +319,28 @@ def register(conn: Connection, caller: Caller, on: date, governance: GovernanceC
 def balances(conn: Connection, caller: Caller, through: date | None) -> list[AccountBalance]:
     require(caller, BOOKS)
     return trial_balance(conn, through)
+
+
+def events_of_month(conn: Connection, caller: Caller, month: str) -> dict[str, int]:
+    """How many events of each kind concern `month`, by the date they bear (an invoice's day, a
+    salary's first month, a status's start, a governance event's `occurred_at`…), not by the day
+    they arrived: a month's events sent late, or all at once, count in their month (issue 15,
+    point 4). Internal events (the payroll's) are not counted."""
+    require(caller, BOOKS)
+    first, last = parse_month(month), last_day(month)
+    p, e, g = schema.processed_events, schema.entries, schema.governance_events
+    dated = [select(e.c.event_id).where(e.c.entry_date.between(first, last)),
+             select(g.c.event_id).where(JsonField(g.c.payload, "occurred_at").like(f"{month}-%")),
+             select(schema.salaries.c.event_id).where(schema.salaries.c.from_month == month),
+             select(schema.bank_matches.c.event_id).where(schema.bank_matches.c.month == month)]
+    dated += [select(t.c.event_id).where(column.between(first, last)) for t, column in (
+        (schema.member_statuses, schema.member_statuses.c.since), (schema.bank_statements, schema.bank_statements.c.to_date),
+        (schema.member_bank_accounts, schema.member_bank_accounts.c.from_date))]
+    ids = union(*dated).subquery()
+    counts = dict(conn.execute(select(p.c.type, func.count()).join(ids, ids.c.event_id == p.c.event_id)
+                               .where(p.c.event_id.not_like(f"{PREFIX}%")).group_by(p.c.type)).tuples().all())
+    m = schema.members  # an association or a departure is a date of the member, not a row of its own
+    for kind, column in (("member.became_associate", m.c.associate_on), ("member.left", m.c.left_on)):
+        if found := conn.scalar(select(func.count()).select_from(m).where(column.between(first, last))):
+            counts[kind] = found
+    return counts

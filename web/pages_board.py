@@ -25,6 +25,7 @@ from web.events_form import new_event_id
 from web.inputs import form_for_events
 from web.pages_convocations import PRINTABLE, board_part
 from web.routing import Routes, checked_form, page_caller, site
+from web.words import said
 
 routes = Routes()
 ASSEMBLIES_SEEN = EVERYONE  # members: the ones they were convened to (web.data)
@@ -112,7 +113,7 @@ def participation_page(request: Request, caller: Caller = Depends(page_caller)) 
                                None, None, ())
     years = sorted({y for _, y, _, _ in report.by_year})
     chart = {"labels": [str(y) for y in years], "series": [
-        {"label": kind, "values": [next((str(round(c.rate * 100, 1)) for k, y2, _, c in report.by_year
+        {"label": said(kind), "values": [next((str(round(c.rate * 100, 1)) for k, y2, _, c in report.by_year
                                          if k == kind and y2 == y and c.rate is not None), None) for y in years]}
         for kind in report.kinds()]}
     return render(request, "participation.html", {"report": report, "chart": chart})

@@ -15,6 +15,7 @@ from web import data
 from web.access import BOOKS, Caller, Role
 from web.downloads import attachment
 from web.months import Month
+from web.pdf import pdf_problem, statement_pdf as make_pdf
 from web.render import render
 from web.routing import Routes, page_caller, site
 
@@ -35,16 +36,17 @@ def _statement_view(request: Request, caller: Caller, member_id: str, month: str
 @routes.page("GET", "/members/{member_id}/statement", roles=MEMBER_PAGES, member_param="member_id")
 def statement_page(request: Request, member_id: str, month: str | None = Month,
                    caller: Caller = Depends(page_caller)) -> Response:
-    month = month or this_month(request)
+    if month is None:  # the last month with activity, not an empty current month (issue 15, point 3)
+        with site(request).reading() as conn:
+            month = data.last_active_month(conn, caller, member_id, site(request).today()) or this_month(request)
     view = _statement_view(request, caller, member_id, month)
-    return render(request, "statement.html", {**view, "month": month, "member_id": member_id})
+    return render(request, "statement.html", {**view, "month": month, "member_id": member_id,
+                                              "pdf": pdf_problem() is None, "today": site(request).today()})
 
 
 @routes.page("GET", "/members/{member_id}/statement.pdf", roles=MEMBER_PAGES, member_param="member_id")
 def statement_pdf(request: Request, member_id: str, month: str | None = Month,
                   caller: Caller = Depends(page_caller)) -> Response:
-    from web.pdf import statement_pdf as make_pdf
-
     month = month or this_month(request)
     view = _statement_view(request, caller, member_id, month)
     return Response(make_pdf(view["s"], view["postings"], view["capital"].name), media_type="application/pdf",

@@ -8,34 +8,35 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from engine.payroll_export import variables
-from engine.keys import PREFIX
 from engine.messages import text_of
-from engine.periods import last_day, next_month, parse_month
+from engine.periods import last_day, parse_month
 from engine.schedule import RECONCILE
 from engine.spreadsheet import payroll_csv, reconciliation_csv
 from ledger import deadletters, monthly, schema
 from ledger.closing import CloseRefused, check_close, check_ended, plan_close
-from ledger.corrections import RERUN_JOB, CorrectionError, rerun_payslip
+from ledger.corrections import RERUN_JOB, CorrectionError, rerun
+from ledger.db import revision
 from ledger.fec import FecError, export_fec
 from ledger.payroll_run import PayrollError, payroll
 from ledger.payslips import current as current_payslips
-from ledger.runs import MANUAL, Done, by_hand, list_runs, run_job
+from ledger.runs import MANUAL, by_hand, list_runs, run_job
 from streams import redelivery
 from streams.pipeline import Raw
-from web import accounts, intake
+from web import accounts, data, intake
 from web.access import BOOKS, Caller
 from web.downloads import attachment
 from web.events_form import FORMS, EventForm, event_from, new_event_id
 from web.inputs import Form, RowId, Text
 from web.months import GivenMonth, Month, month_in_window
+from web.pdf import pdf_problem
 from web.render import render
 from web.routing import Routes, Site, checked_form, page_caller, site
 
@@ -73,14 +74,9 @@ def _month(request: Request, month: str | None) -> str:
 def month_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
     """The month at a glance: events in, dead letters, payroll, the last reconciliation, what blocks the close."""
     month = _month(request, month)
-    p, e = schema.processed_events, schema.entries
-    start = datetime.combine(parse_month(month), time(), tzinfo=site(request).zone)
-    end = datetime.combine(parse_month(next_month(month)), time(), tzinfo=site(request).zone)
+    e = schema.entries
     with site(request).reading() as conn:
-        events = dict(conn.execute(select(p.c.type, func.count())
-                                   .where(p.c.processed_at >= start, p.c.processed_at < end,
-                                          p.c.event_id.not_like(f"{PREFIX}%"))
-                                   .group_by(p.c.type)).tuples().all())
+        events = data.events_of_month(conn, caller, month)
         posted = conn.scalar(select(func.count()).select_from(e).where(
             e.c.entry_date.between(parse_month(month), last_day(month)))) or 0
         letters = deadletters.listed(conn)
@@ -88,6 +84,9 @@ def month_page(request: Request, month: str | None = Month, caller: Caller = Dep
                             .where(schema.payslips.c.month == month)) or 0  # one per member paid; revisions aside
         plan = plan_close(conn, month)
         runs = list_runs(conn, month, None, 20)
+        # Salariés past the legal term to become associates (L7331-3), as of today (issue 15, point 4).
+        overdue = [v for v in data.register(conn, caller, site(request).today(), site(request).governance)
+                   if v.deadline_passed]
     blocking = []
     try:
         check_close(plan, site(request).today())
@@ -97,7 +96,7 @@ def month_page(request: Request, month: str | None = Month, caller: Caller = Dep
     return render(request, "staff_month.html", {
         "month": month, "events": events, "posted": posted, "letters": letters[:10], "pending": len(letters),
         "payslips": slips, "unpaid": plan.unpaid.get(month, []), "plan": plan, "blocking": blocking,
-        "reconcile": last_reconcile, "runs": runs})
+        "reconcile": last_reconcile, "runs": runs, "overdue": overdue})
 
 
 @routes.page("GET", "/staff/events/new", roles=BOOKS)
@@ -164,6 +163,7 @@ def payroll_page(request: Request, month: str | None = Month, caller: Caller = D
     preview, error = None, None
     with here.reading() as conn:
         paid = [found.slip for _, found in sorted(current_payslips(conn, month).items())]
+        names = _names(conn)
     with here.engine.connect() as conn:
         trans = conn.begin()
         try:
@@ -172,7 +172,14 @@ def payroll_page(request: Request, month: str | None = Month, caller: Caller = D
             error = text_of(exc, "fr")
         finally:
             trans.rollback()  # a preview: what the run would post, posted nowhere
-    return render(request, "payroll.html", {"month": month, "paid": paid, "preview": preview, "error": error})
+    return render(request, "payroll.html", {"month": month, "paid": paid, "preview": preview, "error": error,
+                                            "names": names})
+
+
+def _names(conn: Connection) -> dict[str, str]:
+    """Each member's name by id: the payroll's page and its variables name whom they pay."""
+    m = schema.members
+    return dict(conn.execute(select(m.c.member_id, m.c.name)).tuples().all())
 
 
 async def _month_job(request: Request, run: Callable[[Site, str], object], back: str,
@@ -203,9 +210,8 @@ async def rerun_page(request: Request, caller: Caller = Depends(page_caller)) ->
     here = site(request)
     month = month_in_window(form.get("month", ""), here.today())
     try:
-        by_hand(run_job(here.engine, RERUN_JOB, month, lambda conn: Done(
-            f"{member_id}: {reason}", rerun_payslip(conn, month, member_id, reason, here.rules)),
-            origin=MANUAL, started_by=caller.label, member_id=member_id))
+        by_hand(run_job(here.engine, RERUN_JOB, month, rerun(month, member_id, reason, here.rules),
+                        origin=MANUAL, started_by=caller.label, member_id=member_id))
     except (CorrectionError, ValueError) as exc:
         return render(request, "error.html", {"status": 422, "message": text_of(exc, "fr")}, 422)
     return RedirectResponse(f"/staff/payroll?month={month}", status_code=303)
@@ -247,8 +253,7 @@ def variables_csv(request: Request, month: str = GivenMonth,
     here = site(request)
     with here.reading() as conn:
         slips = [found.slip for found in current_payslips(conn, month).values()]
-        m = schema.members
-        names = dict(conn.execute(select(m.c.member_id, m.c.name)).tuples().all())
+        names = _names(conn)
     out = io.StringIO()
     payroll_csv(variables(slips, names, here.rules.at(last_day(month))), out)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
@@ -270,7 +275,11 @@ def fec_download(request: Request, year: int = Query(ge=1900, le=9999), siren: s
 
 @routes.page("GET", "/staff/close", roles=BOOKS)
 def close_page(request: Request, month: str | None = Month, caller: Caller = Depends(page_caller)) -> Response:
-    month = month or _previous_month(request)
+    return render(request, "close.html", _close_view(request, month or _previous_month(request)))
+
+
+def _close_view(request: Request, month: str) -> dict[str, Any]:
+    """What the close page shows of a month: what it would lock, or why it cannot be closed."""
     here = site(request)
     problem, plan, unpaid_only = None, None, False
     try:
@@ -283,8 +292,7 @@ def close_page(request: Request, month: str | None = Month, caller: Caller = Dep
         # Only members left unpaid: the page offers to close without the payroll (the CLI's option).
         unpaid_only = exc.message.code == "close.unpaid"
         plan = plan if unpaid_only else None
-    return render(request, "close.html", {"month": month, "plan": plan, "problem": problem,
-                                          "without_payroll": unpaid_only})
+    return {"month": month, "plan": plan, "problem": problem, "without_payroll": unpaid_only, "typed": {}}
 
 
 @routes.page("POST", "/staff/close", roles=BOOKS, form=Closing)
@@ -292,9 +300,11 @@ async def close(request: Request, caller: Caller = Depends(page_caller)) -> Resp
     form = await checked_form(request)
     month = form.get("month", "")
     here = site(request)
-    if form.get("confirm") != month:
-        return render(request, "error.html", {"status": 422, "message": f"Pour fermer, retapez le mois ({month})."}, 422)
     month_in_window(month, here.today())
+    if form.get("confirm") != month:  # the form again, as it was typed, with what to fix (issue 15, point 7)
+        return render(request, "close.html", {
+            **_close_view(request, month), "typed": form,
+            "refusal": f"Le mois retapé ne correspond pas : tapez exactement {month} pour confirmer la clôture."}, 422)
     try:
         by_hand(monthly.close(here.engine, month, here.rules, origin=MANUAL, started_by=caller.label,
                               today=here.today(), without_payroll=form.get("without_payroll") == "on"))
@@ -308,6 +318,18 @@ def runs_page(request: Request, caller: Caller = Depends(page_caller)) -> Respon
     with site(request).reading() as conn:
         runs = list_runs(conn, None, None, 200)
     return render(request, "runs.html", {"runs": runs, "zone": site(request).zone})
+
+
+@routes.page("GET", "/staff/health", roles=BOOKS)
+def health_page(request: Request, caller: Caller = Depends(page_caller)) -> Response:
+    """What this server can and cannot do, and why: the PDF (WeasyPrint), where events go, the
+    database and its schema (issue 15, point 5: the staff read here why members see no PDF link)."""
+    here = site(request)
+    with here.reading() as conn:
+        pending = len(deadletters.listed(conn))
+    return render(request, "health.html", {
+        "pdf_problem": pdf_problem(), "kafka": here.publish is not None, "database": here.engine.dialect.name,
+        "revision": revision(here.engine), "pending": pending})
 
 
 def _previous_month(request: Request) -> str:

@@ -16,7 +16,8 @@ FRENCH = {
     "rejected": "refusé",
     # runs (ledger.runs, ledger.monthly): kinds, origins, outcomes
     "payroll": "paie", "reconcile": "rapprochement", "reconciliation": "rapprochement", "close": "clôture",
-    "close-year": "clôture de l'exercice", "manual": "à la main", "scheduled": "planifié",
+    "close-year": "clôture de l'exercice", "payroll-rerun": "bulletin refait", "export": "export des variables de paie",
+    "manual": "à la main", "scheduled": "planifié",
     "ok": "bon", "warning": "à regarder", "failed": "échec", "running": "en cours",
     # reconciliation outcomes (engine.reconciliation.OUTCOMES)
     "attention": "à regarder", "not_ok": "pas bon",

@@ -6,6 +6,8 @@ for (const holder of document.querySelectorAll('script[type="application/json"][
   new Chart(canvas, {
     type: canvas.id === "participation-chart" ? "line" : "bar",
     data: { labels: data.labels, datasets: data.series.map(s => ({ label: s.label, data: s.values.map(v => v === null ? null : Number(v)) })) },
-    options: { animation: false, responsive: false },
+    // As wide as the page allows (a phone's too), its height in the canvas's proportions; the values'
+    // axis from 0, so one year's participation is not drawn as if it started from nothing (issue 15).
+    options: { animation: false, responsive: true, scales: { y: { beginAtZero: true } } },
   });
 }
