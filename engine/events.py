@@ -657,6 +657,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+# One reader for every line: `json.loads` with a hook builds a new decoder per call (issue 18).
+_READER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
 def _parsed(text: str) -> Any:
     """The JSON document, read by Python's parser; None if it is not JSON (the validator says how).
 
@@ -666,7 +670,7 @@ def _parsed(text: str) -> Any:
     reader of the line sees 100.00.
     """
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return _READER.decode(text)
     except _DuplicateKey as exc:
         raise EventError("event.duplicate_key", key=exc.args[0]) from None
     except (ValueError, RecursionError):
