@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Union, cast
@@ -657,8 +658,15 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-# One reader for every line: `json.loads` with a hook builds a new decoder per call (issue 18).
-_READER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+class _Reader(threading.local):
+    """One JSON reader per thread for every line: `json.loads` with a hook builds a new decoder per
+    call (issue 18); per thread, since a reader's scanner keeps a memo while it reads."""
+
+    def __init__(self) -> None:
+        self.decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
+_READER = _Reader()
 
 
 def _parsed(text: str) -> Any:
@@ -670,7 +678,7 @@ def _parsed(text: str) -> Any:
     reader of the line sees 100.00.
     """
     try:
-        return _READER.decode(text)
+        return _READER.decoder.decode(text)
     except _DuplicateKey as exc:
         raise EventError("event.duplicate_key", key=exc.args[0]) from None
     except (ValueError, RecursionError):
