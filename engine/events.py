@@ -743,8 +743,13 @@ def claimed_event_id(raw: bytes) -> str | None:
 
 
 def fingerprint(event: AnyEvent) -> str:
-    """What makes two events with one id "the same": their validated content."""
-    return hashlib.sha256(event.model_dump_json().encode()).hexdigest()
+    """What makes two events with one id "the same": their validated content.
+
+    The bytes of `model_dump_json()` (its defaults), taken from the serializer as bytes: the
+    same hash without decoding and encoding the text again (issue 18; `tests/test_fingerprints.py`
+    holds every type's fingerprint as it was).
+    """
+    return hashlib.sha256(event.__pydantic_serializer__.to_json(event)).hexdigest()
 
 
 def _reason(exc: ValidationError) -> Message:
