@@ -25,10 +25,10 @@ from ledger.rows import freeze_startup_heap
 from ledger.storable import storable
 from streams.pipeline import Outcome, Raw, process
 
-# Events per transaction for a file: what a batch pays once (its commit, reading the state its events
-# need) is shared by 10,000 (issue 18: commits 15 -> 5 µs an event). Not for the Kafka workers, whose
-# batches stay small (`streams.topics.DEFAULT_WORKER_BATCH`): their latency matters, a file's does not.
-BATCH = 10_000
+# Events per transaction for a file. Batches of 10,000 (issue 18) took 4-6 % less CPU here, not
+# enough to keep: a file of a few thousand events would then go in as one transaction, and a disk
+# that fills up (tests/test_storage_errors.py) would keep none of it rather than its first batches.
+BATCH = 2000
 
 
 class Interrupted(Exception):
