@@ -127,7 +127,7 @@ def convocations_per_s(engine: Any) -> tuple[int, float]:
     from aiosmtpd.controller import Controller
 
     from cli.convocations import send_convocations
-    from tests.kafka_fixtures import free_port
+    from streams.loopback import free_port
 
     class Count:
         received = 0

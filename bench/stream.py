@@ -44,7 +44,7 @@ from engine.config import load_rules  # noqa: E402
 from ledger.db import open_ledger  # noqa: E402
 from streams.embedded import ingest, read_events  # noqa: E402
 from streams.topics import DEFAULT_WORKER_BATCH  # noqa: E402
-from tests.kafka_fixtures import CAE, LocalKafka  # noqa: E402
+from streams.loopback import CAE, LocalKafka  # noqa: E402
 
 
 def _postgres(url: str | None) -> str:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Union, cast
@@ -657,6 +658,17 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+class _Reader(threading.local):
+    """One JSON reader per thread for every line: `json.loads` with a hook builds a new decoder per
+    call (issue 18); per thread, since a reader's scanner keeps a memo while it reads."""
+
+    def __init__(self) -> None:
+        self.decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
+_READER = _Reader()
+
+
 def _parsed(text: str) -> Any:
     """The JSON document, read by Python's parser; None if it is not JSON (the validator says how).
 
@@ -666,7 +678,7 @@ def _parsed(text: str) -> Any:
     reader of the line sees 100.00.
     """
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return _READER.decoder.decode(text)
     except _DuplicateKey as exc:
         raise EventError("event.duplicate_key", key=exc.args[0]) from None
     except (ValueError, RecursionError):
@@ -731,8 +743,13 @@ def claimed_event_id(raw: bytes) -> str | None:
 
 
 def fingerprint(event: AnyEvent) -> str:
-    """What makes two events with one id "the same": their validated content."""
-    return hashlib.sha256(event.model_dump_json().encode()).hexdigest()
+    """What makes two events with one id "the same": their validated content.
+
+    The bytes of `model_dump_json()` (its defaults), taken from the serializer as bytes: the
+    same hash without decoding and encoding the text again (issue 18; `tests/test_fingerprints.py`
+    holds every type's fingerprint as it was).
+    """
+    return hashlib.sha256(event.__pydantic_serializer__.to_json(event)).hexdigest()
 
 
 def _reason(exc: ValidationError) -> Message:

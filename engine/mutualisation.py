@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 from engine import french
 from engine.config import Rates, Tier
@@ -27,10 +28,13 @@ from engine.money import ZERO, round_cents
 Scale = Callable[[Decimal], Decimal]  # a year-to-date base -> what is owed on it
 
 
+@lru_cache(maxsize=256)
 def percent(rate: Decimal) -> str:
     """A rate as the ledger's labels write it: "11,5 %", "3 %".
 
     `engine.french.percent`, with a plain space: labels go into the FEC, a plain text file.
+    Kept per rate: babel's formatting was a tenth of the ingest, for the few rates a year has
+    (issue 18); equal rates write alike (`0.115` and `0.1150` both "11,5 %").
     """
     return french.percent(rate).replace("\u00a0", " ")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from functools import lru_cache
 
 from engine.wording import term
 
@@ -18,8 +19,10 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+@lru_cache(maxsize=1024)
 def parse_month(month: str) -> date:
-    """The first day of a `YYYY-MM` month; ValueError if it is not one."""
+    """The first day of a `YYYY-MM` month; ValueError if it is not one (kept per month: the rules
+    ask it of every month of a member's year for each document, issue 18)."""
     found = _MONTH.fullmatch(month)
     if found is None or found.group(1) == "0000":
         raise ValueError(f"{term(month)} is not a month YYYY-MM")

@@ -184,6 +184,7 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
     book = load_book(conn, _wanted(member_events, lock), lock)
     gate = load_gate(conn, [e for e in events if is_governance(e)], book.members)
     bank = BankBatch(conn, book, rules)
+    bank.expect_payments([e for e in member_events if isinstance(e, PaymentReceived)])
     processed: list[tuple[Any, ...]] = []
     governance: list[dict[str, Any]] = []
     postings: list[tuple[Entry, int]] = []

@@ -10,8 +10,9 @@ CI=true, where they fail: CI must never pass by skipping.
 Each test takes its own topics (`topic_prefix`) and consumer group, so tests
 never see each other's messages on the shared broker.
 
-Also here: the helpers the stream tests share (running `cae`, publishing raw
-messages, starting workers, and a snapshot of a ledger to compare two runs).
+The broker itself and a free port are `streams.loopback`'s, which the benches share. Also
+here: the helpers the stream tests share (running `cae`, publishing raw messages, starting
+workers, and a snapshot of a ledger to compare two runs).
 """
 
 from __future__ import annotations
@@ -19,14 +20,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,47 +32,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from ledger import schema
+from streams.loopback import CAE, LocalKafka, free_port  # noqa: F401 — the names the stream tests import from here
 from tests.conftest import IN_CI, ROOT
 
-KAFKA_SH = ROOT / "deploy/kafka/kafka.sh"
 PG_SH = str(ROOT / "deploy/postgres/pg.sh")
-CAE = str(Path(sys.executable).parent / "cae")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class LocalKafka:
-    """A kafka.sh broker: its environment (data folder, ports), to start, stop and find it."""
-
-    env: dict[str, str]
-    owned: bool
-
-    @classmethod
-    def private(cls, data: Path) -> LocalKafka:
-        env = {"CAE_KAFKA_DATA": str(data), "CAE_KAFKA_PORT": str(free_port()),
-               "CAE_KAFKA_CONTROLLER_PORT": str(free_port()), "CAE_KAFKA_HEAP_OPTS": "-Xmx384m -Xms384m"}
-        return cls(env, owned=True)
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.env.get('CAE_KAFKA_PORT', '9092')}"
-
-    def _run(self, command: str, timeout: float = 240) -> None:
-        done = subprocess.run(["bash", str(KAFKA_SH), command], env={**os.environ, **self.env},
-                              capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise RuntimeError(f"kafka.sh {command} failed: {(done.stdout + done.stderr).strip()[-1500:]}")
-
-    def start(self) -> None:
-        self._run("start")
-
-    def stop(self) -> None:
-        self._run("stop")
 
 
 @pytest.fixture(scope="session")

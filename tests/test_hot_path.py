@@ -1,0 +1,58 @@
+"""The hot path's cost per batch, not per event (issue 18, points 1 to 3).
+
+A payment used to ask the ledger twice (is its id linked to a bank line already, and which lines
+paid its invoice): two statements per payment, a quarter of the ingest. Now a batch asks once for
+all its payments, so the statements a batch sends do not grow with its payments; what they found
+is checked by the bank tests (tests/test_bank_interleaving.py: a payment that a line already paid
+is linked to it, posts nothing, and is refused a second time).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from engine.config import Rules
+from streams.pipeline import Raw, process
+
+
+def _event(event_id: str, type_: str, **fields: Any) -> Raw:
+    document = {"event_id": event_id, "type": type_, "occurred_at": "2026-10-01T09:00:00Z", **fields}
+    return Raw(json.dumps(document).encode(), event_id)
+
+
+def _invoice(n: int) -> Raw:
+    return _event(f"i{n}", "invoice.issued", invoice_id=f"F{n}", member_id="M1", issued_on="2026-10-02",
+                  client="Nord", lines=[{"label": "Mission", "amount_ht": "100.00", "vat_rate": "0.20"}])
+
+
+def _payment(n: int) -> Raw:
+    return _event(f"p{n}", "payment.received", payment_id=f"P{n}", invoice_id=f"F{n}", member_id="M1",
+                  received_on="2026-10-05", amount="120.00")
+
+
+def _statements(engine: Engine, raws: list[Raw], rules: Rules) -> int:
+    """How many statements the batch sent to the database (its whole transaction)."""
+    sent = 0
+
+    def count(*_: Any) -> None:
+        nonlocal sent
+        sent += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        outcome = process(engine, raws, rules)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert outcome.processed == len(raws) and not outcome.dead_letters, outcome.dead_letters
+    return sent
+
+
+def test_a_batch_asks_the_same_statements_for_two_payments_or_forty(engine: Engine, rules: Rules) -> None:
+    joined = _event("j", "member.joined", member_id="M1", name="Alice", joined_on="2026-01-05", status="cape")
+    assert process(engine, [joined, *(_invoice(n) for n in range(80))], rules).processed == 81
+    few = _statements(engine, [_payment(n) for n in range(2)], rules)
+    many = _statements(engine, [_payment(n) for n in range(2, 42)], rules)
+    assert many == few
