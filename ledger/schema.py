@@ -536,16 +536,17 @@ def _json_field_postgresql(element: JsonField, compiler: Any, **kw: Any) -> str:
 
 
 GOVERNANCE_KEYS = ("assembly_id", "meeting_id", "resolution_id")
-# A resolution's index also holds each vote's fields after the resolution (revision 0015, issue 17
-# point 5): SQLite reads a resolution's thousands of votes out of the index's entries, without
-# parsing their JSON (the tally's largest read). One index, not a second beside the narrow one:
-# SQLite's planner kept the narrow one and parsed the JSON anyway.
-VOTE_KEYS = ("member_id", "choice", "cast_by", "mode", "occurred_at")
+# Each index also holds, after its key, the fields a tally reads of the events it finds by it
+# (revision 0015, issue 17 point 5): a resolution's votes, a meeting's attendance, an assembly's
+# proxies. SQLite then reads these thousands of events out of the index's entries without parsing
+# their JSON. Wider indexes, not second ones beside the narrow ones: SQLite's planner kept the
+# narrow ones and parsed the JSON anyway.
+COVERED = {"assembly_id": ("from_member", "to_member"), "meeting_id": ("member_id", "mode"),
+           "resolution_id": ("member_id", "choice", "cast_by", "mode", "occurred_at")}
 for _key in GOVERNANCE_KEYS:
     Index(f"ix_governance_events_{_key.removesuffix('_id')}", governance_events.c.type,
-          JsonField(governance_events.c.payload, _key),
-          *((*(JsonField(governance_events.c.payload, k) for k in VOTE_KEYS), governance_events.c.event_id)
-            if _key == "resolution_id" else ()))
+          *(JsonField(governance_events.c.payload, k) for k in (_key, *COVERED[_key])),
+          *((governance_events.c.event_id,) if _key == "resolution_id" else ()))
 del _key
 
 # Who voted by correspondence, found per associate (revision 0013, issue 17 point 5): a tally asks,

@@ -39,16 +39,18 @@ def test_the_postal_index_is_there_and_the_lookup_uses_it(engine: Engine) -> Non
 
 
 
-def test_a_resolution_s_index_holds_its_votes_fields(engine: Engine) -> None:
-    """Revision 0015: the index a resolution's votes are found by holds every field the tally reads
-    of them, so SQLite reads them out of the index rather than parsing each vote's JSON."""
-    listed = ("SELECT sql FROM sqlite_master WHERE name = 'ix_governance_events_resolution'"
-              if engine.dialect.name == "sqlite"
-              else "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_governance_events_resolution'")
+def test_the_indexes_hold_the_fields_a_tally_reads(engine: Engine) -> None:
+    """Revision 0015: the indexes a resolution's votes, an assembly's proxies and a meeting's
+    attendance are found by hold every field the tally reads of them, so SQLite reads them out of
+    the indexes rather than parsing each event's JSON."""
+    listed = ("SELECT sql FROM sqlite_master WHERE name = :name" if engine.dialect.name == "sqlite"
+              else "SELECT indexdef FROM pg_indexes WHERE indexname = :name")
+    held = {"resolution": ("resolution_id", "member_id", "choice", "cast_by", "mode", "occurred_at", "event_id"),
+            "assembly": ("assembly_id", "from_member", "to_member"), "meeting": ("meeting_id", "member_id", "mode")}
     with engine.connect() as conn:
-        definition = conn.scalars(text(listed)).one()
-    for field in ("resolution_id", "member_id", "choice", "cast_by", "mode", "occurred_at", "event_id"):
-        assert field in definition, definition
+        for index, fields in held.items():
+            definition = conn.scalars(text(listed), {"name": f"ix_governance_events_{index}"}).one()
+            assert all(field in definition for field in fields), definition
 
 def test_late_here_in_time_there_still_counts_in_the_quorum(engine: Engine, rules: Rules) -> None:
     """A1 voted by correspondence late on R1 but in time on R2: R1's tally counts A1 as postal (G2),

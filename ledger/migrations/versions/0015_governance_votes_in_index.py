@@ -1,15 +1,17 @@
-"""governance index: a resolution's index holds its votes' fields
+"""governance indexes: each holds the fields a tally reads of the events it finds
 
 Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-05 14:45:00
 
 Issue 17, point 5: a resolution's tally reads its votes (an assembly of 10,000 associates: 14,000
-of them), and SQLite parsed each vote's JSON once per field for it. Revision 0002's index on (type,
-resolution) becomes (type, resolution, member, choice, proxy holder, mode, time, event id): the
-query reads every field out of the index's entries. It replaces the narrow one under the same name
-rather than standing beside it, since SQLite's planner chose the narrow one and parsed the JSON
-anyway. Declared in `ledger.schema` (`JsonField`, `VOTE_KEYS`).
+of them), the assembly's attendance and its proxies, and SQLite parsed each event's JSON once per
+field for it. Revision 0002's indexes on (type, resolution / meeting / assembly) now also hold,
+after the key, a vote's member, choice, proxy holder, mode, time and event id; an attendance's
+member and mode; a proxy's giver and holder: the queries read every field out of the index's
+entries. They replace the narrow ones under the same names rather than standing beside them,
+since SQLite's planner chose the narrow ones and parsed the JSON anyway. Declared in
+`ledger.schema` (`JsonField`, `COVERED`).
 """
 from alembic import op
 
@@ -18,26 +20,32 @@ down_revision = '0014'
 branch_labels = None
 depends_on = None
 
-NAME = "ix_governance_events_resolution"
-KEYS = ("resolution_id", "member_id", "choice", "cast_by", "mode", "occurred_at")
+COVERED = {
+    "assembly_id": ("from_member", "to_member"),
+    "meeting_id": ("member_id", "mode"),
+    "resolution_id": ("member_id", "choice", "cast_by", "mode", "occurred_at"),
+}
 _SQL = {
     "sqlite": "json_extract(payload, '$.{key}')",
     "postgresql": "(payload::jsonb ->> '{key}')",
 }
 
 
-def _create(keys: tuple[str, ...], *columns: str) -> None:
-    # Written out rather than created from ledger.schema's Index object, so that this revision
+def _create(key: str, covered: tuple[str, ...], *columns: str) -> None:
+    # Written out rather than created from ledger.schema's Index objects, so that this revision
     # keeps building what it built even if the declared schema moves on.
     expression = _SQL[op.get_bind().dialect.name]
-    op.execute(f"DROP INDEX IF EXISTS {NAME}")
-    op.execute(f"CREATE INDEX {NAME} ON governance_events (type, "
-               + ", ".join([*(expression.format(key=key) for key in keys), *columns]) + ")")
+    name = f"ix_governance_events_{key.removesuffix('_id')}"
+    op.execute(f"DROP INDEX IF EXISTS {name}")
+    op.execute(f"CREATE INDEX {name} ON governance_events (type, "
+               + ", ".join([*(expression.format(key=k) for k in (key, *covered)), *columns]) + ")")
 
 
 def upgrade() -> None:
-    _create(KEYS, "event_id")
+    for key, covered in COVERED.items():
+        _create(key, covered, *(("event_id",) if key == "resolution_id" else ()))
 
 
 def downgrade() -> None:
-    _create(KEYS[:1])  # revision 0002's
+    for key in COVERED:
+        _create(key, ())  # revision 0002's
