@@ -3,7 +3,10 @@
 A resolution's tally looks up, among the associates it does not already know voted by
 correspondence in time, those who did on another resolution of the assembly, through the index of
 revision 0014: the same associates as reading every correspondence vote of the others, found
-without reading them all (bench/governance.py: p95 1.1 s before, 0.7 s after on this machine).
+without reading them all (bench/governance.py: p95 1.1 s before, 0.7 s after on this machine). Then
+(revision 0015 and the electorate chosen by the database) the votes, attendance and proxies read
+out of their indexes, and the facts only of the voters outside the electorate: CPU 173 -> 127 ms;
+the last test holds that reading to the straightforward one of every member and every vote.
 """
 
 from __future__ import annotations
