@@ -17,9 +17,10 @@ from governance.config import GovernanceConfig
 from governance import secret
 from governance.records import Resolution
 from governance.sheet import AssemblyRecord, SecretRecord, assembly_record
-from governance.sitting import electorate, sit
+from governance.sitting import sit
 from governance.store import (UnknownAssembly, correspondence_voters, load_assembly, load_bureau,
-                              load_convocations, load_members, load_resolution, load_votes)
+                              load_convocations, load_electorate, load_members, load_resolution,
+                              load_votes)
 from governance.tally import Tally, tally
 
 
@@ -32,20 +33,22 @@ def tally_resolution(conn: Connection, resolution_id: str, config: GovernanceCon
         raise UnknownAssembly("resolution.assembly_unknown", resolution=resolution_id,
                               assembly=resolution.assembly_id) from None
     rules = config.at(recorded.assembly.held_on)
-    members = load_members(conn)
     # Who voted by correspondence on any resolution of the assembly counts in its quorum (G2): their
     # votes on the others are read, the rest of the others' votes is not.
     votes = load_votes(conn, [resolution_id])
+    # The electorate's ids; the facts only of the voters outside it, whose refusal says why.
+    voters = load_electorate(conn, recorded.assembly.held_on)
+    members = load_members(conn, {v.member_id for v in votes} - voters)
     deadline = recorded.assembly.vote_deadline or rules.default_vote_deadline(recorded.assembly.held_on)
     kept = secret_record(conn, recorded.resolutions)
     # Only the associates not already known to have voted by correspondence in time are looked up.
     known = kept.postal | {v.member_id for v in votes if v.by_correspondence and v.cast_at <= deadline}
     others = correspondence_voters(conn, [r.resolution_id for r in recorded.resolutions
                                           if r.resolution_id != resolution_id],
-                                   among=electorate(members.values(), recorded.assembly) - known)
+                                   among=voters - known)
     sitting = sit(recorded.assembly, members, recorded.attendance, recorded.proxies, rules, votes,
                   load_convocations(conn, recorded.assembly.assembly_id),
-                  kept.postal | {m for m, at in others if datetime.fromisoformat(at) <= deadline})
+                  kept.postal | {m for m, at in others if datetime.fromisoformat(at) <= deadline}, voters)
     return tally(sitting, resolution, votes, members, rules, kept.counts.get(resolution_id))
 
 

@@ -131,13 +131,16 @@ def last_modes(attendance: Iterable[Attendance], meeting_id: str) -> dict[str, s
 
 def sit(assembly: Assembly, members: Mapping[str, MemberFacts], attendance: Iterable[Attendance],
         proxies: Iterable[Proxy], rules: GovernanceRules, votes: Iterable[Vote] = (),
-        convocations: Iterable[Convocation] | None = None, postal_elsewhere: Iterable[str] = ()) -> Sitting:
+        convocations: Iterable[Convocation] | None = None, postal_elsewhere: Iterable[str] = (),
+        voters: frozenset[str] | None = None) -> Sitting:
     """The assembly's sitting from its recorded attendance, proxies and votes by correspondence
     (`votes`: those on the assembly's resolutions; `postal_elsewhere`: who else voted by correspondence
     by the deadline, on a secret one (`governance.secret`, taken only before the deadline) or on a
     resolution whose votes are not in `votes`); `convocations`, when given, say whether it was
-    convened in time (G1)."""
-    voters = electorate(members.values(), assembly)
+    convened in time (G1). `voters`: the electorate when the database chose it
+    (`store.load_electorate`), so that `members` need not hold every member's facts."""
+    if voters is None:
+        voters = electorate(members.values(), assembly)
     modes = last_modes(attendance, assembly.assembly_id)
     present = frozenset(m for m in voters if modes.get(m) in ATTENDING)
     limit = rules.proxy_limit.for_electorate(len(voters))

@@ -216,17 +216,31 @@ def load_attendance(conn: Connection) -> list[Attendance]:
     return _typed(_records(conn, "attendance.recorded"), Attendance)
 
 
-def load_members(conn: Connection, member_ids: Sequence[str] | None = None) -> dict[str, MemberFacts]:
-    """Every member's facts, or those of `member_ids` (a few: one member's page)."""
+def load_members(conn: Connection, member_ids: Iterable[str] | None = None) -> dict[str, MemberFacts]:
+    """Every member's facts, or those of `member_ids` (one member's page, a tally's voters outside
+    the electorate)."""
     m = schema.members
     raw = raw_dates(m.c.joined_on, m.c.associate_on, m.c.left_on)
     query = select(m.c.member_id, m.c.name, *raw).order_by(m.c.member_id)
-    if member_ids is not None:
-        query = query.where(m.c.member_id.in_(member_ids))
     with bulk():
-        rows = conn.execute(query).all()
+        if member_ids is None:
+            rows = conn.execute(query).all()
+        else:
+            wanted = sorted(set(member_ids))
+            rows = []
+            for i in range(0, len(wanted), _CHUNK):
+                rows += conn.execute(query.where(m.c.member_id.in_(wanted[i:i + _CHUNK]))).all()
         return {mid: MemberFacts(mid, name, day(joined), maybe_day(associate), maybe_day(left))
                 for mid, name, joined, associate, left in rows}
+
+
+def load_electorate(conn: Connection, held_on: date) -> frozenset[str]:
+    """The associates of an assembly held on `held_on` (`MemberFacts.associate_at`, DOMAIN.md
+    Electorate), chosen by the database: a tally needs their ids, not ten thousand members' facts
+    (issue 17, point 5)."""
+    m = schema.members
+    return frozenset(conn.scalars(select(m.c.member_id).where(
+        m.c.associate_on <= held_on, m.c.left_on.is_(None) | (m.c.left_on >= held_on))))
 
 
 def load_statuses(conn: Connection, member_ids: Sequence[str] | None = None) -> dict[str, list[tuple[Any, str]]]:

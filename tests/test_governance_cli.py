@@ -17,10 +17,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select, text
+from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.exc import DBAPIError
 
 from cli.main import cae
+from engine.config import Rules
 from ledger import schema
+from tests.assembly_support import HELD_ON, assembly, feed
 from tests.conftest import SHARED
 
 SCENARIO = SHARED / "scenarios" / "assembly"
@@ -171,6 +174,24 @@ def test_the_tally_reads_one_resolution_through_its_index(engine: Engine) -> Non
             plan = " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
     assert "ix_governance_events_resolution" in plan
 
+
+
+def test_a_query_on_json_fields_is_compiled_once_and_each_field_stays_its_own(engine: Engine, rules: Rules) -> None:
+    """A tally's queries are written with `JsonField`; SQLAlchemy keeps their compiled SQL (issue 17,
+    point 5) keyed on the fields they read, so a query reading other fields is not served another's."""
+    assert feed(engine, rules, *assembly("AGCACHE")).dead_letters == []
+    g = schema.governance_events
+
+    def fields(*keys: str) -> Any:
+        return select(*(schema.JsonField(g.c.payload, k) for k in keys)).where(
+            g.c.type == "assembly.convened", schema.JsonField(g.c.payload, "assembly_id") == "AGCACHE")
+
+    with engine.connect() as conn:
+        conn.execute(fields("assembly_id", "kind")).all()
+        again = conn.execute(fields("assembly_id", "kind"))
+        other = conn.execute(fields("kind", "held_on"))
+        assert again.context.cache_hit == CACHE_HIT
+        assert (again.all(), other.all()) == ([("AGCACHE", "AGO")], [("AGO", HELD_ON)])
 
 def test_the_cooperatives_own_rules_apply_from_their_date(db_url: str, tmp_path: Path) -> None:
     """Statutes asking three quarters at an AGE from 2026-09-01: R3 (2 for, 1 against) fails."""
