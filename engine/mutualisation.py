@@ -105,6 +105,21 @@ def figure_changes(months: Sequence[tuple[str, Decimal]], month: str, delta: Dec
 
 def year_to_date(months: Sequence[tuple[str, Decimal]], through: str,
                  scale_of: Callable[[str], Scale]) -> Decimal:
-    """The sum of the figures of the months up to `through`: what the year has posted by then."""
-    return sum((month_figure(months, k, scale_of(k)) for k in sorted({m for m, _ in months}) if k <= through),
-               ZERO)
+    """The sum of the figures of the months up to `through`: what the year has posted by then.
+
+    Σ `month_figure` of each month, with the year-to-date base carried from one month to the
+    next instead of summed again for each (the reconciliation does this for every member:
+    issue 18, point 4); the same sums, in the same order, so the same amount to the cent.
+    """
+    own: dict[str, Decimal] = {}
+    for m, base in months:
+        own[m] = own.get(m, ZERO) + base
+    total = before = ZERO
+    for k in sorted(own):
+        if k > through:
+            break
+        scale = scale_of(k)
+        after = before + own[k]
+        total += scale(after) - scale(before)
+        before = after
+    return total

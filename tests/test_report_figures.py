@@ -18,13 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from bench.events import cooperative
 from engine import chart
 from engine.config import Rules
 from engine.money import ZERO, fmt, from_cents
-from engine.mutualisation import contribution_scale, societariat_scale, year_to_date
+from engine.config import Tier
+from engine.mutualisation import contribution_scale, month_figure, owed, owed_tiered, societariat_scale, year_to_date
 from engine.periods import last_day, parse_month
 from engine.receivables import outstanding_ht
 from ledger import schema
@@ -273,3 +276,18 @@ def test_the_reconciliation_grows_with_the_books_not_with_their_square(tmp_path:
         work.append(_sqlite_steps(engine, rules, "2026-12"))
         engine.dispose()
     assert work[1] / work[0] < 2.6, work
+
+
+months = st.lists(st.tuples(st.sampled_from([f"2026-{n:02d}" for n in range(1, 13)]),
+                            st.integers(-10**9, 10**9).map(from_cents)), max_size=30)
+TIERS = (Tier(Decimal("40000"), Decimal("0.12")), Tier(Decimal("100000"), Decimal("0.08")), Tier(None, Decimal("0.05")))
+
+
+@given(months=months, through=st.sampled_from([f"2026-{n:02d}" for n in range(1, 13)]), tiered=st.booleans())
+def test_the_year_to_date_is_the_sum_of_the_month_figures(months: list[tuple[str, Decimal]], through: str,
+                                                          tiered: bool) -> None:
+    """Rules 3 and 4: the year to date, now carried month to month, is Σ f(Y(M)) − f(Y(M−1)) as defined."""
+    def scale(base: Decimal) -> Decimal:
+        return owed_tiered(TIERS, base) if tiered else owed(Decimal("0.115"), base)
+    expected = sum((month_figure(months, k, scale) for k in sorted({m for m, _ in months}) if k <= through), ZERO)
+    assert year_to_date(months, through, lambda _: scale) == expected
