@@ -15,12 +15,14 @@ import json
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
+from sqlalchemy import event as event_api
 
 from bench.events import cooperative
 from engine import chart
@@ -291,3 +293,38 @@ def test_the_year_to_date_is_the_sum_of_the_month_figures(months: list[tuple[str
         return owed_tiered(TIERS, base) if tiered else owed(Decimal("0.115"), base)
     expected = sum((month_figure(months, k, scale) for k in sorted({m for m, _ in months}) if k <= through), ZERO)
     assert year_to_date(months, through, lambda _: scale) == expected
+
+
+def _statement(n: int) -> Raw:
+    """A bank statement of a new account, one line of fees (CONTRACT.md §1, bank.statement_received)."""
+    from schwifty import IBAN
+
+    iban = str(IBAN.generate("FR", bank_code="3000600001", account_code=f"{9500 + n:011d}").compact)
+    return event("bank.statement_received", account=iban, statement_id=f"S-NEW-{n}", opening_balance="100.00",
+                 closing_balance="90.00", **{"from": "2026-06-02", "to": "2026-06-02"},
+                 lines=[{"line_ref": f"N{n}", "booked_on": "2026-06-02", "value_on": "2026-06-02", "amount": "-10.00",
+                         "counterparty_name": "Frais bancaires", "remittance": "Frais"}])
+
+
+def _statements_run(engine: Engine, rules: Rules, month: str) -> int:
+    count = 0
+
+    def counted(*_: Any) -> None:
+        nonlocal count
+        count += 1
+    event_api.listen(engine, "before_cursor_execute", counted)
+    try:
+        reconciliation_read(engine, month, rules)
+    finally:
+        event_api.remove(engine, "before_cursor_execute", counted)
+    return count
+
+
+def test_the_reconciliation_asks_the_same_number_of_queries_whatever_the_bank_accounts(books: Engine,
+                                                                                       rules: Rules) -> None:
+    """Each bank account cost three queries and one more per 900 of its lines: no query per account now."""
+    before = _statements_run(books, rules, "2026-06")
+    ingest(books, rules, *(_statement(n) for n in range(3)))
+    report = reconciliation_read(books, "2026-06", rules)
+    assert len(report.bank) >= 3 + 8  # bench/events.py's eight accounts, and three more
+    assert _statements_run(books, rules, "2026-06") == before
