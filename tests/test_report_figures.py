@@ -11,6 +11,7 @@ with a late invoice, and a member who became an associate between an invoice and
 
 from __future__ import annotations
 
+import io
 import json
 from collections import defaultdict
 from datetime import date, timedelta
@@ -328,3 +329,34 @@ def test_the_reconciliation_asks_the_same_number_of_queries_whatever_the_bank_ac
     report = reconciliation_read(books, "2026-06", rules)
     assert len(report.bank) >= 3 + 8  # bench/events.py's eight accounts, and three more
     assert _statements_run(books, rules, "2026-06") == before
+
+
+@given(cells=st.lists(st.text(st.sampled_from("abcdé 0123456789.-"), min_size=1, max_size=30), min_size=1, max_size=16),
+       width=st.integers(30, 240))
+def test_the_narrow_reconciliation_lays_pairs_out_as_rich_columns(cells: list[str], width: int) -> None:
+    """`cae reconcile --all` on a narrow terminal: the same text as rich's Columns laid it out, to the space."""
+    from rich.columns import Columns
+    from rich.console import Console
+    from rich.text import Text
+
+    from cli.reconcile import pair_lines
+
+    if max(len(c) for c in cells) > width:
+        return  # rich cannot lay out a cell wider than the terminal (it divides by zero columns)
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    console.print(Columns([Text(c, no_wrap=True) for c in cells], padding=(0, 3)))
+    assert "\n".join(pair_lines(cells, width, 3)) + "\n" == console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_the_narrow_reconciliation_prints_its_headings_bold_and_its_figures_plain(books: Engine, rules: Rules) -> None:
+    from rich.console import Console
+
+    import cli.reconcile as command
+
+    report = reconciliation_read(books, "2026-06", rules)
+    console = Console(width=80, file=io.StringIO(), force_terminal=True, color_system="standard")
+    for part in command._compact(report, list(report.members[:2])):
+        console.print(part)
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    first = report.members[0].statement.member_id
+    assert f"\x1b[1m{first}\x1b[0m\nBudget before" in shown and "\x1b[1mTotal\x1b[0m\n" in shown
