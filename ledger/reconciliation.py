@@ -127,10 +127,11 @@ def _month_text(conn: Connection, column: Any) -> Any:
 
 
 def _read_in_order(conn: Connection, column: Any) -> Any:
-    """`column`, which SQLite will not look up through an index: for a condition that most of
-    the year's lines meet (a third of them are sales, costs, contributions and shares), reading
-    the table in order is three times faster than a lookup of each line from the account index
-    (revision 0013); PostgreSQL's planner, which keeps statistics, chooses for itself."""
+    """`column`, which SQLite will not look up through an index: for a condition that a large part
+    of the year's lines meet (a third of them are sales, costs, contributions and shares), going
+    through the year's entries and their lines costs 1.6 times less CPU than looking each line up
+    from the account index (revision 0013), which SQLite, keeping no statistics, would otherwise
+    choose; PostgreSQL's planner, which keeps them, chooses for itself."""
     return column.concat("") if conn.dialect.name == "sqlite" else column
 
 
