@@ -20,9 +20,9 @@ from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from engine import chart
-from engine.config import Rules
+from engine.config import Rates, Rules
 from engine.money import ZERO, from_cents
-from engine.mutualisation import contribution_scale, societariat_scale, year_to_date
+from engine.mutualisation import Scale, contribution_scale, societariat_scale, year_to_date
 from engine.periods import last_day, parse_month
 from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliation, Recomputed, UnpaidInvoice,
                                    reconcile)
@@ -112,7 +112,9 @@ def _recomputed(conn: Connection, month: str, rules: Rules,
     for what, account_of, sign, scale in (("contribution", chart.CONTRIBUTION, 1, contribution_scale),
                                           ("societariat", chart.CAPITAL, -1, societariat_scale)):
         months = {k for figures in bases[what].values() for k in figures}
-        scales = {k: scale(rules.at(parse_month(k))) for k in months}  # each month's rates, read once
+        rates_of = {k: rules.at(parse_month(k)) for k in months}  # each month's rates, read once
+        of_rates: dict[Rates, Scale] = {r: scale(r) for r in set(rates_of.values())}  # year_to_date telescopes
+        scales = {k: of_rates[r] for k, r in rates_of.items()}
         for member_id in sorted(set(bases[what]) | {m for m, a in books if a == account_of}):
             rules_give = year_to_date(sorted(bases[what].get(member_id, {}).items()), month, scales.__getitem__)
             found.append(Recomputed(member_id, what, sign * books.get((member_id, account_of), ZERO), rules_give))

@@ -30,7 +30,7 @@ from engine import chart
 from engine.config import Rules
 from engine.money import ZERO, fmt, from_cents
 from engine.config import Tier
-from engine.mutualisation import contribution_scale, month_figure, owed, owed_tiered, societariat_scale, year_to_date
+from engine.mutualisation import Scale, contribution_scale, month_figure, owed, owed_tiered, societariat_scale, year_to_date
 from engine.periods import last_day, parse_month
 from engine.receivables import outstanding_ht
 from ledger import schema
@@ -286,14 +286,20 @@ months = st.lists(st.tuples(st.sampled_from([f"2026-{n:02d}" for n in range(1, 1
 TIERS = (Tier(Decimal("40000"), Decimal("0.12")), Tier(Decimal("100000"), Decimal("0.08")), Tier(None, Decimal("0.05")))
 
 
-@given(months=months, through=st.sampled_from([f"2026-{n:02d}" for n in range(1, 13)]), tiered=st.booleans())
+@given(months=months, through=st.sampled_from([f"2026-{n:02d}" for n in range(1, 13)]),
+       changes=st.sets(st.sampled_from([f"2026-{n:02d}" for n in range(2, 13)]), max_size=3))
 def test_the_year_to_date_is_the_sum_of_the_month_figures(months: list[tuple[str, Decimal]], through: str,
-                                                          tiered: bool) -> None:
-    """Rules 3 and 4: the year to date, now carried month to month, is Σ f(Y(M)) − f(Y(M−1)) as defined."""
-    def scale(base: Decimal) -> Decimal:
-        return owed_tiered(TIERS, base) if tiered else owed(Decimal("0.115"), base)
-    expected = sum((month_figure(months, k, scale) for k in sorted({m for m, _ in months}) if k <= through), ZERO)
-    assert year_to_date(months, through, lambda _: scale) == expected
+                                                          changes: set[str]) -> None:
+    """Rules 3 and 4: the year to date, carried month to month and telescoped over the months that
+    share their rates, is Σ f(Y(M)) − f(Y(M−1)) as defined, whatever months the rates change in."""
+    scales: list[Scale] = [lambda base: owed(Decimal("0.115"), base), lambda base: owed_tiered(TIERS, base),
+                           lambda base: owed(Decimal("0.03"), base), lambda base: owed_tiered(TIERS[1:], base)]
+
+    def scale_of(month: str) -> Scale:  # a new scale from each month of `changes` on
+        return scales[sum(1 for c in changes if c <= month)]
+    expected = sum((month_figure(months, k, scale_of(k)) for k in sorted({m for m, _ in months}) if k <= through),
+                   ZERO)
+    assert year_to_date(months, through, scale_of) == expected
 
 
 def _statement(n: int) -> Raw:
