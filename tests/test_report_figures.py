@@ -366,3 +366,24 @@ def test_the_narrow_reconciliation_prints_its_headings_bold_and_its_figures_plai
     shown = console.file.getvalue()  # type: ignore[attr-defined]
     first = report.members[0].statement.member_id
     assert f"\x1b[1m{first}\x1b[0m\nBudget before" in shown and "\x1b[1mTotal\x1b[0m\n" in shown
+
+
+def test_the_trial_balance_reads_narrow_indexes_not_the_tables(tmp_path: Path, rules: Rules) -> None:
+    """Revision 0013: the lines summed from an index in account order, the à-nouveaux from the
+    partial index that holds only them (SQLite's own plans: what it reads, whatever the load)."""
+    engine = open_ledger(f"sqlite:///{tmp_path / 'plans.db'}")
+    _sales(engine, rules, 20)
+    asked: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        asked.append((statement, parameters))
+    event_api.listen(engine, "before_cursor_execute", seen)
+    with engine.connect() as conn:
+        trial_balance(conn, date(2026, 6, 30))
+        plans = [" | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+                 for statement, parameters in asked if statement.lstrip().upper().startswith("SELECT")]
+    engine.dispose()
+    steps = [step for plan in plans for step in plan.split(" | ")]
+    assert [step for step in steps if step.startswith("SCAN lines")] == [  # one pass, over the narrow index
+        "SCAN lines USING COVERING INDEX ix_lines_account_amount"], plans
+    assert any("ix_entries_opening" in step for step in steps), plans  # the lines after the day: looked up
