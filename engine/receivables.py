@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from engine.money import CENT, ZERO
+from engine.money import ZERO, from_cents, to_cents
 
 PAYMENT_TERM = timedelta(days=30)
 BUCKETS = ("0-30", "31-60", "61-90", ">90")  # days overdue, the staff's usual ageing
@@ -27,9 +27,24 @@ def outstanding_ht(due_ttc: Decimal, net_ht: Decimal, net_ttc: Decimal) -> Decim
     An overpaid invoice (due < 0) owes nothing; its excess is the client's
     credit (rule 9), not a negative receivable that would raise the budget.
     """
+    return from_cents(outstanding_ht_cents(to_cents(due_ttc), to_cents(net_ht), to_cents(net_ttc)))
+
+
+def outstanding_ht_cents(due_ttc: int, net_ht: int, net_ttc: int) -> int:
+    """`outstanding_ht` in integer cents, rounded half away from zero as `Decimal`'s ROUND_HALF_UP.
+
+    The one computation of rule 12's share: exact in integers, where a Decimal per invoice cost
+    the statements of a large cooperative seconds (issue 18, point 4).
+    """
     if net_ttc == 0 or due_ttc <= 0:
-        return ZERO
-    return (due_ttc * net_ht / net_ttc).quantize(CENT, ROUND_HALF_UP)
+        return 0
+    numerator, denominator = due_ttc * net_ht, net_ttc
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    whole, rest = divmod(abs(numerator), denominator)
+    if 2 * rest >= denominator:
+        whole += 1
+    return whole if numerator >= 0 else -whole
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, case, func, or_, select
+from sqlalchemy import Connection, Row, Select, case, func, or_, select, text
 
 from engine.money import from_cents
 from engine.periods import last_day, parse_month
@@ -106,7 +106,9 @@ def opening_of(conn: Connection, day: date | None = None) -> date | None:
     """The first day of the fiscal year of `day` (else of the latest one) if it was opened with
     à-nouveaux (`ledger.year_end`), None if the books have no opening entries by then."""
     entries = schema.entries
-    query = select(func.max(entries.c.entry_date)).where(entries.c.journal == "AN")
+    # Written as the index's own condition, not a parameter: so both databases see that the
+    # partial index of the à-nouveaux answers it (revision 0017), instead of reading every entry.
+    query = select(func.max(entries.c.entry_date)).where(text(schema.OPENING))
     if day is not None:
         query = query.where(entries.c.entry_date <= day)
     found: date | None = conn.scalar(query)

@@ -19,28 +19,34 @@ from decimal import Decimal
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 
 from engine.money import ZERO, from_cents
-from engine.receivables import Receivable, outstanding_ht
+from engine.receivables import Receivable, outstanding_ht, outstanding_ht_cents
 from ledger import schema
-from ledger.bulk import chunks
+from ledger.bulk import CHUNK, chunks
+
+
+def _posted(event_id: Any, piece: Any) -> Any:
+    """The day a document's entry is dated (rule 7: a late one moves), one index lookup per document."""
+    e = schema.entries
+    return select(func.min(e.c.entry_date)).where(e.c.event_id == event_id, e.c.piece_ref == piece).scalar_subquery()
+
+
+def _documents_by(on: date) -> Any:
+    """The credit notes and payments of invoices counted by `on` (from credit: no entry, its own date)."""
+    d = schema.documents
+    return (d.c.invoice_id.is_not(None), func.coalesce(_posted(d.c.event_id, d.c.doc_id), d.c.issued_on) <= on,
+            d.c.kind.in_(("credit_note", "payment")))
 
 
 def receivables(conn: Connection, on: date,
                 member_ids: Iterable[str] | None = None) -> list[tuple[Receivable, Decimal]]:
     """Each invoice issued by `on` with something due on it as at `on`, and its HT share (outstanding_ht)."""
-    i, d, e = schema.invoices, schema.documents, schema.entries
-
-    def posted(event_id: Any, piece: Any) -> Any:  # the day its entry is dated (rule 7: a late one moves)
-        return (select(func.min(e.c.entry_date)).where(e.c.event_id == event_id, e.c.piece_ref == piece)
-                .scalar_subquery())
-
+    i, d = schema.invoices, schema.documents
     query = select(i.c.invoice_id, i.c.member_id, i.c.client, i.c.issued_on, i.c.ht, i.c.ttc).where(
-        posted(i.c.event_id, i.c.invoice_id) <= on)
-    documents = select(d.c.invoice_id, d.c.kind, d.c.amount, d.c.rates).where(  # from credit: no entry
-        d.c.invoice_id.is_not(None), func.coalesce(posted(d.c.event_id, d.c.doc_id), d.c.issued_on) <= on,
-        d.c.kind.in_(("credit_note", "payment")))
+        _posted(i.c.event_id, i.c.invoice_id) <= on)
+    documents = select(d.c.invoice_id, d.c.kind, d.c.amount, d.c.rates).where(*_documents_by(on))
     wanted = None if member_ids is None else sorted(set(member_ids))
     invoices = {}
     moved: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # credited HT, credited TTC, paid
@@ -66,9 +72,38 @@ def receivables(conn: Connection, on: date,
 
 
 def receivables_ht(conn: Connection, on: date, member_ids: Iterable[str]) -> dict[str, Decimal]:
-    """Per member, Σ outstanding_ht of their invoices as at `on` (0 for a member owed nothing)."""
+    """Per member, Σ outstanding_ht of their invoices as at `on` (0 for a member owed nothing).
+
+    The same reading as `receivables`, summed by the database: per invoice what was credited and
+    paid by `on`, and only the invoices with something due come back (issue 18, point 4: every
+    invoice and document came back, and each share was computed in Decimal); the HT credited is
+    in the credit notes' rates, read for the invoices that have any. Every member's (a
+    reconciliation) is read without naming them, a few members' (a payroll, a statement) by name.
+    """
+    i, d = schema.invoices, schema.documents
     ids = sorted(set(member_ids))
-    totals = dict.fromkeys(ids, ZERO)
-    for receivable, ht in receivables(conn, on, ids):
-        totals[receivable.member_id] += ht
-    return totals
+    moved = (select(d.c.invoice_id,
+                    func.sum(case((d.c.kind == "credit_note", d.c.amount), else_=0)).label("credited"),
+                    func.sum(case((d.c.kind == "payment", d.c.amount), else_=0)).label("paid"),
+                    func.count(case((d.c.kind == "credit_note", 1))).label("notes"))
+             .where(*_documents_by(on)).group_by(d.c.invoice_id).subquery())
+    credited, paid = func.coalesce(moved.c.credited, 0), func.coalesce(moved.c.paid, 0)
+    query = (select(i.c.invoice_id, i.c.member_id, i.c.ht, i.c.ttc, credited, paid, func.coalesce(moved.c.notes, 0))
+             .select_from(i.outerjoin(moved, moved.c.invoice_id == i.c.invoice_id))
+             .where(_posted(i.c.event_id, i.c.invoice_id) <= on, i.c.ttc - credited - paid > 0))
+    wanted = set(ids)
+    due = []
+    for chunk in ([None] if len(ids) > CHUNK else chunks(ids)):
+        where = [] if chunk is None else [i.c.member_id.in_(chunk)]
+        due += [r for r in conn.execute(query.where(*where)).tuples() if r[1] in wanted]
+    noted = [r[0] for r in due if r[6]]
+    credited_ht: dict[str, int] = defaultdict(int)
+    for chunk in chunks(noted):
+        for invoice_id, rates in conn.execute(select(d.c.invoice_id, d.c.rates).where(
+                *_documents_by(on), d.c.kind == "credit_note", d.c.invoice_id.in_(chunk))):
+            credited_ht[invoice_id] += sum(int(part[1]) for part in json.loads(rates or "[]"))
+    totals = dict.fromkeys(ids, 0)
+    for invoice_id, member_id, ht, ttc, credited_ttc, paid_ttc, _ in due:
+        totals[member_id] += outstanding_ht_cents(ttc - credited_ttc - paid_ttc, ht - credited_ht[invoice_id],
+                                                  ttc - credited_ttc)
+    return {member_id: from_cents(cents) for member_id, cents in totals.items()}

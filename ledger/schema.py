@@ -41,6 +41,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -123,6 +124,8 @@ processed_events = Table(
     Index("ix_processed_events_processed_at", "processed_at"),  # revision 0006: the staff's month
 )
 
+OPENING = "journal = 'AN'"  # the à-nouveaux: a year's opening entries (`ledger.year_end`)
+
 entries = Table(
     "entries", metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
@@ -140,6 +143,8 @@ entries = Table(
     *dates("entry_date", "piece_date"),
     *moments("posted_at"),
     Index("ix_entries_date", "entry_date"),
+    # revision 0017: the à-nouveaux (`ledger.balances.opening_of`) at once, and nothing for other entries
+    Index("ix_entries_opening", "entry_date", sqlite_where=text(OPENING), postgresql_where=text(OPENING)),
 )
 
 lines = Table(
@@ -153,7 +158,9 @@ lines = Table(
     Column("aux_label", Text, nullable=True),
     CheckConstraint("amount <> 0", name="amount_not_zero"),
     Index("ix_lines_entry", "entry_id", "amount"),  # covers the balance trigger's SUM
-    Index("ix_lines_member_account", "member_id", "account"),
+    # revision 0017: the trial balance and the members' sums read from these indexes alone
+    Index("ix_lines_account_amount", "account", "amount"),
+    Index("ix_lines_member_account_amount", "member_id", "account", "amount"),
 )
 
 entry_numbers = Table(

@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, func, literal, select, union
 
 from engine import chart
 
@@ -31,7 +31,6 @@ from engine.periods import last_day, parse_month
 from ledger import payslips, schema
 from ledger.bank_store import BankBatch, LedgerCandidates, payment_key
 from ledger.book_store import Wanted, load_book, locked_through
-from ledger.bulk import chunks
 
 
 def check_bank_events(engine: Engine, rules: Rules,
@@ -197,35 +196,50 @@ def bank_figures(conn: Connection, end: date) -> list[BankAccountFigures]:
     found through its lines: the entries posted from them (piece: the line's
     reference, or `BQ-<account>-<line>` for an invoice's payment) and the
     `payment.received` a line was matched to (piece: the payment's id).
+
+    Three queries whatever the number of accounts and lines (issue 18, point 4: it was three per
+    account, and one more per 900 of its lines, each reading the bank journal's entries again):
+    each account's first and last statements (window functions), the lines up to the last, and
+    the bank journal's 512 per piece, for the pieces of any account's lines.
     """
     s, b, m = schema.bank_statements, schema.bank_lines, schema.bank_matches
-    found = []
-    for iban in conn.scalars(select(schema.bank_accounts.c.iban).order_by(schema.bank_accounts.c.iban)):
-        last = conn.execute(select(s.c.closing_balance, s.c.to_date).where(s.c.account == iban, s.c.to_date <= end)
-                            .order_by(s.c.to_date.desc()).limit(1)).first()
-        if last is None:
-            continue
-        first = conn.scalar(select(s.c.opening_balance).where(s.c.account == iban).order_by(s.c.from_date).limit(1))
-        lines = conn.execute(select(b.c.line_ref, m.c.kind, m.c.payment_id).select_from(
-            b.outerjoin(m, and_(m.c.account == b.c.account, m.c.line_ref == b.c.line_ref)))
-            .where(b.c.account == iban, b.c.booked_on <= last.to_date)).all()
-        pieces = {payment_key(iban, r.line_ref) for r in lines} | {r.line_ref for r in lines}
-        pieces |= {r.payment_id for r in lines if r.kind == "payment" and r.payment_id}
-        found.append(BankAccountFigures(iban, from_cents(last.closing_balance), last.to_date,
-                                        from_cents(int(first or 0)) + _bank_movements(conn, pieces),
-                                        sum(1 for r in lines if r.kind is None)))
-    return found
+    last = func.row_number().over(partition_by=s.c.account, order_by=(s.c.to_date.desc(), s.c.statement_id.desc()))
+    first = func.row_number().over(partition_by=s.c.account, order_by=(s.c.from_date, s.c.statement_id))
+    ranked = (select(s.c.account, s.c.closing_balance, s.c.to_date, last.label("last"))
+              .where(s.c.to_date <= end).subquery())
+    lasts = {r.account: r for r in conn.execute(select(ranked).where(ranked.c.last == 1).order_by(ranked.c.account))}
+    if not lasts:
+        return []
+    opened = select(s.c.account, s.c.opening_balance, first.label("first")).subquery()
+    openings = dict(conn.execute(select(opened.c.account, opened.c.opening_balance)
+                                 .where(opened.c.first == 1)).tuples().all())
+    until = ranked.alias("until")
+    lines = conn.execute(select(b.c.account, b.c.line_ref, m.c.kind, m.c.payment_id).select_from(
+        b.join(until, and_(until.c.account == b.c.account, until.c.last == 1))
+        .outerjoin(m, and_(m.c.account == b.c.account, m.c.line_ref == b.c.line_ref)))
+        .where(b.c.booked_on <= until.c.to_date)).all()
+    pieces: dict[str, set[str]] = {iban: set() for iban in lasts}
+    unmatched = dict.fromkeys(lasts, 0)
+    for r in lines:
+        pieces[r.account] |= {payment_key(r.account, r.line_ref), r.line_ref}
+        if r.kind == "payment" and r.payment_id:
+            pieces[r.account].add(r.payment_id)
+        unmatched[r.account] += r.kind is None
+    posted = _bank_movements(conn)
+    return [BankAccountFigures(iban, from_cents(row.closing_balance), row.to_date,
+                               from_cents(int(openings.get(iban) or 0) + sum(posted.get(p, 0) for p in pieces[iban])),
+                               unmatched[iban]) for iban, row in lasts.items()]
 
 
-def _bank_movements(conn: Connection, pieces: set[str]) -> Decimal:
-    e, li = schema.entries, schema.lines
-    cents = 0
-    for chunk in chunks(sorted(pieces), 900):
-        cents += int(conn.scalar(select(func.coalesce(func.sum(li.c.amount), 0))
-                                 .join(e, e.c.id == li.c.entry_id)
-                                 .where(e.c.journal == "BQ", li.c.account == chart.BANK,
-                                        e.c.piece_ref.in_(chunk))) or 0)
-    return from_cents(cents)
+def _bank_movements(conn: Connection) -> dict[str, int]:
+    """The bank journal's 512 movements per piece, for the pieces a bank line can have."""
+    e, li, b, m = schema.entries, schema.lines, schema.bank_lines, schema.bank_matches
+    piece = e.c.piece_ref
+    of_lines = union(select(b.c.line_ref), select(literal("BQ-") + b.c.account + literal("-") + b.c.line_ref),
+                     select(m.c.payment_id).where(m.c.kind == "payment", m.c.payment_id.is_not(None)))
+    return dict(conn.execute(select(piece, func.sum(li.c.amount)).join(e, e.c.id == li.c.entry_id)
+                             .where(e.c.journal == "BQ", li.c.account == chart.BANK, piece.in_(of_lines))
+                             .group_by(piece)).tuples().all())
 
 
 def net_pay_not_transferred(conn: Connection, month: str) -> Decimal:

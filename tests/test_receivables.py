@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from engine.money import CENT, ZERO
 from engine.receivables import Receivable, by_bucket, outstanding_ht
 
 cents = st.integers(0, 10**9).map(lambda c: Decimal(c) / 100)
@@ -29,6 +30,21 @@ def test_a_fully_paid_invoice_owes_nothing_and_an_unpaid_one_its_whole_ht(net_ht
         assert outstanding_ht(net_ttc, net_ht, net_ttc) == net_ht
         part = outstanding_ht(min(paid, net_ttc), net_ht, net_ttc)
         assert 0 <= part <= net_ht
+
+
+signed = st.integers(-10**10, 10**10).map(lambda c: Decimal(c) / 100)  # the amounts' ceiling either way
+
+
+@given(due=signed, net_ht=signed, net_ttc=signed)
+@example(due=Decimal("0.05"), net_ht=Decimal("0.10"), net_ttc=Decimal("0.20"))  # 0.025: half, up
+@example(due=Decimal("0.05"), net_ht=Decimal("-0.10"), net_ttc=Decimal("0.20"))  # -0.025: half, away from 0
+@example(due=Decimal("0.05"), net_ht=Decimal("0.10"), net_ttc=Decimal("-0.20"))
+@example(due=Decimal("0.03"), net_ht=Decimal("0.10"), net_ttc=Decimal("0.20"))  # 0.015
+def test_the_ht_share_in_integer_cents_is_the_decimal_formula_to_the_cent(due: Decimal, net_ht: Decimal,
+                                                                         net_ttc: Decimal) -> None:
+    """Issue 18, point 4: rule 12's share computed in integers is `round(due × HT / TTC)` half up, as in Decimal."""
+    formula = ZERO if net_ttc == 0 or due <= 0 else (due * net_ht / net_ttc).quantize(CENT, ROUND_HALF_UP)
+    assert outstanding_ht(due, net_ht, net_ttc) == formula
 
 
 def test_ageing_counts_from_thirty_days_after_the_invoice() -> None:
