@@ -46,7 +46,6 @@ from engine.periods import posting_date
 from engine.postings import Entry
 from engine.state import Book
 from engine.treasury_rules import AccountState, new_lines, settle_entry, split_total
-from engine.wording import term
 from ledger import payslips, schema
 from ledger.book_store import client_key, load_more
 from ledger.bulk import day_format, insert_rows
@@ -151,7 +150,7 @@ class BankBatch:
         try:
             fresh = new_lines(event, self._state(event), self._known(event.account, [x.line_ref for x in event.lines]))
         except StatementError as exc:
-            raise RuleError(str(exc)) from None
+            raise RuleError(exc.message) from None
         if not self._registered(event.account):
             self.accounts.append((event.account, event.event_id))
         self.statements.append({"account": event.account, "statement_id": event.statement_id,
@@ -208,11 +207,11 @@ class BankBatch:
                          event_id: str) -> list[Entry]:
         """The invoice's payment by the same rule as a `payment.received` (512 / 411, what is due falls)."""
         if amount <= 0:
-            raise RuleError(f"a debit of {line.amount} cannot pay invoice {term(invoice_id)}")
+            raise RuleError("bank.debit_for_invoice", amount=line.amount, invoice=invoice_id)
         load_more(self.conn, self.book, invoices=[invoice_id])
         invoice = self.book.invoices.get(invoice_id)
         if invoice is None:
-            raise RuleError(f"unknown invoice {term(invoice_id)}")
+            raise RuleError("rule.invoice_unknown", invoice=invoice_id)
         load_more(self.conn, self.book, members=[invoice.member_id])
         payment = PaymentReceived.model_construct(
             type="payment.received", event_id=event_id, occurred_at=None, payment_id=payment_key(account, line.line_ref),
@@ -236,7 +235,7 @@ class BankBatch:
         links = schema.bank_payment_links
         if any(row[0] == event.payment_id for row in self.links.values()) or self.conn.scalar(
                 select(links.c.payment_id).where(links.c.payment_id == event.payment_id)) is not None:
-            raise RuleError(f"payment {term(event.payment_id)} was already recorded by another event")
+            raise RuleError("rule.document_again", what="payment", document=event.payment_id)
         if event.from_credit:
             return False
         member_rules.check_payment(self.book, event)
@@ -272,10 +271,13 @@ class BankBatch:
         """The staff's assignment of a line still unmatched (rule 11), with who made it."""
         line = self._line(event.account, event.line_ref)
         if (event.account, event.line_ref) in self.matches or self._match_recorded(event.account, event.line_ref):
-            raise RuleError(f"bank line {term(event.line_ref)} is already matched")
+            raise RuleError("bank.line_matched", line=event.line_ref)
         parts = event.splits or (event,)
         if event.splits:
-            split_total([part.amount for part in event.splits], line.amount)
+            try:
+                split_total([part.amount for part in event.splits], line.amount)
+            except StatementError as exc:
+                raise RuleError(exc.message) from None
         self._check_targets(parts, line)  # all of them before any changes the book: nothing half-posted
         sign = 1 if line.amount > 0 else -1
         entries: list[Entry] = []
@@ -310,17 +312,17 @@ class BankBatch:
         for part in parts:
             if part.invoice_id is not None:
                 if line.amount <= 0:
-                    raise RuleError(f"a debit of {line.amount} cannot pay invoice {term(part.invoice_id)}")
+                    raise RuleError("bank.debit_for_invoice", amount=line.amount, invoice=part.invoice_id)
                 load_more(self.conn, self.book, invoices=[part.invoice_id])
                 if part.invoice_id not in self.book.invoices:
-                    raise RuleError(f"unknown invoice {term(part.invoice_id)}")
+                    raise RuleError("rule.invoice_unknown", invoice=part.invoice_id)
             elif part.net_pay_month is not None:
                 load_more(self.conn, self.book, members=[part.member_id])
                 if part.member_id not in self.book.members:
-                    raise RuleError(f"unknown member {term(part.member_id)}")
+                    raise RuleError("rule.member_unknown", member=part.member_id)
             elif self.conn.scalar(select(schema.accounts.c.number)
                                   .where(schema.accounts.c.number == part.ledger_account)) is None:
-                raise RuleError(f"account {part.ledger_account} is not in the chart of accounts")
+                raise RuleError("bank.ledger_account_unknown", account=part.ledger_account)
 
     def _line(self, account: str, line_ref: str) -> BankLine:
         pending = self.lines.get((account, line_ref))
@@ -329,7 +331,7 @@ class BankBatch:
         t = schema.bank_lines
         row = self.conn.execute(select(t).where(t.c.account == account, t.c.line_ref == line_ref)).first()
         if row is None:
-            raise RuleError(f"no bank line {term(line_ref)} on account {account}")
+            raise RuleError("bank.line_unknown", line=line_ref, account=account)
         return BankLine.model_construct(line_ref=row.line_ref, booked_on=row.booked_on, value_on=row.value_on,
                         amount=from_cents(row.amount), counterparty_name=row.counterparty_name,
                         counterparty_iban=row.counterparty_iban, remittance=row.remittance,
