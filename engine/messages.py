@@ -360,6 +360,12 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
                                "un débit de {amount:money} ne peut pas régler la facture {invoice:id}"),
     "bank.ledger_account_unknown": ("account {account} is not in the chart of accounts",
                                     "le compte {account} n'est pas dans le plan comptable"),
+    "transfers.which_account": ("say which account pays the salaries with --from-account IBAN (known: {known:ids})",
+                                "dites de quel compte partent les salaires (comptes connus : {known:ids})"),
+    "transfers.no_account": ("say which account pays the salaries with --from-account IBAN (known: none yet: import "
+                             "a statement or name one in [treasury])",
+                             "aucun compte de la coopérative n'est connu : importez un relevé, ou nommez-en un dans "
+                             "la configuration ([treasury])"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
 }
