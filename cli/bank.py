@@ -26,11 +26,9 @@ from cli.common import (UserError, console, day_option, db_options, emit_json, j
 from cli.lazy import Lazy, LazyGroup
 from cli.tables import figures, show, texts
 from engine.config import Rules
-from engine.money import ZERO, fmt
-from engine.receivables import BUCKETS, by_bucket
 from ledger import treasury
 from ledger.bank_store import RuleError
-from ledger.receivables import receivables
+from ledger.receivables import report
 from ledger.runs import operator
 from streams import bank_files
 from streams.pipeline import Raw, process
@@ -182,21 +180,16 @@ def receivables_command(member_id: str | None, on: date | None, db_url: str | No
     engine = open_db(db_url)
     day = on or today(config_path)
     with engine.connect() as conn:
-        found = receivables(conn, day, None if member_id is None else [member_id])
-    totals = by_bucket([r for r, _ in found])
-    invoices = [{"invoice_id": r.invoice_id, "member_id": r.member_id, "client": r.client,
-                 "issued_on": r.issued_on.isoformat(), "due": fmt(r.due_ttc), "outstanding_ht": fmt(ht),
-                 "days_overdue": r.days_overdue, "bucket": r.bucket} for r, ht in found]
-    buckets = {b: fmt(totals[b]) for b in BUCKETS}
-    total = fmt(sum(totals.values(), ZERO))
+        found = report(conn, day, None if member_id is None else [member_id]).to_json()
     if as_json:
-        emit_json({"on": day.isoformat(), "invoices": invoices, "buckets": buckets, "total": total})
+        emit_json(found)
         return
     table = Table(title=f"Receivables on {day}")
     texts(table, "Invoice", "Member", "Client", "Issued")
     figures(table, "Due", "Days overdue")
-    for x in invoices:
+    for x in found["invoices"]:
         table.add_row(str(x["invoice_id"]), str(x["member_id"]), str(x["client"]), str(x["issued_on"]),
                       str(x["due"]), str(x["days_overdue"]))
     show(table, None)
-    console.print("  ".join(f"{b}: {v}" for b, v in buckets.items()) + f"  total: {total}", highlight=False)
+    console.print("  ".join(f"{b}: {v}" for b, v in found["buckets"].items()) + f"  total: {found['total']}",
+                  highlight=False)
