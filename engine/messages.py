@@ -366,6 +366,24 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
                              "a statement or name one in [treasury])",
                              "aucun compte de la coopérative n'est connu : importez un relevé, ou nommez-en un dans "
                              "la configuration ([treasury])"),
+    # The staff's assignment form (web.pages_bank): what a form's rows must say.
+    "bank.assign_nothing": ("say what the line settles: an invoice, a member's net pay of a month, or an account "
+                            "with a label",
+                            "dites ce que la ligne règle : une facture, le salaire net d'un membre pour un mois, ou "
+                            "un compte avec un libellé"),
+    "bank.assign_row": ("row {row}: give exactly one of an invoice, a member and a month, or an account and a label",
+                        "ligne {row} : indiquez soit une facture, soit un membre et un mois, soit un compte et un "
+                        "libellé"),
+    "bank.assign_one_part": ("one part of {amount:money} is not the whole line of {line:money}: split it into "
+                             "several parts",
+                             "une seule part de {amount:money} n'est pas toute la ligne de {line:money} : "
+                             "répartissez-la en plusieurs parts"),
+    "bank.assign_split_amount": ("row {row} of the split has no amount",
+                                 "la ligne {row} de la répartition n'a pas de montant"),
+    "bank.assign_amount": ("{value:id} is not an amount", "{value:id} n'est pas un montant"),
+    "bank.assign_gone": ("bank line {line:id} is no longer waiting (already matched, or not in this month)",
+                         "la ligne bancaire {line:id} n'attend plus d'affectation (déjà rapprochée, ou pas de "
+                         "ce mois)"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
 }

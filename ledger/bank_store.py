@@ -57,9 +57,11 @@ _MATCH_COLUMNS = ("account", "line_ref", "kind", "rule", "assigned_by", "invoice
                   "month", "ledger_account", "detail", "event_id")
 
 
-def payment_key(account: str, line_ref: str) -> str:
-    """The `documents` id of the payment a bank line makes of an invoice."""
-    return f"BQ-{account}-{line_ref}"
+def payment_key(account: str, line_ref: str, part: int | None = None) -> str:
+    """The `documents` id of the payment a bank line makes of an invoice; each invoice of a split
+    line is a payment of its own, numbered by its part (from 1), so that two invoices paid by one
+    line are not one document recorded twice."""
+    return f"BQ-{account}-{line_ref}" + ("" if part is None else f"-{part}")
 
 
 @dataclass
@@ -204,7 +206,7 @@ class BankBatch:
         return settle_entry(line.amount, line.booked_on, line.line_ref, label, account, member_id, on, event_id)
 
     def _invoice_payment(self, account: str, line: BankLine, invoice_id: str, amount: Decimal,
-                         event_id: str) -> list[Entry]:
+                         event_id: str, payment_id: str | None = None) -> list[Entry]:
         """The invoice's payment by the same rule as a `payment.received` (512 / 411, what is due falls)."""
         if amount <= 0:
             raise RuleError("bank.debit_for_invoice", amount=line.amount, invoice=invoice_id)
@@ -214,7 +216,8 @@ class BankBatch:
             raise RuleError("rule.invoice_unknown", invoice=invoice_id)
         load_more(self.conn, self.book, members=[invoice.member_id])
         payment = PaymentReceived.model_construct(
-            type="payment.received", event_id=event_id, occurred_at=None, payment_id=payment_key(account, line.line_ref),
+            type="payment.received", event_id=event_id, occurred_at=None,
+            payment_id=payment_id or payment_key(account, line.line_ref),
             invoice_id=invoice_id, member_id=invoice.member_id, received_on=line.booked_on, amount=amount,
             currency="EUR", from_credit=False)
         return member_rules.apply(self.book, payment, self.rules)
@@ -282,11 +285,14 @@ class BankBatch:
         sign = 1 if line.amount > 0 else -1
         entries: list[Entry] = []
         detail = []
-        for part in parts:
-            amount = sign * part.amount if event.splits else line.amount  # type: ignore[union-attr]
+        for n, part in enumerate(parts, start=1):
+            amount = sign * part.amount if event.splits else line.amount  # type: ignore[attr-defined]
+            payment_id = None
             one = BankLine.model_construct(line_ref=line.line_ref, booked_on=line.booked_on, value_on=line.value_on, amount=amount)
             if part.invoice_id is not None:
-                entries += self._invoice_payment(event.account, one, part.invoice_id, amount, event.event_id)
+                payment_id = payment_key(event.account, event.line_ref, n if event.splits else None)
+                entries += self._invoice_payment(event.account, one, part.invoice_id, amount, event.event_id,
+                                                 payment_id)
                 kind = "invoice"
             elif part.net_pay_month is not None and part.member_id is not None:
                 entries.append(self._entry(one, chart.NET_PAY_DUE, part.member_id, event.event_id,
@@ -296,7 +302,7 @@ class BankBatch:
                 assert part.ledger_account is not None and part.label is not None
                 entries.append(self._entry(one, part.ledger_account, part.member_id, event.event_id, part.label))
                 kind = "account"
-            detail.append({"kind": kind, "amount": str(amount), "invoice_id": part.invoice_id,
+            detail.append({"kind": kind, "amount": str(amount), "invoice_id": part.invoice_id, "payment_id": payment_id,
                            "member_id": part.member_id, "month": part.net_pay_month,
                            "ledger_account": part.ledger_account, "label": part.label})
         row = {key: value for key, value in detail[0].items() if key in _MATCH_COLUMNS}

@@ -31,6 +31,7 @@ from engine.periods import last_day, parse_month
 from ledger import payslips, schema
 from ledger.bank_store import BankBatch, LedgerCandidates, payment_key
 from ledger.book_store import Wanted, load_book, locked_through
+from ledger.db import reading
 from ledger.bulk import chunks
 
 
@@ -98,7 +99,7 @@ def bank_lines(engine: Engine, rules: Rules, month: str | None = None,
     if unmatched_only:
         query = query.where(m.c.kind.is_(None))
     found = []
-    with engine.connect() as conn:
+    with reading(engine) as conn:  # a read: on SQLite, no writer waits for it (the staff's page reads it)
         lock = locked_through(conn)
         bank = BankBatch(conn, load_book(conn, Wanted(), lock), rules)
         for row in conn.execute(query):
@@ -206,11 +207,13 @@ def bank_figures(conn: Connection, end: date) -> list[BankAccountFigures]:
         if last is None:
             continue
         first = conn.scalar(select(s.c.opening_balance).where(s.c.account == iban).order_by(s.c.from_date).limit(1))
-        lines = conn.execute(select(b.c.line_ref, m.c.kind, m.c.payment_id).select_from(
+        lines = conn.execute(select(b.c.line_ref, m.c.kind, m.c.payment_id, m.c.detail).select_from(
             b.outerjoin(m, and_(m.c.account == b.c.account, m.c.line_ref == b.c.line_ref)))
             .where(b.c.account == iban, b.c.booked_on <= last.to_date)).all()
         pieces = {payment_key(iban, r.line_ref) for r in lines} | {r.line_ref for r in lines}
         pieces |= {r.payment_id for r in lines if r.kind == "payment" and r.payment_id}
+        pieces |= {part["payment_id"] for r in lines if r.kind == "split"  # each invoice of a split, its payment
+                   for part in json.loads(r.detail) if part.get("payment_id")}
         found.append(BankAccountFigures(iban, from_cents(last.closing_balance), last.to_date,
                                         from_cents(int(first or 0)) + _bank_movements(conn, pieces),
                                         sum(1 for r in lines if r.kind is None)))

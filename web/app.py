@@ -31,6 +31,7 @@ from ledger.changes import ChangeWatch
 from streams.topics import KafkaUnavailable
 from web import (accounts, api, api_assembly, pages_account, pages_assembly, pages_board, pages_member,
                  pages_staff)
+from web import api_bank, pages_bank, pages_member_bank  # the treasury (issue 16)
 from web.access import Forbidden, Hidden
 from web.data import Reader
 from web.guards import BodyLimit, SecurityHeaders
@@ -98,6 +99,8 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     app.state.site = Site(engine, rules, governance, config_path, URLSafeSerializer(key, salt="session"),
                           secure_cookies, zone, reader, publish)
     for module in (api, api_assembly, pages_account, pages_member, pages_staff, pages_board, pages_assembly):
+        app.include_router(module.routes.router)
+    for module in (api_bank, pages_bank, pages_member_bank):
         app.include_router(module.routes.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
