@@ -12,7 +12,7 @@ from tests.bank_support import balance, movement
 
 BANK, BRANCH, NUMBER = "30006", "00001", "12345678901"
 ACCOUNT = "FR7630006000011234567890189"  # the IBAN of that RIB (schwifty: RIB key 89)
-IBANS = {"M001": "FR1420041010050500013M02606", "M002": "DE89370400440532013000"}
+IBANS = {"M001": "FR1420041010050500013M02606", "M003": "DE89370400440532013000"}
 # (booked DDMMYY, amount, label): a credit naming two invoices with more than it still due on each
 # (two candidates), a credit naming none (for a split: F-M003-0001 880.00 + F-M001-0002 400.00), charges.
 LINES = [("281026", Decimal("300.00"), "VIR F-M002-0001 F-M003-0001"),

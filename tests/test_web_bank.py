@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
@@ -18,7 +19,10 @@ from sqlalchemy import func, select
 import pytest
 
 from cli.main import cae
+from engine.french import euros
 from ledger import monthly, schema, treasury
+from ledger.receivables import report as receivables_report
+from ledger.db import open_ledger
 from ledger.payroll_run import run_payroll
 from streams.embedded import ingest, read_events
 from streams.pipeline import Raw
@@ -116,3 +120,127 @@ def test_a_refused_statement_says_why_in_french_and_records_nothing(web: WebLedg
         for table in (schema.bank_statements, schema.bank_lines, schema.bank_accounts):
             assert conn.scalar(select(func.count()).select_from(table)) == 0
         assert conn.scalar(select(func.count()).select_from(schema.dead_letters)) == letters
+
+
+def test_members_ibans_are_set_by_the_staff_and_by_each_member_for_themself(web: WebLedger,
+                                                                            clients: dict[str, Any]) -> None:
+    staff, member = clients["staff"], clients["member"]
+    page = staff.get("/staff/members/M002/bank-account")
+    bad = staff.post("/staff/members/M002/bank-account", data={"csrf": csrf_of(page.text),
+                                                                "iban": "FR76 3000 6000 0112 3456 7890 180"})
+    assert bad.status_code == 422
+    assert ("«\u00a0FR76 3000 6000 0112 3456 7890 180\u00a0» n'est pas un IBAN valable (les chiffres de contrôle "
+            "ne correspondent pas : une faute de frappe ?)") in text_of(bad.text)
+    done = staff.post("/staff/members/M002/bank-account", data={"csrf": csrf_of(page.text), "iban": IBANS["M003"]},
+                      follow_redirects=True)
+    assert done.status_code == 200 and IBANS["M003"] in done.text
+    listed = staff.get("/staff/bank-accounts").text
+    assert IBANS["M003"] not in listed and "DE89 •••• 3000" in listed  # a list masks it
+
+    account = member.get("/account")
+    assert "Aucun IBAN enregistré" in text_of(account.text)
+    refused = member.post("/account/bank-account", data={"csrf": csrf_of(account.text), "iban": "XX12 3456 7890 1234"})
+    assert refused.status_code == 422 and "code pays « XX » inconnu" in text_of(refused.text)
+    own = member.post("/account/bank-account", data={"csrf": csrf_of(account.text), "iban": IBANS["M001"],
+                                                     "member_id": "M003"}, follow_redirects=True)  # not a field
+    assert own.status_code == 200 and IBANS["M001"] in own.text
+    with web.engine.connect() as conn:
+        a = schema.member_bank_accounts
+        assert dict(conn.execute(select(a.c.member_id, a.c.iban)).tuples().all()) == {
+            "M001": IBANS["M001"], "M002": IBANS["M003"].replace(" ", "")}
+        audit = list(conn.scalars(select(schema.audit_log.c.detail)
+                                  .where(schema.audit_log.c.action == "member.bank_account_set")))
+    assert all(IBANS["M001"] not in d and IBANS["M003"] not in d for d in audit) and len(audit) == 2
+
+    # a member may read and set only their own, never see the staff's pages
+    assert member.get("/staff/members/M003/bank-account").status_code == 403
+    assert member.get("/staff/bank-accounts").status_code == 403
+    assert member.get("/staff/bank").status_code == 403
+    assert member.get("/staff/receivables").status_code == 403
+    assert IBANS["M003"] not in member.get("/account").text
+
+
+def test_the_api_sets_an_iban_for_the_staff_and_for_the_member_themself_only(web: WebLedger,
+                                                                            clients: dict[str, Any]) -> None:
+    api = clients["anonymous"]
+    mine, staff = web.bearer("member"), web.bearer("staff")
+    put = api.put("/api/members/M001/bank-account", json={"iban": IBANS["M001"]}, headers=mine)
+    assert put.status_code == 200, put.text
+    assert put.json()["iban"] == IBANS["M001"] and put.json()["outcome"] == "processed"
+    other = api.put("/api/members/M003/bank-account", json={"iban": IBANS["M003"]}, headers=mine)
+    unknown = api.put("/api/members/M999/bank-account", json={"iban": IBANS["M003"]}, headers=mine)
+    assert (other.status_code, other.json()) == (unknown.status_code, unknown.json()) == (404, {"error": "not found"})
+    assert api.get("/api/members/M003/bank-account", headers=mine).status_code == 404
+    assert api.put("/api/members/M001/bank-account", json={"iban": IBANS["M001"]},
+                   headers=web.bearer("board")).status_code == 403
+    bad = api.post("/api/members/M003/bank-account", json={"iban": "FR7630006000011234567890180"}, headers=staff)
+    assert bad.status_code == 422 and bad.json() == {
+        "error": 'iban: "FR7630006000011234567890180" is not a valid IBAN (Invalid checksum digits)'}
+    by_staff = api.post("/api/members/M003/bank-account", json={"iban": IBANS["M003"], "from": "2026-11-01"},
+                        headers=staff)
+    assert by_staff.status_code == 200 and by_staff.json()["from"] == "2026-11-01"
+    assert api.get("/api/members/M001/bank-account", headers=mine).json() == {
+        "member_id": "M001", "iban": IBANS["M001"], "bic": None, "from": put.json()["from"]}
+
+
+def test_a_member_sees_their_own_unpaid_invoices_and_no_one_else_s(web: WebLedger, clients: dict[str, Any]) -> None:
+    member, api = clients["member"], clients["anonymous"]
+    with web.engine.connect() as conn:
+        want = receivables_report(conn, date(2026, 12, 20), ["M001"]).to_json()
+    assert want["invoices"] and {x["member_id"] for x in want["invoices"]} == {"M001"}
+    page = member.get("/members/M001/unpaid?on=2026-12-20")
+    assert page.status_code == 200
+    shown = text_of(page.text)
+    for x in want["invoices"]:
+        assert f'data-invoice="{x["invoice_id"]}"' in page.text and x["client"] in shown
+        assert f'data-days="{x["days_overdue"]}"' in page.text
+    assert 'id="unpaid-link"' in member.get("/members/M001/statement?month=2026-10").text
+    assert member.get("/members/M003/unpaid").status_code == 404
+    answer = api.get("/api/members/M001/receivables?on=2026-12-20", headers=web.bearer("member"))
+    assert answer.json() == want  # `cae receivables --member M001 --on 2026-12-20 --json`
+    assert api.get("/api/members/M003/receivables", headers=web.bearer("member")).status_code == 404
+    staff = clients["staff"].get("/staff/receivables?on=2026-12-20")
+    with web.engine.connect() as conn:
+        everyone = receivables_report(conn, date(2026, 12, 20)).to_json()
+    assert f'data-figure="total">{euros(Decimal(everyone["total"]))}<' in staff.text
+    assert all(f'data-invoice="{x["invoice_id"]}"' in staff.text for x in everyone["invoices"])
+
+
+def cli(db_url: str, *args: str) -> Any:
+    result = CliRunner().invoke(cae, [*args, "--db", db_url])
+    assert result.exit_code == 0, (args, result.output)
+    return result
+
+
+def test_the_transfers_download_is_the_cli_s_file_byte_for_byte(web: WebLedger, clients: dict[str, Any],
+                                                                 request: pytest.FixtureRequest,
+                                                                 tmp_path: Path) -> None:
+    """Two ledgers alike: the staff download the month's file from one, `cae payroll transfers` writes it from
+    the other, same account and execution date."""
+    kind = "postgresql" if web.db_url.startswith("postgresql") else "sqlite"
+    other = new_database_url(kind, tmp_path, request)
+    statement = tmp_path / "octobre.txt"
+    statement.write_bytes(october_statement())
+    (tmp_path / "ibans.jsonl").write_bytes(iban_events())
+    twin = open_ledger(other)
+    for scenario in ("october", "assembly"):  # as the `web` fixture made the first
+        ingest(twin, read_events(SHARED / "scenarios" / scenario / "events.jsonl"), web.rules)
+    with twin.begin() as conn:
+        run_payroll(conn, MONTH, web.rules)
+    twin.dispose()
+    for url in (web.db_url, other):
+        cli(url, "ingest", str(tmp_path / "ibans.jsonl"))
+        cli(url, "bank", "import", str(statement))
+    staff = clients["staff"]
+    page = staff.get(f"/staff/bank?month={MONTH}")
+    assert "2 virement(s) à faire pour octobre 2026" in text_of(page.text)
+    assert "Sans IBAN" not in text_of(page.text)
+    form = {"csrf": csrf_of(page.text), "month": MONTH, "account": ACCOUNT, "on": "2026-10-30"}
+    download = staff.post("/staff/bank/transfers", data=form)
+    assert download.status_code == 200 and download.headers["content-type"] == "application/xml"
+    assert 'filename="virements-2026-10.xml"' in download.headers["content-disposition"]
+    cli(other, "payroll", "transfers", "--month", MONTH, "-o", str(tmp_path / "cli.xml"), "--from-account", ACCOUNT,
+        "--on", "2026-10-30")
+    assert download.content == (tmp_path / "cli.xml").read_bytes()
+    again = staff.post("/staff/bank/transfers", data=form)  # each payslip in one file only
+    assert again.status_code == 422 and "Rien à virer pour ce mois" in text_of(again.text)

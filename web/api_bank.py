@@ -13,7 +13,8 @@ from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from engine.events import EventError
 from web import data
@@ -50,31 +51,49 @@ def bank_account(request: Request, member_id: str, caller: Caller = Depends(api_
     return _account_json(found)
 
 
-def _set(request: Request, member_id: str, body: BankAccountBody, caller: Caller) -> JSONResponse:
+async def _set(request: Request, member_id: str, caller: Caller) -> JSONResponse:
+    """Access first (another member's id is "not found" whatever the body), then the body, then the event."""
     here = site(request)
+
+    def allowed() -> None:
+        with here.reading() as conn:
+            data.bank_accounts(conn, caller, member_id)
+    await run_in_threadpool(allowed)
     try:
-        taken = set_iban(here, caller, member_id, body.iban, body.bic, body.from_)
+        body = BankAccountBody.model_validate_json(await request.body())
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        return JSONResponse({"error": f"{where}: {first['msg']}"}, status_code=422)
+    try:
+        taken = await run_in_threadpool(set_iban, here, caller, member_id, body.iban, body.bic, body.from_)
     except EventError as exc:
         return JSONResponse({"error": str(exc)}, status_code=422)
-    with here.reading() as conn:
-        (found,) = data.bank_accounts(conn, caller, member_id)
+
+    def current() -> data.BankAccount:
+        with here.reading() as conn:
+            return data.bank_accounts(conn, caller, member_id)[0]
+    found = await run_in_threadpool(current)
     return JSONResponse({**_account_json(found), "event_id": taken.event_id, "outcome": taken.outcome})
 
 
+_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": BankAccountBody.model_json_schema(by_alias=True)}}}}
+
+
 @routes.api("PUT", "/api/members/{member_id}/bank-account", roles=MEMBER_DATA, member_param="member_id",
-            responses=ERRORS)
-def put_bank_account(request: Request, member_id: str, body: BankAccountBody,
-                     caller: Caller = Depends(api_caller)) -> JSONResponse:
-    """Set the member's IBAN: a `member.bank_account_set` event; 422 with the reason when invalid."""
-    return _set(request, member_id, body, caller)
+            responses=ERRORS, openapi_extra=_BODY)
+async def put_bank_account(request: Request, member_id: str, caller: Caller = Depends(api_caller)) -> JSONResponse:
+    """Set the member's IBAN (`{"iban", "bic"?, "from"?}`): a `member.bank_account_set` event; 422 with the
+    reason when invalid."""
+    return await _set(request, member_id, caller)
 
 
 @routes.api("POST", "/api/members/{member_id}/bank-account", roles=MEMBER_DATA, member_param="member_id",
-            responses=ERRORS)
-def post_bank_account(request: Request, member_id: str, body: BankAccountBody,
-                      caller: Caller = Depends(api_caller)) -> JSONResponse:
+            responses=ERRORS, openapi_extra=_BODY)
+async def post_bank_account(request: Request, member_id: str, caller: Caller = Depends(api_caller)) -> JSONResponse:
     """The same as `PUT`, for clients that only POST."""
-    return _set(request, member_id, body, caller)
+    return await _set(request, member_id, caller)
 
 
 @routes.api("GET", "/api/members/{member_id}/receivables", roles=MEMBER_DATA, member_param="member_id",
