@@ -61,6 +61,8 @@ def test_the_staff_import_a_statement_and_assign_its_lines_in_one_click_or_split
     assert done.status_code == 200, done.text[:2000]
     assert "1 relevé(s), 3 ligne(s) lue(s) : 3 nouvelle(s), 0 rapprochée(s) d'elles-mêmes, 3 à affecter." \
         in text_of(done.text)
+    twice = upload(staff, october_statement())  # the same file again adds nothing
+    assert "3 ligne(s) lue(s) : 0 nouvelle(s), 0 rapprochée(s) d'elles-mêmes, 0 à affecter." in text_of(twice.text)
     found = lines(web)
     named = found["VIR F-M002-0001 F-M003-0001"]
     assert [c["invoice_id"] for c in named["candidates"]] == ["F-M002-0001", "F-M003-0001"]

@@ -179,21 +179,30 @@ async def assign(request: Request, caller: Caller = Depends(page_caller)) -> Res
         bank_files.check(here.engine, here.rules, [raw])
     except Refused as exc:
         return _lines_page(request, month, (False, exc.message.text("fr")), 422)
-    return _taken(request, here, caller, month, [raw], "bank.assign", "Ligne affectée.")
+    taken = _take(here, caller, [raw], "bank.assign")
+    if taken.refused is not None:
+        return _lines_page(request, month, (False, f"Refusé : {taken.refused}"), 422)
+    return _lines_page(request, month, (True, _PUBLISHED if taken.published else "Ligne affectée."))
 
 
-def _taken(request: Request, here: Site, caller: Caller, month: str, raws: list[Raw], action: str,
-           done: str) -> Response:
+@dataclass(frozen=True, slots=True)
+class Taken:
+    published: bool  # sent to Kafka: the workers will take them
+    refused: str | None  # the reason of one refused meanwhile (someone else took the line first)
+    processed: list[str]  # the ids of those processed here (not duplicates)
+
+
+def _take(here: Site, caller: Caller, raws: list[Raw], action: str) -> Taken:
     """Events checked whole, now taken through the API's intake (or sent to Kafka), and audited."""
     taken = intake.take(here, raws)
     with here.engine.begin() as conn:
         accounts.audit(conn, caller.label, action, json.dumps([(t.event_id, t.outcome) for t in taken]))
-    refused = next((t for t in taken if t.outcome == intake.DEAD_LETTER), None)
-    if refused is not None:  # taken meanwhile by someone else: the reason as the dead letters keep it
-        return _lines_page(request, month, (False, f"Refusé : {refused.reason}"), 422)
-    if any(t.outcome == intake.PUBLISHED for t in taken):
-        done = "Envoyé aux workers (Kafka) : il sera traité dans l'ordre du flux."
-    return _lines_page(request, month, (True, done))
+    return Taken(any(t.outcome == intake.PUBLISHED for t in taken),
+                 next((t.reason for t in taken if t.outcome == intake.DEAD_LETTER), None),
+                 [t.event_id for t in taken if t.outcome == intake.PROCESSED and t.event_id])
+
+
+_PUBLISHED = "Envoyé aux workers (Kafka) : il sera traité dans l'ordre du flux."
 
 
 async def _uploaded(request: Request, name: str) -> UploadFile | None:
@@ -223,18 +232,15 @@ async def import_statement(request: Request, caller: Caller = Depends(page_calle
     except Refused as exc:
         return _lines_page(request, month, (False, f"Relevé refusé, rien n'est enregistré : "
                                                    f"{exc.message.text('fr')}."), 422)
-    lines = sum(len(s.lines) for s in statements)
-    done = f"{len(statements)} relevé(s), {lines} ligne(s) lue(s)"
-    if here.publish is None:
-        ids = [json.loads(r.data)["event_id"] for r in raws]
-        response = _taken(request, here, caller, month, raws, "bank.import", "")
-        if response.status_code == 200:
-            got = treasury.import_summary(here.engine, ids)
-            done += (f" : {got['new_lines']} nouvelle(s), {got['matched']} rapprochée(s) d'elles-mêmes, "
-                     f"{got['unmatched']} à affecter.")
-            return _lines_page(request, month, (True, done))
-        return response
-    return _taken(request, here, caller, month, raws, "bank.import", done)
+    taken = _take(here, caller, raws, "bank.import")
+    if taken.refused is not None:
+        return _lines_page(request, month, (False, f"Relevé refusé : {taken.refused}"), 422)
+    done = f"{len(statements)} relevé(s), {sum(len(s.lines) for s in statements)} ligne(s) lue(s)"
+    if taken.published:
+        return _lines_page(request, month, (True, f"{done}. {_PUBLISHED}"))
+    got = treasury.import_summary(here.engine, taken.processed)  # a statement taken before brings nothing
+    return _lines_page(request, month, (True, f"{done} : {got['new_lines']} nouvelle(s), {got['matched']} "
+                                              f"rapprochée(s) d'elles-mêmes, {got['unmatched']} à affecter."))
 
 
 @routes.page("POST", "/staff/bank/transfers", roles=BOOKS, form=TransfersForm)
