@@ -8,8 +8,8 @@
    credit naming the invoice (rule 11 a), half by a credit of the client's name
    and amount (rule 11 b), and 2 % of the lines are noise no rule matches
    (bank fees, unknown payers); each month's payroll is run before its
-   statements, and each payslip's net pay comes back as a salary debit on the
-   month's last statement: half by the end-to-end id of a transfer order
+   statements, and each payslip's net pay comes back as a salary debit on one
+   of the month's statements: half by the end-to-end id of a transfer order
    recorded as `cae payroll transfers` records them (rule 11 c), half to the
    member's registered IBAN (rule 11 d);
 2. each month's statements (one per day, chained) go through
@@ -118,7 +118,7 @@ def _cents(value: int) -> str:
 
 def _statements(month: int, invoices: dict[str, tuple[str, str, int]], salaries: list[dict[str, Any]],
                 balance: int) -> tuple[list[Raw], int]:
-    """The month's statements, one per day: a credit for each invoice of the month, the salaries on the last."""
+    """The month's statements, one per day: a credit for each invoice of the month, and the salaries."""
     paid = [(i, x) for i, x in sorted(invoices.items()) if i.endswith(f"-{month:02d}")]
     days = 28
     raws = []
@@ -135,9 +135,8 @@ def _statements(month: int, invoices: dict[str, tuple[str, str, int]], salaries:
             else:
                 line.update(counterparty_name=f"{client.upper()} SARL", remittance="VIR SEPA")
             lines.append(line)
-        if day == days - 1:
-            lines += [{"line_ref": f"S{month}-{n}", "booked_on": on.isoformat(), "value_on": on.isoformat(), **x}
-                      for n, x in enumerate(salaries)]
+        lines += [{"line_ref": f"S{month}-{day}-{n}", "booked_on": on.isoformat(), "value_on": on.isoformat(), **x}
+                  for n, x in enumerate(salaries[day::days])]  # spread: a statement is at most 1 MB
         total = sum(int(x["amount"].replace("-", "").replace(".", "")) * (-1 if x["amount"][0] == "-" else 1)
                     for x in lines)
         raws.append(_raw({"event_id": f"st-{month}-{day}", "type": "bank.statement_received", "account": ACCOUNT,
