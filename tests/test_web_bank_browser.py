@@ -112,3 +112,23 @@ def test_a_member_and_the_staff_set_ibans_on_a_phone(browser: Any, site: str) ->
     fits(staff)
     screenshot(staff, "iban-staff-phone")
     staff.close()
+
+
+def test_what_clients_owe_fits_a_phone_for_the_staff_and_for_a_member(browser: Any, site: str) -> None:
+    staff = signed_in(browser, site, "staff", PHONE)
+    staff.goto(f"{site}/staff/bank")
+    staff.get_by_role("link", name="Ce que les clients doivent").click()
+    staff.goto(f"{site}/staff/receivables?on=2026-12-20")
+    assert staff.locator("#receivables tbody tr").count() > 0
+    fits(staff)
+    screenshot(staff, "receivables-phone")
+    staff.close()
+    member = signed_in(browser, site, "member", PHONE)
+    member.goto(f"{site}/members/M001/statement?month=2026-10")
+    member.locator("#unpaid-link").click()
+    assert member.get_by_role("heading", name="Mes factures impayées").count() == 1
+    member.goto(f"{site}/members/M001/unpaid?on=2026-12-20")
+    assert member.locator("#unpaid tbody tr[data-invoice]").count() > 0
+    fits(member)
+    screenshot(member, "unpaid-member-phone")
+    member.close()
