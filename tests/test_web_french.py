@@ -127,7 +127,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     rules = rules_from(None)
     ingest(engine, (Raw(line, f"crawl:{n}") for n, line in enumerate(REFUSED, 1)), rules)
     # a bank statement whose lines wait for the staff, with candidates or not (issue 16)
-    ingest(engine, statement_events(read_statements(october_statement()), "crawl-bank"), rules)
+    ingest(engine, iter(statement_events(read_statements(october_statement()), "crawl-bank")), rules)
     app = create_app(engine, rules, load_governance())
     yield app, logins, member
     engine.dispose()
