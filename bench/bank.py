@@ -2,11 +2,16 @@
 
     python bench/bank.py --members 10000 --months 12 --json
 
-1. (not timed) members join and issue one invoice a month each, every month of
-   the year at once, so that the books start with `members × months` open
-   invoices; half are paid by a credit naming the invoice (rule 11 a), half by
-   a credit of the client's name and amount (rule 11 b), and 2 % of the lines
-   are noise no rule matches (bank fees, unknown payers);
+1. (not timed) members join, salaried, with an IBAN and a monthly gross, and
+   issue one invoice a month each, every month of the year at once, so that
+   the books start with `members × months` open invoices; half are paid by a
+   credit naming the invoice (rule 11 a), half by a credit of the client's name
+   and amount (rule 11 b), and 2 % of the lines are noise no rule matches
+   (bank fees, unknown payers); each month's payroll is run before its
+   statements, and each payslip's net pay comes back as a salary debit on one
+   of the month's statements: half by the end-to-end id of a transfer order
+   recorded as `cae payroll transfers` records them (rule 11 c), half to the
+   member's registered IBAN (rule 11 d);
 2. each month's statements (one per day, chained) go through
    `streams.pipeline.process`, as `cae bank import` does: `lines_per_s` over
    the year, and per month the open invoices before it and the milliseconds
@@ -17,8 +22,7 @@
    back and bulk-inserted with no logic into the same table of a fresh
    database (`raw_rows_per_s`, `ratio` = raw ÷ import time).
 
-Salary debits (rule 11 c, d) are not in it: they need a payroll run per month,
-which `bench/payroll.py` measures on its own.
+`salary_debits` counts those lines; `salaries_matched` those rules c and d matched.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ from schwifty import IBAN  # noqa: E402
 from sqlalchemy import Engine, func, select  # noqa: E402
 
 from engine.config import load_rules  # noqa: E402
-from ledger import schema  # noqa: E402
+from engine.payouts import end_to_end_id  # noqa: E402
+from ledger import payslips, schema, treasury  # noqa: E402
 from ledger.bulk import insert_rows  # noqa: E402
 from ledger.db import open_ledger  # noqa: E402
+from ledger.payroll_run import run_payroll  # noqa: E402
 from streams.pipeline import Raw, process  # noqa: E402
 
 YEAR = 2026
@@ -59,7 +65,11 @@ def _books(engine: Engine, members: int, months: int) -> dict[str, tuple[str, st
     for m in range(members):
         member = f"M{m:05d}"
         raws.append(_raw({"event_id": f"join-{member}", "type": "member.joined", "member_id": member,
-                          "name": f"Membre {member}", "joined_on": f"{YEAR}-01-01", "status": "cape"}))
+                          "name": f"Membre {member}", "joined_on": f"{YEAR}-01-01", "status": "salarie"}))
+        raws.append(_raw({"event_id": f"iban-{member}", "type": "member.bank_account_set", "member_id": member,
+                          "iban": _iban(m), "from": f"{YEAR}-01-01"}))
+        raws.append(_raw({"event_id": f"gross-{member}", "type": "salary.set", "member_id": member,
+                          "from_month": f"{YEAR}-01", "gross": "150.00"}))
         for month in range(1, months + 1):
             invoice_id = f"F-{member}-{month:02d}"
             ht = 10_000 + (m * 37 + month * 101) % 90_000  # distinct-ish amounts, whole cents
@@ -74,12 +84,41 @@ def _books(engine: Engine, members: int, months: int) -> dict[str, tuple[str, st
     return invoices
 
 
+def _iban(m: int) -> str:
+    return str(IBAN.generate("FR", bank_code="30004", branch_code="00001", account_code=f"{m:011d}").compact)
+
+
+def _salaries(engine: Engine, month: int) -> list[dict[str, Any]]:
+    """(not timed) The month's payroll, then its salary debits: half with the end-to-end id of a transfer
+    order (recorded as `cae payroll transfers` does), half to the member's IBAN with no id."""
+    rules, name = load_rules(), f"{YEAR}-{month:02d}"
+    with engine.begin() as conn:
+        run_payroll(conn, name, rules, date(YEAR, 12, 31))
+        slips = payslips.current(conn, name)
+    due = treasury.transfers_due(engine, name, date(YEAR, month, 28))
+    ordered = [p for p in due.payees if int(p.member_id[1:]) % 2 == 0]
+    treasury.record_transfers(engine, name, treasury.Transfers(ordered, [], due.revisions), f"PAY-BENCH-{month}")
+    lines = []
+    for member_id, found in sorted(slips.items()):
+        if found.slip.net <= 0:
+            continue
+        line = {"amount": _cents(-int(found.slip.net * 100)), "remittance": f"Salaire {name}",
+                "counterparty_name": f"Membre {member_id}"}
+        if int(member_id[1:]) % 2 == 0:
+            line["end_to_end_id"] = end_to_end_id(name, member_id, found.revision)
+        else:
+            line["counterparty_iban"] = _iban(int(member_id[1:]))
+        lines.append(line)
+    return lines
+
+
 def _cents(value: int) -> str:
     return ("-" if value < 0 else "") + f"{abs(value) // 100}.{abs(value) % 100:02d}"
 
 
-def _statements(month: int, invoices: dict[str, tuple[str, str, int]], balance: int) -> tuple[list[Raw], int]:
-    """The month's statements, one per day: a credit for each invoice of the month before (or of January)."""
+def _statements(month: int, invoices: dict[str, tuple[str, str, int]], salaries: list[dict[str, Any]],
+                balance: int) -> tuple[list[Raw], int]:
+    """The month's statements, one per day: a credit for each invoice of the month, and the salaries."""
     paid = [(i, x) for i, x in sorted(invoices.items()) if i.endswith(f"-{month:02d}")]
     days = 28
     raws = []
@@ -96,6 +135,8 @@ def _statements(month: int, invoices: dict[str, tuple[str, str, int]], balance: 
             else:
                 line.update(counterparty_name=f"{client.upper()} SARL", remittance="VIR SEPA")
             lines.append(line)
+        lines += [{"line_ref": f"S{month}-{day}-{n}", "booked_on": on.isoformat(), "value_on": on.isoformat(), **x}
+                  for n, x in enumerate(salaries[day::days])]  # spread: a statement is at most 1 MB
         total = sum(int(x["amount"].replace("-", "").replace(".", "")) * (-1 if x["amount"][0] == "-" else 1)
                     for x in lines)
         raws.append(_raw({"event_id": f"st-{month}-{day}", "type": "bank.statement_received", "account": ACCOUNT,
@@ -116,8 +157,11 @@ def bench(members: int, months: int, workdir: Path) -> dict[str, Any]:
     invoices = _books(engine, members, months)
     rules, balance, by_month, seconds, lines = load_rules(), 0, [], 0.0, 0
     d = schema.documents
+    debits = 0
     for month in range(1, months + 1):
-        raws, balance = _statements(month, invoices, balance)
+        salaries = _salaries(engine, month)
+        debits += len(salaries)
+        raws, balance = _statements(month, invoices, salaries, balance)
         count = sum(len(json.loads(r.data)["lines"]) for r in raws)
         paid = _count(engine, select(func.count()).select_from(d).where(d.c.kind == "payment"))
         start = time.perf_counter()
@@ -129,6 +173,7 @@ def bench(members: int, months: int, workdir: Path) -> dict[str, Any]:
                          "ms_per_line": round(1000 * spent / count, 3)})
     m = schema.bank_matches
     matched = _count(engine, select(func.count()).select_from(m))
+    salaries_matched = _count(engine, select(func.count()).select_from(m).where(m.c.kind.in_(("transfer", "net_pay"))))
     columns = tuple(schema.bank_lines.c.keys())
     with engine.connect() as conn:
         rows = [tuple(r) for r in conn.execute(select(schema.bank_lines))]
@@ -146,7 +191,8 @@ def bench(members: int, months: int, workdir: Path) -> dict[str, Any]:
     raw.dispose()
     costs = [x["ms_per_line"] for x in by_month]
     return {"members": members, "months": months, "lines": lines, "matched": matched,
-            "unmatched": lines - matched, "seconds": round(seconds, 3), "lines_per_s": round(lines / seconds, 1),
+            "unmatched": lines - matched, "salary_debits": debits, "salaries_matched": salaries_matched,
+            "seconds": round(seconds, 3), "lines_per_s": round(lines / seconds, 1),
             "raw_rows_per_s": round(len(rows) / raw_s, 1), "ratio": round(raw_s / seconds, 4),
             "ms_per_line_first_last": [costs[0], costs[-1]], "by_month": by_month}
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import click
@@ -24,17 +23,14 @@ from rich.table import Table
 
 from cli.common import (UserError, console, day_option, db_options, emit_json, json_option, open_db,
                         optional_month, rules_from, today, user_errors)
-from cli.lazy import Lazy, LazyGroup
+from cli.lazy import LazyGroup
 from cli.tables import figures, show, texts
-from engine.bank import event_body
 from engine.config import Rules
-from engine.events import BankLineAssigned, BankStatementReceived, EventError, decode
-from engine.money import ZERO, fmt
-from engine.receivables import BUCKETS, by_bucket
 from ledger import treasury
 from ledger.bank_store import RuleError
-from ledger.receivables import receivables
+from ledger.receivables import report
 from ledger.runs import operator
+from streams import bank_files
 from streams.pipeline import Raw, process
 from treasury.csvmap import load_mapping
 from treasury.formats import FORMATS, read_statements
@@ -46,22 +42,12 @@ def bank_group() -> None:
     """The cooperative's bank: statements in, lines matched (lettrage), the staff's assignments."""
 
 
-def _raw(body: dict[str, object], source: str) -> Raw:
-    """The statement's event: id and time from its content, so the same file again is a duplicate."""
-    event = {"event_id": treasury.event_id_of(body), "occurred_at": f"{body['to']}T23:59:59Z", **body}
-    return Raw(json.dumps(event, ensure_ascii=False).encode(), source)
-
-
 def _checked(raws: list[Raw], engine: Engine, rules: Rules) -> None:
     """Each event valid at the door and taken by the ledger, in order, or `UserError` with why."""
-    events = []
-    for raw in raws:
-        try:
-            events.append(decode(raw.data, datetime.now(timezone.utc).date()))
-        except EventError as exc:
-            raise UserError(f"{raw.source}: {exc}") from None
     try:
-        treasury.check_bank_events(engine, rules, [e for e in events if isinstance(e, (BankStatementReceived, BankLineAssigned))])
+        bank_files.check(engine, rules, raws)
+    except bank_files.RefusedAtTheDoor as exc:
+        raise UserError(f"{exc.source}: {exc}") from None
     except RuleError as exc:
         raise UserError(str(exc)) from None
 
@@ -84,7 +70,7 @@ def import_command(path: Path, format_: str | None, mapping: Path | None, db_url
     except StatementFileError as exc:
         raise UserError(str(exc)) from None
     engine, rules = open_db(db_url, create=True), rules_from(config_path)
-    raws = [_raw(event_body(s), f"{path.name}#{n + 1}") for n, s in enumerate(statements)]
+    raws = bank_files.statement_events(statements, path.name)
     _checked(raws, engine, rules)
     bootstrap = os.environ.get("CAE_KAFKA_BOOTSTRAP")
     summary: dict[str, object] = {"statements": len(statements), "lines": sum(len(s.lines) for s in statements)}
@@ -160,8 +146,7 @@ def assign_command(line_ref: str, invoice_id: str | None, net_pay: tuple[str, st
                                "[--member ID]")
     engine, rules = open_db(db_url), rules_from(config_path)
     account = bank_account or treasury.find_line_account(engine, line_ref)
-    body: dict[str, object] = {"type": "bank.line_assigned", "line_ref": line_ref, "account": account,
-                               "assigned_by": operator()}
+    body: dict[str, object] = {"line_ref": line_ref, "account": account, "assigned_by": operator()}
     if invoice_id:
         body["invoice_id"] = invoice_id
     elif net_pay:
@@ -170,15 +155,13 @@ def assign_command(line_ref: str, invoice_id: str | None, net_pay: tuple[str, st
         body.update(ledger_account=ledger_account, label=label)
         if member_id:
             body["member_id"] = member_id
-    event = {"event_id": f"bank-assign-{uuid.uuid4().hex}", "occurred_at": datetime.now(timezone.utc).isoformat(),
-             **body}
-    raw = Raw(json.dumps(event, ensure_ascii=False).encode(), "cae bank assign")
+    raw = bank_files.assignment(body, "cae bank assign")
     _checked([raw], engine, rules)
     outcome = process(engine, [raw], rules)
     if outcome.dead_letters:
         raise UserError(outcome.dead_letters[0].reason)
     if as_json:
-        emit_json({"event_id": event["event_id"], "line_ref": line_ref, "account": account,
+        emit_json({"event_id": json.loads(raw.data)["event_id"], "line_ref": line_ref, "account": account,
                    "entries": len(outcome.entries)})
         return
     console.print(f"Line {line_ref} assigned ({len(outcome.entries)} entr{'y' if len(outcome.entries) == 1 else 'ies'}"
@@ -197,21 +180,16 @@ def receivables_command(member_id: str | None, on: date | None, db_url: str | No
     engine = open_db(db_url)
     day = on or today(config_path)
     with engine.connect() as conn:
-        found = receivables(conn, day, None if member_id is None else [member_id])
-    totals = by_bucket([r for r, _ in found])
-    invoices = [{"invoice_id": r.invoice_id, "member_id": r.member_id, "client": r.client,
-                 "issued_on": r.issued_on.isoformat(), "due": fmt(r.due_ttc), "outstanding_ht": fmt(ht),
-                 "days_overdue": r.days_overdue, "bucket": r.bucket} for r, ht in found]
-    buckets = {b: fmt(totals[b]) for b in BUCKETS}
-    total = fmt(sum(totals.values(), ZERO))
+        found = report(conn, day, None if member_id is None else [member_id]).to_json()
     if as_json:
-        emit_json({"on": day.isoformat(), "invoices": invoices, "buckets": buckets, "total": total})
+        emit_json(found)
         return
     table = Table(title=f"Receivables on {day}")
     texts(table, "Invoice", "Member", "Client", "Issued")
     figures(table, "Due", "Days overdue")
-    for x in invoices:
+    for x in found["invoices"]:
         table.add_row(str(x["invoice_id"]), str(x["member_id"]), str(x["client"]), str(x["issued_on"]),
                       str(x["due"]), str(x["days_overdue"]))
     show(table, None)
-    console.print("  ".join(f"{b}: {v}" for b, v in buckets.items()) + f"  total: {total}", highlight=False)
+    console.print("  ".join(f"{b}: {v}" for b, v in found["buckets"].items()) + f"  total: {found['total']}",
+                  highlight=False)

@@ -15,33 +15,15 @@ neither a file nobody recorded nor orders without their file.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import Engine, select
-
 from cli.common import UserError, console, day_option, db_options, emit_json, json_option, month_option, open_db, \
     rules_from, today, user_errors
-from engine.config import Rules
-from engine.money import ZERO, fmt
-from ledger import schema, treasury
-from treasury.pain001 import Debtor, transfers_file
-
-
-def _debtor(engine: Engine, rules: Rules, account: str | None) -> Debtor:
-    """The account the salaries leave from: `--from-account`, else the only one the ledger or the rules know."""
-    named = dict(rules.treasury.accounts)
-    with engine.connect() as conn:
-        known = set(conn.scalars(select(schema.bank_accounts.c.iban))) | set(named)
-    if account is None:
-        if len(known) != 1:
-            raise UserError(f"say which account pays the salaries with --from-account IBAN (known: "
-                            f"{', '.join(sorted(known)) or 'none yet: import a statement or name one in [treasury]'})")
-        account = next(iter(known))
-    return Debtor(named.get(account, "Cooperative"), account)
+from engine.money import fmt
+from treasury import month_transfers
 
 
 @click.command("transfers")
@@ -58,18 +40,18 @@ def transfers_command(month: str, output: Path, from_account: str | None, on: da
     """Write the SEPA transfers file (pain.001.001.03) of the month's net pay still unpaid."""
     engine, rules = open_db(db_url), rules_from(config_path)
     day = on or today(config_path)
-    due = treasury.transfers_due(engine, month, day)
-    for payee in due.missing:
+    try:
+        made = month_transfers.prepare(engine, rules, month, day, from_account)
+    except month_transfers.WhichAccount as exc:
+        raise UserError(str(exc)) from None
+    for payee in made.due.missing:
         click.echo(f"{payee.member_id} ({payee.name}): no IBAN registered, net pay {fmt(payee.amount)} not in "
                    "the file", err=True)
-    total = sum((p.amount for p in due.payees), ZERO)
-    if due.payees:
-        data = transfers_file(_debtor(engine, rules, from_account), due.payees, day)
-        file_id = "PAY-" + hashlib.sha256(data).hexdigest()[:24].upper()
+    if made.data is not None:
         partial = output.with_name(output.name + ".partial")
-        partial.write_bytes(data)
+        partial.write_bytes(made.data)
         try:
-            treasury.record_transfers(engine, month, due, file_id)
+            month_transfers.record(engine, made)
         except Exception:
             partial.unlink(missing_ok=True)
             raise
@@ -77,9 +59,7 @@ def transfers_command(month: str, output: Path, from_account: str | None, on: da
     elif not as_json:
         console.print(f"Nothing to pay for {month}: every payslip is in a file already, settled, or without an "
                       "IBAN.", highlight=False)
-    summary = {"transactions": len(due.payees), "total": fmt(total),
-               "missing_iban": [p.member_id for p in due.missing]}
     if as_json:
-        emit_json(summary)
-    elif due.payees:
-        console.print(f"{output}: {len(due.payees)} transfer(s), {fmt(total)}", highlight=False)
+        emit_json(made.summary())
+    elif made.data is not None:
+        console.print(f"{output}: {len(made.due.payees)} transfer(s), {fmt(made.total)}", highlight=False)

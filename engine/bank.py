@@ -18,13 +18,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from engine.messages import Message, Refused
 from engine.money import CURRENCY, fmt
 
 EVENT_TYPE = "bank.statement_received"
 
 
-class StatementError(ValueError):
-    """Why a statement is refused: one line with the figures, for the user and the dead letters."""
+class StatementError(Refused):
+    """Why a statement is refused: one line with the figures, for the user and the dead letters; a
+    message of the catalogue, so that the staff's upload page says it in French (issue 16, point 7)."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,11 @@ class Statement:
     lines: tuple[StatementLine, ...]
 
     @property
-    def name(self) -> str:
+    def name(self) -> Message:
         """How messages name it: by the bank's id, or by its dates when the id is derived."""
         if self.statement_id == derived_statement_id(self.account, self.from_date, self.to_date):
-            return f"statement of {self.account} from {self.from_date} to {self.to_date}"
-        return f"statement {self.statement_id} of {self.account}"
+            return Message.of("bank.statement_dated", account=self.account, start=self.from_date, end=self.to_date)
+        return Message.of("bank.statement_named", id=self.statement_id, account=self.account)
 
 
 def derived_statement_id(account: str, from_date: date, to_date: date) -> str:
@@ -80,9 +82,8 @@ def derived_statement_id(account: str, from_date: date, to_date: date) -> str:
 def check_currency(statement: Statement) -> None:
     """v1 books euros only (CONTRACT.md §1): a statement in another currency is refused, not converted."""
     if statement.currency != CURRENCY:
-        raise StatementError(
-            f"{statement.name} is in {statement.currency}: only {CURRENCY} statements are taken"
-        )
+        raise StatementError("bank.currency", statement=statement.name, currency=statement.currency,
+                             expected=CURRENCY)
 
 
 def check_adds_up(statement: Statement) -> None:
@@ -90,22 +91,16 @@ def check_adds_up(statement: Statement) -> None:
     total = sum((line.amount for line in statement.lines), Decimal(0))
     reached = statement.opening_balance + total
     if reached != statement.closing_balance:
-        raise StatementError(
-            f"{statement.name} does not add up: opening {fmt(statement.opening_balance)}"
-            f" + {len(statement.lines)} lines {fmt(total)} = {fmt(reached)},"
-            f" but the closing balance is {fmt(statement.closing_balance)}"
-            f" (difference {fmt(statement.closing_balance - reached)})"
-        )
+        raise StatementError("bank.not_adding_up", statement=statement.name, opening=statement.opening_balance,
+                             count=len(statement.lines), total=total, reached=reached,
+                             closing=statement.closing_balance, difference=statement.closing_balance - reached)
 
 
 def check_continues(statement: Statement, last_closing: Decimal | None) -> None:
     """Rule 10: a statement opens at the account's last known closing balance; the first one sets it."""
     if last_closing is not None and statement.opening_balance != last_closing:
-        raise StatementError(
-            f"{statement.name} does not follow the last one: it opens at"
-            f" {fmt(statement.opening_balance)}, but the account's last known closing"
-            f" balance is {fmt(last_closing)} (a statement is missing in between?)"
-        )
+        raise StatementError("bank.not_following", statement=statement.name, opening=statement.opening_balance,
+                             closing=last_closing)
 
 
 def check_statements(

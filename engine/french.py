@@ -80,6 +80,13 @@ _DETAILS: tuple[tuple[str, str], ...] = (
     (r"(List|Tuple) should have at most (\d+) items?.*", "au plus \\2 élément(s)"),
     (r"Input should be greater than or equal to (\S+)", "au moins \\1"),
     (r"Input should be less than or equal to (\S+)", "au plus \\1"),
+    # schwifty's reasons for an IBAN it refuses (a member's, issue 16 point 4)
+    (r"Invalid checksum digits", "les chiffres de contrôle ne correspondent pas : une faute de frappe ?"),
+    (r"Invalid IBAN length", "la longueur n'est pas celle des IBAN de ce pays"),
+    (r"Unknown country-code '([^']*)'", "code pays « \\1 » inconnu"),
+    (r"Invalid BBAN structure: .*", "la partie nationale n'a pas la forme attendue pour ce pays"),
+    (r"Invalid characters in IBAN .*", "des caractères ne peuvent pas figurer dans un IBAN"),
+    (r"Invalid BBAN checksum", "la clé du compte national (clé RIB) ne correspond pas"),
 )
 
 

@@ -480,6 +480,95 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
     "run.rerun": ("{member} revision {revision}: gross {before:money} -> {after:money} ({reason:as_is})",
                   "{member}, révision {revision} : brut {before:money} → {after:money} ({reason:as_is})"),
     "run.variables": ("{count} members to {files:names}", "{count} membre(s) vers {files:names}"),
+    # The treasury (DOMAIN.md rules 10, 11: engine.bank, engine.treasury_rules, ledger.bank_store, treasury/):
+    # a statement refused whole, a bank file that cannot be read, an assignment the ledger refuses (issue 16).
+    "bank.statement_named": ("statement {id:as_is} of {account}", "relevé {id:as_is} du compte {account}"),
+    "bank.statement_dated": ("statement of {account} from {start:date} to {end:date}",
+                             "relevé du compte {account} du {start:date} au {end:date}"),
+    "bank.currency": ("{statement:message} is in {currency}: only {expected} statements are taken",
+                      "{statement:message} est en {currency} : seuls les relevés en {expected} sont acceptés"),
+    "bank.not_adding_up": ("{statement:message} does not add up: opening {opening:money} + {count} lines "
+                           "{total:money} = {reached:money}, but the closing balance is {closing:money} "
+                           "(difference {difference:money})",
+                           "{statement:message} ne tombe pas juste : solde d'ouverture {opening:money} + {count} "
+                           "lignes {total:money} = {reached:money}, mais le solde de clôture est {closing:money} "
+                           "(écart {difference:money})"),
+    "bank.not_following": ("{statement:message} does not follow the last one: it opens at {opening:money}, but the "
+                           "account's last known closing balance is {closing:money} (a statement is missing in "
+                           "between?)",
+                           "{statement:message} ne suit pas le précédent : il s'ouvre à {opening:money}, mais le "
+                           "dernier solde de clôture connu du compte est {closing:money} (un relevé manque "
+                           "entre les deux ?)"),
+    "bank.not_following.dated": ("{statement:message} does not follow the last one: it opens at {opening:money}, but "
+                                 "the account's last known closing balance is {closing:money} on {on:date} (a "
+                                 "statement is missing in between?)",
+                                 "{statement:message} ne suit pas le précédent : il s'ouvre à {opening:money}, mais "
+                                 "le dernier solde de clôture connu du compte est {closing:money} le {on:date} (un "
+                                 "relevé manque entre les deux ?)"),
+    "bank.not_following.either": ("{statement:message} does not follow the last one: it opens at {opening:money}, "
+                                  "but the account's last known closing balance is {closing:money} on {on:date} or "
+                                  "{before:money} on {start:date} (a statement is missing in between?)",
+                                  "{statement:message} ne suit pas le précédent : il s'ouvre à {opening:money}, "
+                                  "mais le dernier solde de clôture connu du compte est {closing:money} le {on:date}"
+                                  ", ou {before:money} le {start:date} (un relevé manque entre les deux ?)"),
+    "bank.overlap_disagrees": ("{statement:message} overlaps the statements already taken but does not agree with "
+                               "them: {last:money} + {count} new lines {added:money} = {reached:money}, but it "
+                               "closes at {closing:money}",
+                               "{statement:message} recouvre des relevés déjà pris sans s'accorder avec eux : "
+                               "{last:money} + {count} lignes nouvelles {added:money} = {reached:money}, mais il "
+                               "se clôt à {closing:money}"),
+    "bank.inside_stated": ("{statement:message} ends on {end:date}, inside the period already stated (to "
+                           "{last:date}), yet brings {count} lines no statement had: refused rather than rewrite "
+                           "that period",
+                           "{statement:message} se termine le {end:date}, dans la période déjà relevée (jusqu'au "
+                           "{last:date}), mais apporte {count} lignes qu'aucun relevé n'avait : refusé plutôt que "
+                           "de réécrire cette période"),
+    "bank.ends_before_start": ("{statement:message} ends on {end:date}, before it starts on {start:date}",
+                               "{statement:message} se termine le {end:date}, avant de commencer le {start:date}"),
+    "bank.splits_total": ("the splits make {total:money}, but the line is {line:money}",
+                          "la répartition fait {total:money}, mais la ligne est de {line:money}"),
+    "bank.file_empty": ("{format} file unreadable at its beginning: the file is empty",
+                        "fichier {format} illisible : il est vide"),
+    "bank.file_unknown": ("bank statement file unreadable at its beginning: neither CAMT.053, OFX nor CFONB 120; a "
+                          "CSV export needs a mapping file (--mapping)",
+                          "relevé bancaire illisible : ce n'est ni du CAMT.053, ni de l'OFX, ni du CFONB 120 ; un "
+                          "export CSV demande un fichier de correspondance des colonnes"),
+    "bank.file_mapping": ("CSV file unreadable at its mapping: a CSV export needs a mapping file (--mapping)",
+                          "fichier CSV illisible : un export CSV demande un fichier de correspondance des colonnes"),
+    "bank.file_unreadable": ("{format} file unreadable at {where:as_is}: {why:as_is}",
+                             "fichier {format} illisible ({where:as_is}), détail du lecteur pas encore traduit : "
+                             "{why:as_is}"),
+    "bank.line_unknown": ("no bank line {line:id} on account {account}",
+                          "aucune ligne bancaire {line:id} sur le compte {account}"),
+    "bank.line_matched": ("bank line {line:id} is already matched", "la ligne bancaire {line:id} est déjà rapprochée"),
+    "bank.debit_for_invoice": ("a debit of {amount:money} cannot pay invoice {invoice:id}",
+                               "un débit de {amount:money} ne peut pas régler la facture {invoice:id}"),
+    "bank.ledger_account_unknown": ("account {account} is not in the chart of accounts",
+                                    "le compte {account} n'est pas dans le plan comptable"),
+    "transfers.which_account": ("say which account pays the salaries with --from-account IBAN (known: {known:ids})",
+                                "dites de quel compte partent les salaires (comptes connus : {known:ids})"),
+    "transfers.no_account": ("say which account pays the salaries with --from-account IBAN (known: none yet: import "
+                             "a statement or name one in [treasury])",
+                             "aucun compte de la coopérative n'est connu : importez un relevé, ou nommez-en un dans "
+                             "la configuration ([treasury])"),
+    # The staff's assignment form (web.pages_bank): what a form's rows must say.
+    "bank.assign_nothing": ("say what the line settles: an invoice, a member's net pay of a month, or an account "
+                            "with a label",
+                            "dites ce que la ligne règle : une facture, le salaire net d'un membre pour un mois, ou "
+                            "un compte avec un libellé"),
+    "bank.assign_row": ("row {row}: give exactly one of an invoice, a member and a month, or an account and a label",
+                        "ligne {row} : indiquez soit une facture, soit un membre et un mois, soit un compte et un "
+                        "libellé"),
+    "bank.assign_one_part": ("one part of {amount:money} is not the whole line of {line:money}: split it into "
+                             "several parts",
+                             "une seule part de {amount:money} n'est pas toute la ligne de {line:money} : "
+                             "répartissez-la en plusieurs parts"),
+    "bank.assign_split_amount": ("row {row} of the split has no amount",
+                                 "la ligne {row} de la répartition n'a pas de montant"),
+    "bank.assign_amount": ("{value:id} is not an amount", "{value:id} n'est pas un montant"),
+    "bank.assign_gone": ("bank line {line:id} is no longer waiting (already matched, or not in this month)",
+                         "la ligne bancaire {line:id} n'attend plus d'affectation (déjà rapprochée, ou pas de "
+                         "ce mois)"),
     "currency.unsupported": ("{value:id} is not supported: v1 takes EUR documents only",
                              "{value:id} n'est pas pris en charge : seuls les documents en EUR le sont"),
     # Sending an assembly's convocation (streams.convocations, the board's button; DOMAIN.md G1).

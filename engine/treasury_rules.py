@@ -28,7 +28,7 @@ from decimal import Decimal
 from engine import chart
 from engine.bank import Statement, StatementError, StatementLine, check_adds_up
 from engine.events import BankLine, BankStatementReceived
-from engine.money import CURRENCY, fmt
+from engine.money import CURRENCY
 from engine.postings import Entry, Line
 
 
@@ -52,29 +52,27 @@ def new_lines(event: BankStatementReceived, state: AccountState | None,
     """The lines to record, or `StatementError` with the figures when the statement cannot be taken."""
     statement = as_statement(event)
     if event.to < event.from_:
-        raise StatementError(f"{statement.name} ends on {event.to}, before it starts on {event.from_}")
+        raise StatementError("bank.ends_before_start", statement=statement.name, end=event.to, start=event.from_)
     check_adds_up(statement)
     fresh = [line for line in event.lines if line.line_ref not in known]
     if state is None:
         return fresh
     opening = event.opening_balance
     if opening != state.last_closing and opening != state.balance_before:
-        at_start = "" if state.balance_before is None else f" or {fmt(state.balance_before)} on {event.from_}"
-        raise StatementError(
-            f"{statement.name} does not follow the last one: it opens at {fmt(opening)}, but the account's"
-            f" last known closing balance is {fmt(state.last_closing)} on {state.last_to}{at_start}"
-            " (a statement is missing in between?)")
+        figures = {"statement": statement.name, "opening": opening, "closing": state.last_closing,
+                   "on": state.last_to}
+        if state.balance_before is None:
+            raise StatementError("bank.not_following.dated", **figures)
+        raise StatementError("bank.not_following.either", before=state.balance_before, start=event.from_, **figures)
     added = sum((line.amount for line in fresh), Decimal(0))
     if event.to >= state.last_to:
         if state.last_closing + added != event.closing_balance:
-            raise StatementError(
-                f"{statement.name} overlaps the statements already taken but does not agree with them:"
-                f" {fmt(state.last_closing)} + {len(fresh)} new lines {fmt(added)} ="
-                f" {fmt(state.last_closing + added)}, but it closes at {fmt(event.closing_balance)}")
+            raise StatementError("bank.overlap_disagrees", statement=statement.name, last=state.last_closing,
+                                 count=len(fresh), added=added, reached=state.last_closing + added,
+                                 closing=event.closing_balance)
     elif fresh:
-        raise StatementError(
-            f"{statement.name} ends on {event.to}, inside the period already stated (to {state.last_to}),"
-            f" yet brings {len(fresh)} lines no statement had: refused rather than rewrite that period")
+        raise StatementError("bank.inside_stated", statement=statement.name, end=event.to, last=state.last_to,
+                             count=len(fresh))
     return fresh
 
 
@@ -89,4 +87,4 @@ def split_total(amounts: Sequence[Decimal], line_amount: Decimal) -> None:
     """The staff's split must give the whole line, no more, no less (CONTRACT.md §5)."""
     total = sum(amounts, Decimal(0))
     if total != abs(line_amount):
-        raise StatementError(f"the splits make {fmt(total)}, but the line is {fmt(line_amount)}")
+        raise StatementError("bank.splits_total", total=total, line=line_amount)

@@ -46,7 +46,6 @@ from engine.periods import posting_date
 from engine.postings import Entry
 from engine.state import Book
 from engine.treasury_rules import AccountState, new_lines, settle_entry, split_total
-from engine.wording import term
 from ledger import payslips, schema
 from ledger.book_store import client_key, load_more
 from ledger.bulk import CHUNK, chunks, day_format, insert_rows
@@ -58,9 +57,11 @@ _MATCH_COLUMNS = ("account", "line_ref", "kind", "rule", "assigned_by", "invoice
                   "month", "ledger_account", "detail", "event_id")
 
 
-def payment_key(account: str, line_ref: str) -> str:
-    """The `documents` id of the payment a bank line makes of an invoice."""
-    return f"BQ-{account}-{line_ref}"
+def payment_key(account: str, line_ref: str, part: int | None = None) -> str:
+    """The `documents` id of the payment a bank line makes of an invoice; each invoice of a split
+    line is a payment of its own, numbered by its part (from 1), so that two invoices paid by one
+    line are not one document recorded twice."""
+    return f"BQ-{account}-{line_ref}" + ("" if part is None else f"-{part}")
 
 
 @dataclass
@@ -156,7 +157,7 @@ class BankBatch:
         try:
             fresh = new_lines(event, self._state(event), self._known(event.account, [x.line_ref for x in event.lines]))
         except StatementError as exc:
-            raise RuleError(str(exc)) from None
+            raise RuleError(exc.message) from None
         if not self._registered(event.account):
             self.accounts.append((event.account, event.event_id))
         self.statements.append({"account": event.account, "statement_id": event.statement_id,
@@ -210,17 +211,18 @@ class BankBatch:
         return settle_entry(line.amount, line.booked_on, line.line_ref, label, account, member_id, on, event_id)
 
     def _invoice_payment(self, account: str, line: BankLine, invoice_id: str, amount: Decimal,
-                         event_id: str) -> list[Entry]:
+                         event_id: str, payment_id: str | None = None) -> list[Entry]:
         """The invoice's payment by the same rule as a `payment.received` (512 / 411, what is due falls)."""
         if amount <= 0:
-            raise RuleError(f"a debit of {line.amount} cannot pay invoice {term(invoice_id)}")
+            raise RuleError("bank.debit_for_invoice", amount=line.amount, invoice=invoice_id)
         load_more(self.conn, self.book, invoices=[invoice_id])
         invoice = self.book.invoices.get(invoice_id)
         if invoice is None:
-            raise RuleError(f"unknown invoice {term(invoice_id)}")
+            raise RuleError("rule.invoice_unknown", invoice=invoice_id)
         load_more(self.conn, self.book, members=[invoice.member_id])
         payment = PaymentReceived.model_construct(
-            type="payment.received", event_id=event_id, occurred_at=None, payment_id=payment_key(account, line.line_ref),
+            type="payment.received", event_id=event_id, occurred_at=None,
+            payment_id=payment_id or payment_key(account, line.line_ref),
             invoice_id=invoice_id, member_id=invoice.member_id, received_on=line.booked_on, amount=amount,
             currency="EUR", from_credit=False)
         return member_rules.apply(self.book, payment, self.rules)
@@ -240,7 +242,7 @@ class BankBatch:
         """
         self.expect_payments([event])
         if event.payment_id in self.recorded_links or any(row[0] == event.payment_id for row in self.links.values()):
-            raise RuleError(f"payment {term(event.payment_id)} was already recorded by another event")
+            raise RuleError("rule.document_again", what="payment", document=event.payment_id)
         if event.from_credit:
             return False
         member_rules.check_payment(self.book, event)
@@ -298,19 +300,25 @@ class BankBatch:
         """The staff's assignment of a line still unmatched (rule 11), with who made it."""
         line = self._line(event.account, event.line_ref)
         if (event.account, event.line_ref) in self.matches or self._match_recorded(event.account, event.line_ref):
-            raise RuleError(f"bank line {term(event.line_ref)} is already matched")
+            raise RuleError("bank.line_matched", line=event.line_ref)
         parts = event.splits or (event,)
         if event.splits:
-            split_total([part.amount for part in event.splits], line.amount)
+            try:
+                split_total([part.amount for part in event.splits], line.amount)
+            except StatementError as exc:
+                raise RuleError(exc.message) from None
         self._check_targets(parts, line)  # all of them before any changes the book: nothing half-posted
         sign = 1 if line.amount > 0 else -1
         entries: list[Entry] = []
         detail = []
-        for part in parts:
-            amount = sign * part.amount if event.splits else line.amount  # type: ignore[union-attr]
+        for n, part in enumerate(parts, start=1):
+            amount = sign * part.amount if event.splits else line.amount  # type: ignore[attr-defined]
+            payment_id = None
             one = BankLine.model_construct(line_ref=line.line_ref, booked_on=line.booked_on, value_on=line.value_on, amount=amount)
             if part.invoice_id is not None:
-                entries += self._invoice_payment(event.account, one, part.invoice_id, amount, event.event_id)
+                payment_id = payment_key(event.account, event.line_ref, n if event.splits else None)
+                entries += self._invoice_payment(event.account, one, part.invoice_id, amount, event.event_id,
+                                                 payment_id)
                 kind = "invoice"
             elif part.net_pay_month is not None and part.member_id is not None:
                 entries.append(self._entry(one, chart.NET_PAY_DUE, part.member_id, event.event_id,
@@ -320,7 +328,7 @@ class BankBatch:
                 assert part.ledger_account is not None and part.label is not None
                 entries.append(self._entry(one, part.ledger_account, part.member_id, event.event_id, part.label))
                 kind = "account"
-            detail.append({"kind": kind, "amount": str(amount), "invoice_id": part.invoice_id,
+            detail.append({"kind": kind, "amount": str(amount), "invoice_id": part.invoice_id, "payment_id": payment_id,
                            "member_id": part.member_id, "month": part.net_pay_month,
                            "ledger_account": part.ledger_account, "label": part.label})
         row = {key: value for key, value in detail[0].items() if key in _MATCH_COLUMNS}
@@ -336,17 +344,17 @@ class BankBatch:
         for part in parts:
             if part.invoice_id is not None:
                 if line.amount <= 0:
-                    raise RuleError(f"a debit of {line.amount} cannot pay invoice {term(part.invoice_id)}")
+                    raise RuleError("bank.debit_for_invoice", amount=line.amount, invoice=part.invoice_id)
                 load_more(self.conn, self.book, invoices=[part.invoice_id])
                 if part.invoice_id not in self.book.invoices:
-                    raise RuleError(f"unknown invoice {term(part.invoice_id)}")
+                    raise RuleError("rule.invoice_unknown", invoice=part.invoice_id)
             elif part.net_pay_month is not None:
                 load_more(self.conn, self.book, members=[part.member_id])
                 if part.member_id not in self.book.members:
-                    raise RuleError(f"unknown member {term(part.member_id)}")
+                    raise RuleError("rule.member_unknown", member=part.member_id)
             elif self.conn.scalar(select(schema.accounts.c.number)
                                   .where(schema.accounts.c.number == part.ledger_account)) is None:
-                raise RuleError(f"account {part.ledger_account} is not in the chart of accounts")
+                raise RuleError("bank.ledger_account_unknown", account=part.ledger_account)
 
     def _line(self, account: str, line_ref: str) -> BankLine:
         pending = self.lines.get((account, line_ref))
@@ -355,7 +363,7 @@ class BankBatch:
         t = schema.bank_lines
         row = self.conn.execute(select(t).where(t.c.account == account, t.c.line_ref == line_ref)).first()
         if row is None:
-            raise RuleError(f"no bank line {term(line_ref)} on account {account}")
+            raise RuleError("bank.line_unknown", line=line_ref, account=account)
         return BankLine.model_construct(line_ref=row.line_ref, booked_on=row.booked_on, value_on=row.value_on,
                         amount=from_cents(row.amount), counterparty_name=row.counterparty_name,
                         counterparty_iban=row.counterparty_iban, remittance=row.remittance,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -21,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
-from engine.money import ZERO, from_cents
-from engine.receivables import Receivable, outstanding_ht, outstanding_ht_cents
+from engine.money import ZERO, fmt, from_cents
+from engine.receivables import BUCKETS, Receivable, by_bucket, outstanding_ht, outstanding_ht_cents
 from ledger import schema
 from ledger.bulk import CHUNK, chunks
 
@@ -107,3 +108,31 @@ def receivables_ht(conn: Connection, on: date, member_ids: Iterable[str]) -> dic
         totals[member_id] += outstanding_ht_cents(ttc - credited_ttc - paid_ttc, ht - credited_ht[invoice_id],
                                                   ttc - credited_ttc)
     return {member_id: from_cents(cents) for member_id, cents in totals.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What clients owe as at a day, per invoice and per ageing bucket: `cae receivables`, the staff's
+    page and a member's unpaid invoices (issue 16, point 5) all show this one."""
+
+    on: date
+    invoices: list[tuple[Receivable, Decimal]]  # each with its HT share
+    buckets: dict[str, Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+    def to_json(self) -> dict[str, Any]:
+        """`cae receivables --json` (CONTRACT.md §5)."""
+        return {"on": self.on.isoformat(),
+                "invoices": [{"invoice_id": r.invoice_id, "member_id": r.member_id, "client": r.client,
+                              "issued_on": r.issued_on.isoformat(), "due": fmt(r.due_ttc), "outstanding_ht": fmt(ht),
+                              "days_overdue": r.days_overdue, "bucket": r.bucket} for r, ht in self.invoices],
+                "buckets": {b: fmt(self.buckets[b]) for b in BUCKETS}, "total": fmt(self.total)}
+
+
+def report(conn: Connection, on: date, member_ids: Iterable[str] | None = None) -> Report:
+    """`receivables` with its buckets (0–30, 31–60, 61–90, > 90 days overdue)."""
+    found = receivables(conn, on, member_ids)
+    return Report(on, found, by_bucket([r for r, _ in found]))

@@ -31,6 +31,8 @@ from engine.periods import last_day, parse_month
 from ledger import payslips, schema
 from ledger.bank_store import BankBatch, LedgerCandidates, payment_key
 from ledger.book_store import Wanted, load_book, locked_through
+from ledger.db import reading
+from ledger.bulk import chunks
 
 
 def check_bank_events(engine: Engine, rules: Rules,
@@ -97,7 +99,7 @@ def bank_lines(engine: Engine, rules: Rules, month: str | None = None,
     if unmatched_only:
         query = query.where(m.c.kind.is_(None))
     found = []
-    with engine.connect() as conn:
+    with reading(engine) as conn:  # a read: on SQLite, no writer waits for it (the staff's page reads it)
         lock = locked_through(conn)
         bank = BankBatch(conn, load_book(conn, Wanted(), lock), rules)
         for row in conn.execute(query):
@@ -214,7 +216,7 @@ def bank_figures(conn: Connection, end: date) -> list[BankAccountFigures]:
     openings = dict(conn.execute(select(opened.c.account, opened.c.opening_balance)
                                  .where(opened.c.first == 1)).tuples().all())
     until = ranked.alias("until")
-    lines = conn.execute(select(b.c.account, b.c.line_ref, m.c.kind, m.c.payment_id).select_from(
+    lines = conn.execute(select(b.c.account, b.c.line_ref, m.c.kind, m.c.payment_id, m.c.detail).select_from(
         b.join(until, and_(until.c.account == b.c.account, until.c.last == 1))
         .outerjoin(m, and_(m.c.account == b.c.account, m.c.line_ref == b.c.line_ref)))
         .where(b.c.booked_on <= until.c.to_date)).all()
@@ -224,22 +226,31 @@ def bank_figures(conn: Connection, end: date) -> list[BankAccountFigures]:
         pieces[r.account] |= {payment_key(r.account, r.line_ref), r.line_ref}
         if r.kind == "payment" and r.payment_id:
             pieces[r.account].add(r.payment_id)
+        if r.kind == "split":  # each invoice of a split, its payment
+            pieces[r.account] |= {part["payment_id"] for part in json.loads(r.detail) if part.get("payment_id")}
         unmatched[r.account] += r.kind is None
-    posted = _bank_movements(conn)
+    split = {p for found in pieces.values() for p in found} - {p for r in lines for p in (r.line_ref, r.payment_id,
+                                                                                      payment_key(r.account, r.line_ref))}
+    posted = _bank_movements(conn, split)
     return [BankAccountFigures(iban, from_cents(row.closing_balance), row.to_date,
                                from_cents(int(openings.get(iban) or 0) + sum(posted.get(p, 0) for p in pieces[iban])),
                                unmatched[iban]) for iban, row in lasts.items()]
 
 
-def _bank_movements(conn: Connection) -> dict[str, int]:
-    """The bank journal's 512 movements per piece, for the pieces a bank line can have."""
+def _bank_movements(conn: Connection, split: set[str]) -> dict[str, int]:
+    """The bank journal's 512 movements per piece, for the pieces a bank line can have: its own, the
+    payment it was matched to, and `split`, the payments of the lines split across invoices (their
+    ids are in the match's detail, a few: the staff make splits by hand)."""
     e, li, b, m = schema.entries, schema.lines, schema.bank_lines, schema.bank_matches
     piece = e.c.piece_ref
     of_lines = union(select(b.c.line_ref), select(literal("BQ-") + b.c.account + literal("-") + b.c.line_ref),
                      select(m.c.payment_id).where(m.c.kind == "payment", m.c.payment_id.is_not(None)))
-    return dict(conn.execute(select(piece, func.sum(li.c.amount)).join(e, e.c.id == li.c.entry_id)
-                             .where(e.c.journal == "BQ", li.c.account == chart.BANK, piece.in_(of_lines))
-                             .group_by(piece)).tuples().all())
+    posted = select(piece, func.sum(li.c.amount)).join(e, e.c.id == li.c.entry_id).where(
+        e.c.journal == "BQ", li.c.account == chart.BANK).group_by(piece)
+    found = dict(conn.execute(posted.where(piece.in_(of_lines))).tuples().all())
+    for chunk in chunks(sorted(split)):
+        found.update(conn.execute(posted.where(piece.in_(chunk))).tuples().all())
+    return found
 
 
 def net_pay_not_transferred(conn: Connection, month: str) -> Decimal:

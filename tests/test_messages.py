@@ -75,3 +75,11 @@ def test_a_dead_letter_keeps_its_reasons_code_and_reads_in_french(engine: Engine
     assert letters[0].reason_in("fr").startswith("ce n'est pas du JSON valide (")
     assert letters[1].reason_in("fr").startswith("champ manquant «\u00a0")
     assert letters[2].reason_in("fr") == "an English reason of old"
+
+
+def test_a_message_shown_alone_starts_with_a_capital_but_a_quoted_field_stays_as_written() -> None:
+    from web.words import sentence
+
+    assert sentence(Message.of("login.throttled", minutes=15).text("fr")).startswith("Trop de tentatives")
+    assert sentence("«\u00a0iban\u00a0» : refusé") == "«\u00a0iban\u00a0» : refusé"
+    assert sentence("") == ""

@@ -54,3 +54,19 @@ def test_an_end_to_end_id_is_a_short_sepa_reference_stable_per_payslip(month: st
 def test_two_payslips_never_share_an_end_to_end_id(a: tuple[str, str, int], b: tuple[str, str, int]) -> None:
     if a != b:
         assert end_to_end_id(*a) != end_to_end_id(*b)
+
+
+def test_the_same_transfers_make_the_same_file_and_others_another() -> None:
+    """Issue 16, point 7: the staff's download and `cae payroll transfers` give the same bytes, so the
+    file's ids and creation time come from what it pays, not from the clock."""
+    debtor = Debtor("CAE Les Ateliers", "FR7610107001011234567890129")
+    payees = [Payee("M001", "Amélie Dupont", "FR7630006000011234567890189", Decimal("857.59"),
+                    end_to_end_id("2026-10", "M001", 1), "Salaire 2026-10")]
+    first = transfers_file(debtor, payees, date(2026, 10, 30))
+    assert transfers_file(debtor, payees, date(2026, 10, 30)) == first
+    xmlschema.XMLSchema(str(XSD)).validate(first.decode())
+    other = transfers_file(debtor, payees, date(2026, 10, 31))
+    ids = [ElementTree.fromstring(x).findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", namespaces=NS)
+           for x in (first, other)]
+    assert ids[0] != ids[1] and all(len(i or "") <= 35 for i in ids)
+    assert ElementTree.fromstring(first).findtext(".//p:GrpHdr/p:CreDtTm", namespaces=NS) == "2026-10-30T00:00:00"

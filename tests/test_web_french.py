@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -24,7 +25,10 @@ from sqlalchemy import create_engine
 from cli.common import rules_from
 from governance.config import load_governance
 from streams.embedded import Raw, ingest
+from streams.bank_files import statement_events
+from tests.bank_web_support import october_statement
 from tests.web_support import csrf_of, declared_routes, login, make_demo
+from treasury.formats import read_statements
 from web.app import create_app
 
 # Words of the English messages, labels and statuses the code base writes, that no French page
@@ -46,6 +50,9 @@ WORD = re.compile(r"[A-Za-z][a-z']+")
 EMAIL = re.compile(r"\S+@\S+")  # an address is an id: admin@demo.cae
 # What the catalogue's French quotes (engine.messages): a field's name, an id or a value the user sent.
 QUOTED = re.compile("«\u00a0[^»]*\u00a0»")
+
+# Pages whose default month (today's) is empty in the demo: crawled at a month that has their data.
+WITH_DATA = ["/staff/bank?month=2026-10"]
 
 # One refused line per kind of reason the pipeline gives a dead letter (engine.events `_reason`,
 # the bounds and characters, the rules' refusals): each must read in French on the staff's page.
@@ -106,6 +113,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     engine = create_engine(url)
     rules = rules_from(None)
     ingest(engine, (Raw(line, f"crawl:{n}") for n, line in enumerate(REFUSED, 1)), rules)
+    # a bank statement whose lines wait for the staff, with candidates or not (issue 16)
+    ingest(engine, iter(statement_events(read_statements(october_statement()), "crawl-bank")), rules)
     app = create_app(engine, rules, load_governance())
     yield app, logins, member
     engine.dispose()
@@ -141,7 +150,7 @@ def test_every_page_of_each_role_reads_in_french(demo: tuple, role: str) -> None
     app, logins, member = demo
     client = TestClient(app)
     login(client, *logins[role])
-    seeds = ["/"] + [d.path.replace("{member_id}", member) for d in declared_routes(app)
+    seeds = [*WITH_DATA, "/"] + [d.path.replace("{member_id}", member) for d in declared_routes(app)
                      if d.method == "GET" and not d.api and d.serves(role) and "{" not in d.path.replace("{member_id}", "")]
     found = _crawl(client, seeds)
     assert not found, f"English on the {role}'s pages: {found}"
@@ -196,8 +205,8 @@ def test_the_staffs_refused_forms_say_why_in_french(demo: tuple) -> None:
     expected = {"ahead": "ne peut pas encore être faite", "no reason": "une correction demande un motif",
                 "no payslip": "il n'y a pas de bulletin à corriger", "bad email": "n'est pas une adresse électronique"}
     for case, answer in answers.items():
-        shown = html.unescape(answer.text)
-        assert answer.status_code == 422 and expected[case] in shown, (case, answer.status_code, shown[-600:])
+        shown = html.unescape(answer.text)  # a message alone starts with a capital (web.words.sentence)
+        assert answer.status_code == 422 and expected[case] in shown.lower(), (case, answer.status_code, shown[-600:])
         assert "cae " not in shown and not english_in(answer.text)[0], (case, english_in(answer.text)[0])
 
 
@@ -218,4 +227,31 @@ def test_the_boards_convocation_pages_and_the_staffs_mail_page_read_in_french(de
              client.post("/staff/mail/statements", data={"csrf": csrf.group(1), "month": "2026-10"})]
     found = {f"{p.request.method} {p.request.url.path} ({p.status_code})": english_in(p.text)[0] for p in pages}
     assert [p.status_code for p in pages] == [200, 200, 200, 422, 200]  # nobody consented: nothing to send
+
+
+def test_the_treasury_s_refusals_read_in_french(demo: tuple) -> None:
+    """Issue 16: a statement refused at upload, an assignment refused, an IBAN refused, each in French."""
+    app, logins, member = demo
+    staff, own = TestClient(app), TestClient(app)
+    login(staff, *logins["staff"])
+    login(own, *logins["member"])
+    page = staff.get("/staff/bank?month=2026-10")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    line = re.search(r'name="line_ref" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    account = re.search(r'name="account" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    answers = [staff.post("/staff/bank/import", data={"csrf": csrf, "month": "2026-10"},
+                          files={"file": ("r.txt", october_statement(Decimal("1.00")))}),
+               staff.post("/staff/bank/import", data={"csrf": csrf, "month": "2026-10"},
+                          files={"file": ("r.txt", b"pas un releve")}),
+               staff.post("/staff/bank/assign", data={"csrf": csrf, "month": "2026-10", "account": account,
+                                                      "line_ref": line, "invoice_id_0": "NOPE"}),
+               staff.post("/staff/bank/assign", data={"csrf": csrf, "month": "2026-10", "account": account,
+                                                      "line_ref": line, "invoice_id_0": "A", "amount_0": "1",
+                                                      "invoice_id_1": "B", "amount_1": "2"}),
+               staff.post(f"/staff/members/{member}/bank-account", data={"csrf": csrf, "iban": "FR76 3000 6000 0112"
+                                                                         " 3456 7890 180"}),
+               own.post("/account/bank-account", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', own.get(
+                   "/account").text).group(1), "iban": "XX00 1234"})]  # type: ignore[union-attr]
+    assert [a.status_code for a in answers] == [422] * len(answers)
+    found = {f"{a.request.method} {a.request.url.path} #{n}": english_in(a.text)[0] for n, a in enumerate(answers)}
     assert {k: v for k, v in found.items() if v} == {}

@@ -35,6 +35,7 @@ from streams.pipeline import Raw
 from web import accounts
 from web.access import Role
 from web.events_form import FORMS, LINES
+from web.pages_bank import SPLITS, TARGETS
 from web.pages_board import RECORDABLE
 from tests.web_support import VALID, Declared, WebLedger, clients, csrf_of, declared_routes, web  # noqa: F401
 
@@ -59,6 +60,9 @@ FORM_VALID = {
     "expense_id": "X-H-1", "spent_on": "2026-11-02", "supplier": "Fournisseur", "amount_ht": "10,00",
     "vat": "2,00", "direct_cost": "", "from_month": "2026-11", "gross": "1000,00", "step": "check", "state": "open",
     "for_member": "", "debates": "La séance est ouverte.", "documents": "Rapport de gestion",  # the board's minutes (issue 17)
+    # the treasury's forms (web.pages_bank, web.pages_member_bank): a line that is no line, an IBAN, the split's rows
+    "iban": "FR7630006000011234567890189", "bic": "", "account": "FR7630006000011234567890189", "line_ref": "L-H-1",
+    "format": "", **{f"{name}_{n}": "" for n in range(SPLITS) for name in (*TARGETS, "amount")},
     **{f"{name}_{n}": value for n in range(LINES)
        for name, value in (("label", "Ligne"), ("amount_ht", "10,00"), ("vat_rate", "0.20"))},
 }
@@ -185,8 +189,8 @@ def _send(client: Any, route: Declared, url: str, headers: dict[str, str], form:
         return client.get(url, headers=headers, follow_redirects=False)
     # a page's form with its session's CSRF token (only the token, where the form has no field)
     body = "&".join(part for part in (form, f"csrf={csrf}") if part)
-    return client.post(url, content=body, follow_redirects=False,
-                       headers={**headers, "content-type": "application/x-www-form-urlencoded"})
+    return client.request(route.method, url, content=body, follow_redirects=False,
+                            headers={**headers, "content-type": "application/x-www-form-urlencoded"})
 
 
 def _judged(route: Declared, response: Any) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from engine.bank import Statement
+from engine.messages import Message
 from treasury import camt053, cfonb120, csvmap, ofx
 from treasury.csvmap import CsvMapping
 from treasury.reading import StatementFileError
@@ -52,14 +53,11 @@ def read_statements(
     if format is not None and format not in FORMATS:
         raise ValueError(f"unknown format {format!r}: one of {', '.join(FORMATS)}")
     if not data.strip():
-        raise StatementFileError(format or "bank statement", "its beginning", "the file is empty")
+        name = format or "bank statement"
+        raise StatementFileError(name, "its beginning", "the file is empty", Message.of("bank.file_empty", format=name))
     chosen = format or guess_format(data) or ("csv" if mapping is not None else None)
     if chosen is None:
-        raise StatementFileError(
-            "bank statement",
-            "its beginning",
-            "neither CAMT.053, OFX nor CFONB 120; a CSV export needs a mapping file (--mapping)",
-        )
+        raise StatementFileError("bank statement", "its beginning", "", Message.of("bank.file_unknown"))
     if chosen == "camt053":
         return camt053.read(data)
     if chosen == "ofx":
@@ -67,7 +65,5 @@ def read_statements(
     if chosen == "cfonb120":
         return cfonb120.read(data)
     if mapping is None:
-        raise StatementFileError(
-            csvmap.FORMAT, "its mapping", "a CSV export needs a mapping file (--mapping)"
-        )
+        raise StatementFileError(csvmap.FORMAT, "its mapping", "", Message.of("bank.file_mapping"))
     return csvmap.read(data, mapping)

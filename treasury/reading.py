@@ -14,6 +14,7 @@ from decimal import Decimal
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from engine.messages import Message, Refused
 from engine.money import CENT
 
 # A bound on any amount read from a file: 13 digits before the point, as in a
@@ -22,11 +23,17 @@ from engine.money import CENT
 LIMIT = Decimal("1e13")
 
 
-class StatementFileError(ValueError):
-    """A statement file that cannot be read: format, where it broke, and why, on one line."""
+class StatementFileError(Refused):
+    """A statement file that cannot be read: format, where it broke, and why, on one line.
 
-    def __init__(self, format_name: str, where: str, why: str) -> None:
-        super().__init__(f"{format_name} file unreadable at {where}: {why}")
+    A message of the catalogue, so that the staff's upload page says it in French
+    (issue 16, point 7); the readers' own details (where in the file, what broke)
+    are still English words inside it, marked so in French, unless `refused`
+    gives a message of its own.
+    """
+
+    def __init__(self, format_name: str, where: str, why: str, refused: Message | None = None) -> None:
+        super().__init__(refused or Message.of("bank.file_unreadable", format=format_name, where=where, why=why))
 
 
 def exact_amount(value: Decimal, format_name: str, where: str) -> Decimal:

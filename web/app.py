@@ -33,6 +33,7 @@ from streams.topics import KafkaUnavailable
 from web import (accounts, api, api_assembly, pages_account, pages_assembly, pages_board, pages_member,
                  pages_staff)
 from web import pages_convocations, pages_mail  # issue 17: the board's convocations and minutes, the mail log
+from web import api_bank, pages_bank, pages_member_bank  # the treasury (issue 16)
 from web.access import Forbidden, Hidden
 from web.data import Reader
 from web.guards import BodyLimit, SecurityHeaders
@@ -114,6 +115,8 @@ def create_app(engine: Engine, rules: Rules, governance: GovernanceConfig, *, co
     for module in (pages_convocations, pages_mail):
         app.include_router(module.routes.router)
     app.include_router(icon.router)
+    for module in (api_bank, pages_bank, pages_member_bank):
+        app.include_router(module.routes.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     app.add_middleware(BodyLimit)

@@ -46,6 +46,7 @@ from ledger.balances import AccountBalance, trial_balance
 from ledger.db import reading
 from ledger.invoices import with_due
 from ledger.payroll_run import payroll_budgets
+from ledger.receivables import Report, report as receivables_report
 from ledger.payslips import PayslipSummary, payslip_summary
 from ledger.members import UnknownMember
 from ledger.statements import statements
@@ -344,3 +345,52 @@ def events_of_month(conn: Connection, caller: Caller, month: str) -> dict[str, i
         if found := conn.scalar(select(func.count()).select_from(m).where(column.between(first, last))):
             counts[kind] = found
     return counts
+
+
+# -- the treasury (issue 16: DOMAIN.md rules 12, 13) -----------------------------------------------
+
+def receivables(conn: Connection, caller: Caller, on: date, member_id: str | None = None) -> Report:
+    """What clients owe as at `on` (`cae receivables`): every member's for the staff, one member's
+    for that member (their unpaid invoices) or the staff."""
+    if member_id is None:
+        require(caller, BOOKS)
+    else:
+        member_scope(caller, member_id)
+        _member_known(conn, member_id)
+    return receivables_report(conn, on, None if member_id is None else [member_id])
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    """A member's IBAN for their net pay (rule 13), as registered by `member.bank_account_set`."""
+
+    member_id: str
+    name: str
+    iban: str | None
+    bic: str | None
+    since: date | None
+
+    @property
+    def masked(self) -> str:
+        """What a list shows of it: country, check digits and the last four characters."""
+        return "" if self.iban is None else f"{self.iban[:4]} •••• {self.iban[-4:]}"
+
+
+def bank_accounts(conn: Connection, caller: Caller, member_id: str | None = None) -> list[BankAccount]:
+    """Each member's IBAN in force today (the latest registered): all of them for the staff (whose
+    lists show them masked), one member's for that member or the staff."""
+    if member_id is None:
+        require(caller, BOOKS)
+    else:
+        member_scope(caller, member_id)
+        _member_known(conn, member_id)
+    m, a = schema.members, schema.member_bank_accounts
+    members = select(m.c.member_id, m.c.name).order_by(m.c.member_id)
+    ibans = select(a.c.member_id, a.c.iban, a.c.bic, a.c.from_date).order_by(a.c.from_date, a.c.id)
+    if member_id is not None:
+        members, ibans = members.where(m.c.member_id == member_id), ibans.where(a.c.member_id == member_id)
+    latest = {r.member_id: r for r in conn.execute(ibans)}
+    return [BankAccount(r.member_id, r.name, *((latest[r.member_id].iban, latest[r.member_id].bic,
+                                                latest[r.member_id].from_date) if r.member_id in latest
+                                               else (None, None, None)))
+            for r in conn.execute(members)]

@@ -72,7 +72,7 @@ def new_event_id() -> str:
     return f"web-{uuid.uuid4().hex}"
 
 
-def _amount(text: str) -> str:
+def plain_amount(text: str) -> str:
     """`1 234,56` as the events write it: `1234.56` (anything else is left for the validator to refuse)."""
     return text.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
 
@@ -87,7 +87,7 @@ def event_from(form_type: str, fields: dict[str, str]) -> bytes:
         if field.kind == "bool":
             event[field.name] = value in ("on", "true", "1")
         elif field.kind == "amount":
-            event[field.name] = _amount(value)
+            event[field.name] = plain_amount(value)
         else:
             event[field.name] = value
     if form.lines:
@@ -95,7 +95,7 @@ def event_from(form_type: str, fields: dict[str, str]) -> bytes:
         for n in range(LINES):
             label, amount = fields.get(f"label_{n}", "").strip(), fields.get(f"amount_ht_{n}", "").strip()
             if label or amount:
-                lines.append({"label": label, "amount_ht": _amount(amount),
-                              "vat_rate": _amount(fields.get(f"vat_rate_{n}", "0.20"))})
+                lines.append({"label": label, "amount_ht": plain_amount(amount),
+                              "vat_rate": plain_amount(fields.get(f"vat_rate_{n}", "0.20"))})
         event["lines"] = lines
     return json.dumps(event, ensure_ascii=False).encode()

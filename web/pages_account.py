@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from engine.messages import text_of
-from web import accounts, sessions, throttle
+from web import accounts, data, sessions, throttle
 from web.access import BOOKS, EVERYONE, Caller, Hidden, Role
 from web.inputs import Form, RowId, Text
 from web.render import render
@@ -143,7 +143,8 @@ def home(request: Request, caller: Caller = Depends(page_caller)) -> Response:
 def account(request: Request, caller: Caller = Depends(page_caller)) -> Response:
     with site(request).reading() as conn:
         tokens = accounts.tokens_of(conn, caller.user_id)
-    return render(request, "account.html", {"tokens": tokens, "created": None})
+        own = data.bank_accounts(conn, caller, caller.member_id)[0] if caller.member_id else None  # issue 16
+    return render(request, "account.html", {"tokens": tokens, "created": None, "bank_account": own})
 
 
 @routes.page("POST", "/account/tokens", roles=EVERYONE, form=TokenName)

@@ -16,12 +16,12 @@ from fastapi.templating import Jinja2Templates
 
 from engine.french import day_label, euros, local_time, month_label, number, percent
 from web.routing import cookie_session
-from web.words import said
+from web.words import said, sentence
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters.update(euros=euros, number=number, month=month_label, day=day_label, local=local_time,
-                             said=said, percent=percent)
+                             said=said, percent=percent, sentence=sentence)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

@@ -39,3 +39,11 @@ def said(code: object) -> str:
     """A code's French word (`"salarie"` → `"salarié(e) en CESA"`); any other value as it is."""
     text = getattr(code, "value", code)
     return FRENCH.get(str(text), str(text)) if text is not None else ""
+
+
+def sentence(text: object) -> str:
+    """A message shown alone as a sentence: its first letter capitalised. The catalogue's messages
+    start in lower case because they are also parts of sentences; a message that starts with a
+    quoted field (« iban » : …) keeps the field as it is written."""
+    found = str(text)
+    return found[:1].upper() + found[1:] if found[:1].isalpha() else found
