@@ -16,7 +16,7 @@ from engine.config import Rules
 from governance.config import load_governance
 from governance.results import tally_resolution
 from tests.assembly_support import associates, assembly, feed
-from tests.test_web_browser import browser  # noqa: F401  (the fixture)
+from tests.test_web_browser import browser, logged_in  # noqa: F401  (the fixture)
 from tests.web_support import csrf_of, login, served
 from web import accounts
 from web.app import create_app
@@ -42,13 +42,7 @@ def ledger(engine: Engine, rules: Rules) -> Engine:
 
 
 def _phone(browser: Any, base: str, email: str, viewport: dict[str, int] = PHONE) -> Any:
-    page = browser.new_page(viewport=viewport)
-    page.goto(f"{base}/login")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state("networkidle")
-    return page
+    return logged_in(browser, base, email, PASSWORD, viewport)
 
 
 def _fits(page: Any) -> None:

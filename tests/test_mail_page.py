@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from engine.config import Rules
 from tests.assembly_support import event, feed
 from tests.smtp_support import Inbox, inbox  # noqa: F401  (the fixture)
-from tests.test_web_browser import browser, screenshot  # noqa: F401  (the fixture)
-from tests.web_support import IDENTITIES, PASSWORD, WebLedger, csrf_of, served, web  # noqa: F401
+from tests.test_web_browser import browser, screenshot, signed_in  # noqa: F401  (the fixture)
+from tests.web_support import WebLedger, csrf_of, served, web  # noqa: F401
 
 
 def _consented(engine: Engine, rules: Rules) -> None:
@@ -69,11 +69,7 @@ def test_the_board_and_members_reach_none_of_it(web: WebLedger, inbox: Inbox) ->
 def test_the_mail_page_in_chromium(browser: Any, web: WebLedger, inbox: Inbox, width: int) -> None:
     _consented(web.engine, web.rules)
     with served(web.db_url) as base:
-        page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto(f"{base}/login")
-        page.get_by_label("Adresse électronique").fill(IDENTITIES["staff"][0])
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        page = signed_in(browser, base, "staff", {"width": width, "height": 900})
         page.get_by_role("link", name="Courriels").click()
         page.get_by_label("Mois").fill("2026-10")
         page.get_by_role("button", name="Envoyer les avis du mois").click()
