@@ -18,10 +18,13 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from engine.config import Rules, load_rules
@@ -30,6 +33,27 @@ from ledger.db import grant_application_role, make_engine, migrate
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@dataclass
+class Sent:
+    statements: int = 0
+
+
+@contextmanager
+def statements_sent(engine: Engine) -> Iterator[Sent]:
+    """How many statements `engine` sends to its database inside the block (`.statements` after it):
+    what the tests that bound a batch's or a report's queries count."""
+    sent = Sent()
+
+    def count(*_: Any) -> None:
+        sent.statements += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def _postgres_server() -> str:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from engine.config import Rules
 from streams.pipeline import Raw, process
+from tests.conftest import statements_sent
 
 
 def _event(event_id: str, type_: str, **fields: Any) -> Raw:
@@ -35,19 +36,10 @@ def _payment(n: int) -> Raw:
 
 def _statements(engine: Engine, raws: list[Raw], rules: Rules) -> int:
     """How many statements the batch sent to the database (its whole transaction)."""
-    sent = 0
-
-    def count(*_: Any) -> None:
-        nonlocal sent
-        sent += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(engine) as sent:
         outcome = process(engine, raws, rules)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert outcome.processed == len(raws) and not outcome.dead_letters, outcome.dead_letters
-    return sent
+    return sent.statements
 
 
 def test_a_batch_asks_the_same_statements_for_two_payments_or_forty(engine: Engine, rules: Rules) -> None:

@@ -41,6 +41,7 @@ from ledger.monthly import reconciliation_read
 from ledger.payroll_run import run_payroll
 from ledger.reconciliation import month_reconciliation
 from streams.pipeline import Raw, process
+from tests.conftest import statements_sent
 from tests.ops_support import credit_note, event, ingest, invoice, joined
 
 MONTHS = ("2026-03", "2026-06")
@@ -314,17 +315,9 @@ def _statement(n: int) -> Raw:
 
 
 def _statements_run(engine: Engine, rules: Rules, month: str) -> int:
-    count = 0
-
-    def counted(*_: Any) -> None:
-        nonlocal count
-        count += 1
-    event_api.listen(engine, "before_cursor_execute", counted)
-    try:
+    with statements_sent(engine) as sent:
         reconciliation_read(engine, month, rules)
-    finally:
-        event_api.remove(engine, "before_cursor_execute", counted)
-    return count
+    return sent.statements
 
 
 def test_the_reconciliation_asks_the_same_number_of_queries_whatever_the_bank_accounts(books: Engine,
