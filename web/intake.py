@@ -69,11 +69,15 @@ def take(here: Site, raws: list[Raw]) -> list[LineOutcome]:
             for n, r in enumerate(raws, start=1)]
 
 
+def take_audited(here: Site, caller: Caller, raw: bytes, action: str) -> LineOutcome:
+    """One event a person entered on a page, taken, then audited under `action` with its text."""
+    taken = take(here, [Raw(raw, f"web:{caller.email}")])[0]
+    with here.engine.begin() as conn:
+        accounts.audit(conn, caller.label, action, raw.decode())
+    return taken
+
+
 def take_one(here: Site, caller: Caller, event: dict[str, Any], action: str) -> str | None:
     """One event of a board's or staff's form, taken and audited under `action`: why it was
     refused (the pipeline's reason, in French for the page), or None when it passed."""
-    raw = json.dumps(event, ensure_ascii=False).encode()
-    refused = take(here, [Raw(raw, f"web:{caller.email}")])[0].reason_in("fr")
-    with here.engine.begin() as conn:
-        accounts.audit(conn, caller.label, action, raw.decode())
-    return refused
+    return take_audited(here, caller, json.dumps(event, ensure_ascii=False).encode(), action).reason_in("fr")

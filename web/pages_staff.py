@@ -29,7 +29,6 @@ from ledger.payroll_run import PayrollError, payroll
 from ledger.payslips import current as current_payslips
 from ledger.runs import MANUAL, by_hand, list_runs, run_job
 from streams import redelivery
-from streams.pipeline import Raw
 from web import accounts, data, intake
 from web.access import BOOKS, Caller
 from web.downloads import attachment
@@ -113,12 +112,9 @@ async def enter_event(request: Request, caller: Caller = Depends(page_caller)) -
     fields = await checked_form(request)
     form = FORMS[fields["type"]]
     raw = event_from(form.type, fields)
-    here = site(request)
-    taken = intake.take(here, [Raw(raw, f"web:{caller.email}")])[0]
+    taken = intake.take_audited(site(request), caller, raw, "event.enter")
     ok = taken.outcome != intake.DEAD_LETTER
     outcome_text = _SAID[taken.outcome] if ok else f"Refusé : {taken.reason_in('fr')}"
-    with here.engine.begin() as conn:
-        accounts.audit(conn, caller.label, "event.enter", raw.decode())
     return render(request, "event_form.html", {
         "form": form, "forms": FORMS.values(), "event_id": fields.get("event_id") if not ok else new_event_id(),
         "values": fields if not ok else {}, "outcome": (ok, outcome_text)}, 200 if ok else 422)
