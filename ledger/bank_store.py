@@ -373,20 +373,28 @@ class BankBatch:
         m = schema.bank_matches
         return self.conn.scalar(select(m.c.kind).where(m.c.account == account, m.c.line_ref == line_ref)) is not None
 
-    def save(self) -> None:
-        """Record what the batch took; its events (and so their ids) must already be recorded."""
-        day = day_format(self.conn)
-        insert_rows(self.conn, schema.bank_accounts, ("iban", "event_id"), self.accounts)
+    @property
+    def wrote(self) -> bool:
+        """Whether the batch took anything of the bank's: a book kept after it would not know it."""
+        return bool(self.accounts or self.statements or self.lines or self.matches or self.links)
+
+    def save(self, conn: Connection) -> None:
+        """Record what the batch took; its events (and so their ids) must already be recorded.
+
+        `conn` may be another connection than the one the batch read through (a file's ingest
+        writes a batch on its own connection, `streams.overlapped`)."""
+        day = day_format(conn)
+        insert_rows(conn, schema.bank_accounts, ("iban", "event_id"), self.accounts)
         columns = tuple(schema.bank_statements.c.keys())
-        insert_rows(self.conn, schema.bank_statements, columns,
+        insert_rows(conn, schema.bank_statements, columns,
                     [tuple(day(x[c]) if c.endswith("_date") else x[c] for c in columns) for x in self.statements])
-        insert_rows(self.conn, schema.bank_lines, _LINE_COLUMNS, [
+        insert_rows(conn, schema.bank_lines, _LINE_COLUMNS, [
             (account, ref, day(line.booked_on), day(line.value_on), to_cents(line.amount), line.counterparty_name,
              line.counterparty_iban, line.remittance, line.end_to_end_id, event_id)
             for (account, ref), (line, event_id) in self.lines.items()])
-        insert_rows(self.conn, schema.bank_matches, _MATCH_COLUMNS,
+        insert_rows(conn, schema.bank_matches, _MATCH_COLUMNS,
                     [tuple(row[c] for c in _MATCH_COLUMNS) for row in self.matches.values()])
-        insert_rows(self.conn, schema.bank_payment_links, tuple(schema.bank_payment_links.c.keys()),
+        insert_rows(conn, schema.bank_payment_links, tuple(schema.bank_payment_links.c.keys()),
                     [(*row[:5], day(row[5]), row[6]) for row in self.links.values()])
 
 

@@ -24,7 +24,7 @@ from engine.money import ZERO, from_cents, to_cents
 from engine.periods import parse_month, posting_date
 from engine.state import Bases, Book, Invoice, Member, Part, Parts, Sale
 from ledger import schema
-from ledger.bulk import CHUNK, chunks, day_format, insert_rows
+from ledger.bulk import CHUNK, chunks, insert_rows
 
 def rates_json(parts: Parts) -> str:
     """`[["0.2", ht cents, vat cents], …]`, by rate: an invoice's or a credit note's `rates`."""
@@ -51,6 +51,20 @@ class Wanted:
     associating: set[str] = field(default_factory=set)
     from_credit: set[str] = field(default_factory=set)  # invoices paid from their client's credit
 
+    def without(self, known: Wanted) -> Wanted:
+        """What is wanted and not in `known`: what a kept book still has to load."""
+        return Wanted(self.members - known.members, self.invoices - known.invoices,
+                      self.member_years - known.member_years, self.documents - known.documents,
+                      self.associating - known.associating, self.from_credit - known.from_credit)
+
+    def add(self, more: Wanted) -> None:
+        for mine, theirs in zip(self.sets(), more.sets()):
+            mine |= theirs
+
+    def sets(self) -> tuple[set[Any], ...]:
+        return (self.members, self.invoices, self.member_years, self.documents, self.associating,
+                self.from_credit)
+
 
 def locked_through(conn: Connection) -> str | None:
     """The last closed month: closing a month closes every month before it."""
@@ -58,18 +72,24 @@ def locked_through(conn: Connection) -> str | None:
                        .limit(1))
 
 
-def load_book(conn: Connection, wanted: Wanted, lock: str | None) -> Book:
-    book = Book(locked_through=lock)
-    _load_members(conn, book, sorted(wanted.members))
+def load_book(conn: Connection, wanted: Wanted, lock: str | None, into: Book | None = None) -> Book:
+    """A book holding what `wanted` names.
+
+    `into`: a book kept from earlier batches (`ledger.kept_book`), to which `wanted` is
+    added. What it already holds is never read again: it may be newer than what `conn`
+    sees (a batch still being written, `streams.overlapped`).
+    """
+    book = Book(locked_through=lock) if into is None else into
+    _load_members(conn, book, sorted(wanted.members - book.members.keys()))
     _load_invoices(conn, book, select(schema.invoices).where(
         schema.invoices.c.invoice_id.in_(bindparam("ids", expanding=True))), sorted(wanted.invoices))
     if wanted.from_credit:
         _load_clients(conn, book, wanted.from_credit)
     years = set(wanted.member_years)
     if wanted.associating:
-        book.sales.update(_sales(conn, sorted(wanted.associating)))
-        for member_id, sales in book.sales.items():  # where their sociétariat will be posted, too
-            for sale in sales:
+        associating = _sales(conn, sorted(wanted.associating))
+        for member_id, sales in associating.items():  # where their sociétariat will be posted, too
+            for sale in book.sales.setdefault(member_id, sales):
                 first = parse_month(sale.month)
                 years |= {(member_id, first.year), (member_id, posting_date(first, lock).year)}
     _load_bases(conn, book, years)
@@ -147,7 +167,8 @@ def _load_bases(conn: Connection, book: Book, member_years: set[tuple[str, int]]
                  .where(b.c.member_id.in_(chunk), b.c.month >= f"{first:04d}-01", b.c.month <= f"{last:04d}-12")
                  .group_by(b.c.member_id, b.c.month))
         for member_id, month, contribution, societariat in conn.execute(query):
-            if (member_id, int(month[:4])) in member_years:
+            year = (member_id, int(month[:4]))
+            if year in member_years and month not in book.years.get(year, ()):
                 book.known_base(member_id, month, Bases(from_cents(int(contribution)),
                                                         from_cents(int(societariat))))
 
@@ -170,47 +191,78 @@ def client_key(client: str) -> str:
     return same_name(client)[:schema.CLIENT_KEY_LENGTH]
 
 
-def save_book(conn: Connection, book: Book) -> None:
+@dataclass(frozen=True, slots=True)
+class BookRows:
+    """What a batch changed in the book, as the rows that record it.
+
+    Taken from the book when the batch is decided (`book_rows`), so that the
+    next batch may change the same book while these rows are written (a file's
+    ingest writes a batch while it decides the next one, `streams.overlapped`).
+    """
+
+    members: list[dict[str, Any]]
+    member_updates: list[dict[str, Any]]
+    statuses: list[dict[str, Any]]
+    invoices: list[tuple[Any, ...]]
+    invoice_clients: list[tuple[Any, ...]]
+    documents: list[tuple[Any, ...]]
+    moves: list[tuple[Any, ...]]
+    bank_accounts: list[tuple[Any, ...]]
+    salaries: list[dict[str, Any]]
+
+
+def book_rows(book: Book, day: Any) -> BookRows:
+    """The rows of what the batch changed, in the driver's format (`day`: `ledger.bulk.day_format`);
+    the book forgets them (its `new_*` lists start empty again for the next batch)."""
+    members = [{"member_id": x.member_id, "name": x.name, "joined_on": x.joined_on,
+                "associate_on": x.associate_on, "left_on": x.left_on}
+               for x in (book.members[k] for k in sorted(book.new_members))]
+    # from unknown to known, once (the database refuses any other change)
+    updates = [{"key": k, "a": book.members[k].associate_on, "l": book.members[k].left_on}
+               for k in sorted(book.changed_members - book.new_members)]
+    rows = BookRows(
+        members, updates,
+        [{"member_id": mid, "since": on, "status": status, "event_id": eid}
+         for mid, on, status, eid in book.new_statuses],
+        [(x.invoice_id, x.member_id, x.client, day(x.issued_on), to_cents(x.ht), to_cents(x.ttc),
+          rates_json(x.rates), event_id) for x, event_id in book.new_invoices],
+        [(x.invoice_id, client_key(x.client), to_cents(x.ttc)) for x, _ in book.new_invoices],
+        [(d.kind, d.doc_id, d.event_id, d.member_id, d.invoice_id, _day(day, d.issued_on),
+          None if d.amount is None else to_cents(d.amount),
+          None if d.rates is None else rates_json(d.rates), d.from_credit)
+         for d in book.new_documents],
+        [(x.member_id, x.month, x.event_id, to_cents(x.contribution), to_cents(x.societariat),
+          to_cents(x.revenue), _day(day, x.sale_date)) for x in book.new_moves],
+        [(x.member_id, x.iban, x.bic, day(x.from_), x.event_id) for x in book.new_bank_accounts],
+        [{"member_id": s.member_id, "from_month": s.from_month, "gross": to_cents(s.gross),
+          "event_id": s.event_id} for s in book.new_salaries])
+    book.new_members, book.changed_members, book.new_statuses = set(), set(), []
+    book.new_invoices, book.new_documents, book.new_moves = [], [], []
+    book.new_salaries, book.new_bank_accounts = [], []
+    return rows
+
+
+def save_rows(conn: Connection, rows: BookRows) -> None:
     """Record what the batch changed; the events themselves must already be recorded."""
     m = schema.members
-    day = day_format(conn)
-    if book.new_members:
-        conn.execute(insert(m), [
-            {"member_id": x.member_id, "name": x.name, "joined_on": x.joined_on,
-             "associate_on": x.associate_on, "left_on": x.left_on}
-            for x in (book.members[k] for k in sorted(book.new_members))])
-    changed = book.changed_members - book.new_members
-    if changed:  # from unknown to known, once (the database refuses any other change)
+    if rows.members:
+        conn.execute(insert(m), rows.members)
+    if rows.member_updates:
         conn.execute(update(m).where(m.c.member_id == bindparam("key"))
-                     .values(associate_on=bindparam("a"), left_on=bindparam("l")),
-                     [{"key": k, "a": book.members[k].associate_on, "l": book.members[k].left_on}
-                      for k in sorted(changed)])
-    if book.new_statuses:
-        conn.execute(insert(schema.member_statuses), [
-            {"member_id": mid, "since": on, "status": status, "event_id": eid}
-            for mid, on, status, eid in book.new_statuses])
+                     .values(associate_on=bindparam("a"), left_on=bindparam("l")), rows.member_updates)
+    if rows.statuses:
+        conn.execute(insert(schema.member_statuses), rows.statuses)
     insert_rows(conn, schema.invoices, ("invoice_id", "member_id", "client", "issued_on", "ht", "ttc",
-                                        "rates", "event_id"),
-                [(x.invoice_id, x.member_id, x.client, day(x.issued_on), to_cents(x.ht), to_cents(x.ttc),
-                  rates_json(x.rates), event_id) for x, event_id in book.new_invoices])
-    insert_rows(conn, schema.invoice_clients, ("invoice_id", "client_key", "ttc"),
-                [(x.invoice_id, client_key(x.client), to_cents(x.ttc)) for x, _ in book.new_invoices])
+                                        "rates", "event_id"), rows.invoices)
+    insert_rows(conn, schema.invoice_clients, ("invoice_id", "client_key", "ttc"), rows.invoice_clients)
     insert_rows(conn, schema.documents, ("kind", "doc_id", "event_id", "member_id", "invoice_id",
-                                         "issued_on", "amount", "rates", "from_credit"),
-                [(d.kind, d.doc_id, d.event_id, d.member_id, d.invoice_id, _day(day, d.issued_on),
-                  None if d.amount is None else to_cents(d.amount),
-                  None if d.rates is None else rates_json(d.rates), d.from_credit)
-                 for d in book.new_documents])
+                                         "issued_on", "amount", "rates", "from_credit"), rows.documents)
     insert_rows(conn, schema.base_moves, ("member_id", "month", "event_id", "contribution", "societariat",
-                                          "revenue", "sale_date"),
-                [(x.member_id, x.month, x.event_id, to_cents(x.contribution), to_cents(x.societariat),
-                  to_cents(x.revenue), _day(day, x.sale_date)) for x in book.new_moves])
+                                          "revenue", "sale_date"), rows.moves)
     insert_rows(conn, schema.member_bank_accounts, ("member_id", "iban", "bic", "from_date", "event_id"),
-                [(x.member_id, x.iban, x.bic, day(x.from_), x.event_id) for x in book.new_bank_accounts])
-    if book.new_salaries:
-        conn.execute(insert(schema.salaries), [
-            {"member_id": s.member_id, "from_month": s.from_month, "gross": to_cents(s.gross),
-             "event_id": s.event_id} for s in book.new_salaries])
+                rows.bank_accounts)
+    if rows.salaries:
+        conn.execute(insert(schema.salaries), rows.salaries)
 
 
 def _day(day: Any, value: date | None) -> Any:

@@ -9,6 +9,7 @@ strings SQLAlchemy itself writes, so that reading back through SQLAlchemy
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
@@ -26,11 +27,14 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
         yield items[i:i + size]
 
 
-def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert in the caller's transaction: `executemany` on SQLite, `COPY` on PostgreSQL.
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]],
+                shift: int = 0) -> None:
+    """Insert in the caller's transaction: one statement on SQLite, `COPY` on PostgreSQL.
 
     COPY streams the rows in one command instead of a statement per row; row
     triggers still fire for each, so the invariants hold just the same.
+    `shift` is added to each row's first column (ids reserved as the rows are written,
+    `ledger.posting.insert_postings`).
     """
     if not rows:
         return
@@ -40,11 +44,17 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
         with driver.cursor() as cursor:
             with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((row[0] + shift, *row[1:]) if shift else row)
         return
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-           f"VALUES ({', '.join('?' for _ in columns)})")
-    conn.exec_driver_sql(sql, rows)
+    # One statement for the whole list: SQLite reads the rows from one JSON array (`json_each`)
+    # and runs the insert, its triggers and its indexes without coming back to Python between
+    # rows, so another thread (the ingest's next batch, `streams.embedded`) runs meanwhile; with
+    # `executemany` each row waits for the interpreter's lock (issue 18).
+    values = [f"value ->> {at}" for at in range(len(columns))]
+    if shift:
+        values[0] = f"{int(shift)} + ({values[0]})"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM json_each(?)"
+    conn.exec_driver_sql(sql, (json.dumps(rows, ensure_ascii=False, separators=(",", ":")),))
 
 
 def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]] | dict[str, Any]) -> None:

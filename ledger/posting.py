@@ -8,6 +8,7 @@ batch so that thousands of entries go in as two `executemany` calls.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -35,19 +36,44 @@ def reserve_entry_ids(conn: Connection, count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
-def post(conn: Connection, entries: Sequence[tuple[Entry, int]],
-         now: datetime | None = None) -> list[int]:
-    """Insert `(entry, part)` pairs; the events they belong to must already be recorded."""
-    ids = reserve_entry_ids(conn, len(entries))
+@dataclass(frozen=True, slots=True)
+class PostingRows:
+    """Entries and their lines as rows, each entry's id still its place in the list (0, 1, …):
+    the ids are reserved when the rows are written (`insert_postings`), in the writing transaction."""
+
+    lines: list[tuple[Any, ...]]
+    entries: list[tuple[Any, ...]]
+
+
+def posting_rows(conn: Connection, entries: Sequence[tuple[Entry, int]], now: datetime | None = None) -> PostingRows:
+    """`(entry, part)` pairs as rows in the driver's format (a batch builds them while the one
+    before it is written, `streams.overlapped`)."""
     day, moment = day_format(conn), time_format(conn)
     posted_at = moment(now or datetime.now(timezone.utc))
     line_rows: list[tuple[Any, ...]] = []
     entry_rows: list[tuple[Any, ...]] = []
-    for entry_id, (entry, part) in zip(ids, entries):
-        line_rows.extend((entry_id, line.account, to_cents(line.amount), line.member_id, line.aux_id,
+    for at, (entry, part) in enumerate(entries):
+        line_rows.extend((at, line.account, to_cents(line.amount), line.member_id, line.aux_id,
                           line.aux_label) for line in entry.lines)
-        entry_rows.append((entry_id, entry.journal, day(entry.date), entry.piece_ref, day(entry.piece_date),
+        entry_rows.append((at, entry.journal, day(entry.date), entry.piece_ref, day(entry.piece_date),
                            entry.label, entry.event_id, part, posted_at, entry.reverses))
-    insert_rows(conn, schema.lines, _LINE_COLUMNS, line_rows)
-    insert_rows(conn, schema.entries, _ENTRY_COLUMNS, entry_rows)
+    return PostingRows(line_rows, entry_rows)
+
+
+def insert_postings(conn: Connection, rows: PostingRows) -> list[int]:
+    """Write the rows, the lines first; the events they belong to must already be recorded."""
+    ids = reserve_entry_ids(conn, len(rows.entries))
+    if ids and ids[-1] - ids[0] == len(ids) - 1:  # consecutive ids: the database adds the first
+        shift = ids[0]
+        insert_rows(conn, schema.lines, _LINE_COLUMNS, rows.lines, shift=shift)
+        insert_rows(conn, schema.entries, _ENTRY_COLUMNS, rows.entries, shift=shift)
+    elif ids:  # a sequence others draw from too (PostgreSQL): each row gets its own
+        insert_rows(conn, schema.lines, _LINE_COLUMNS, [(ids[r[0]], *r[1:]) for r in rows.lines])
+        insert_rows(conn, schema.entries, _ENTRY_COLUMNS, [(ids[r[0]], *r[1:]) for r in rows.entries])
     return ids
+
+
+def post(conn: Connection, entries: Sequence[tuple[Entry, int]],
+         now: datetime | None = None) -> list[int]:
+    """Insert `(entry, part)` pairs; the events they belong to must already be recorded."""
+    return insert_postings(conn, posting_rows(conn, entries, now))

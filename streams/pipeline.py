@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -52,12 +53,13 @@ from governance.gate import GovernanceRefused, MemberNotYetKnown
 from governance.store import load_gate
 from ledger import deadletters, schema
 from ledger.bank_store import BankBatch
-from ledger.book_store import Wanted, load_book, locked_through, save_book
-from ledger.bulk import chunks, insert_rows, time_format
+from ledger.book_store import BookRows, Wanted, book_rows, load_book, locked_through, save_rows
+from ledger.bulk import chunks, day_format, insert_rows, time_format
 from ledger.deadletters import SOURCE_LENGTH, DeadLetter
 from ledger.errors import is_transient, one_line, reason
+from ledger.kept_book import KeptBook
 from ledger.locks import lock_batch
-from ledger.posting import post
+from ledger.posting import PostingRows, insert_postings, posting_rows
 from ledger.storable import storable
 
 _PROCESSED_COLUMNS = ("event_id", "fingerprint", "type", "entry_count", "source", "processed_at")
@@ -97,7 +99,8 @@ class Outcome:
 Decoded = tuple[Raw, AnyEvent | None, Message | str | None]
 
 
-def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_members: bool = False) -> Outcome:
+def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_members: bool = False,
+            kept: KeptBook | None = None, on: Connection | None = None) -> Outcome:
     """Process a batch in order; every event ends processed, duplicate, dead-lettered (or held).
 
     `wait_for_members`: a governance event naming a member the ledger does not
@@ -107,35 +110,68 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_membe
     such an event is a dead letter, as it is in a file that names a member
     before the member joined.
 
+    `kept` and `on`: the book of the caller's earlier batches (`ledger.kept_book`)
+    and the connection they were written on, for a caller that processes batch
+    after batch (a file's ingest, `streams.overlapped`).
+
     Raises only what is not the events' fault (`ledger.errors.is_transient`:
     an outage, a full disk): nothing is dead-lettered for it, and what was
     committed before it is found as duplicates when the same input comes again.
     """
+    return process_decoded(engine, decode_all(raws), rules, wait_for_members=wait_for_members, kept=kept, on=on)
+
+
+def decode_all(raws: Sequence[Raw]) -> list[Decoded]:
     today = datetime.now(timezone.utc).date()  # where the window of event dates ends (engine.bounds)
-    decoded = [_decode(raw, today) for raw in raws]
+    return [_decode(raw, today) for raw in raws]
+
+
+def process_decoded(engine: Engine, decoded: list[Decoded], rules: Rules, *, wait_for_members: bool = False,
+                    kept: KeptBook | None = None, on: Connection | None = None) -> Outcome:
+    """`process`, the batch already decoded."""
     try:
-        with engine.begin() as conn:
-            return _process(conn, decoded, rules, wait_for_members)
+        with _transaction(engine, on) as conn:
+            if kept is not None:
+                kept.check(conn)
+            prepared = prepare(conn, decoded, rules, wait_for_members, kept)
+            write(conn, prepared)
+        if kept is not None:
+            kept.committed(bank=prepared.bank.wrote)
+        return prepared.outcome
     except Exception as exc:
+        if kept is not None:
+            kept.drop()  # what the batch did to it is not in the ledger
         if is_transient(exc):
             raise
         log.warning("batch of %d refused by the database (%s); retrying event by event",
-                    len(raws), reason(exc))
+                    len(decoded), reason(exc))
     outcome = Outcome()
     for at, item in enumerate(decoded):
         try:
-            with engine.begin() as conn:
-                one = _process(conn, [item], rules, wait_for_members)
+            with _transaction(engine, on) as conn:
+                one = prepare(conn, [item], rules, wait_for_members)
+                write(conn, one)
         except Exception as exc:
             if is_transient(exc):
                 raise  # what went through is committed: a retry finds it as duplicates
             outcome.dead_letters.append(_refused(engine, item[0], exc))
             continue
-        outcome.add(one)
-        if one.held:
+        outcome.add(one.outcome)
+        if one.outcome.held:
             outcome.held += [raw for raw, _, _ in decoded[at + 1:]]
             break
     return outcome
+
+
+@contextmanager
+def _transaction(engine: Engine, on: Connection | None) -> Iterator[Connection]:
+    """A transaction on the caller's connection, or on one of the engine's."""
+    if on is None:
+        with engine.begin() as conn:
+            yield conn
+    else:
+        with on.begin():
+            yield on
 
 
 def _decode(raw: Raw, today: date) -> Decoded:
@@ -173,15 +209,43 @@ def _refused(engine: Engine, raw: Raw, exc: Exception) -> DeadLetter:
     return letter
 
 
-def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_members: bool) -> Outcome:
+@dataclass
+class Prepared:
+    """A batch decided: its outcome and the rows that record it, not written yet."""
+
+    outcome: Outcome
+    processed: list[tuple[Any, ...]]
+    book: BookRows
+    bank: BankBatch
+    governance: list[dict[str, Any]]
+    postings: PostingRows
+    now: datetime
+
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        """The batch's processed event ids, for the batch decided while this one is written."""
+        return {row[0]: row[1] for row in self.processed}
+
+
+def prepare(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_members: bool,
+            kept: KeptBook | None = None, written: Mapping[str, str] | None = None) -> Prepared:
+    """Decide a batch: read what it needs through `conn`, apply the rules, build the rows.
+
+    `written`: the event ids and fingerprints of a batch being written meanwhile, which
+    `conn` does not see yet (`streams.overlapped`).
+    """
     outcome = Outcome()
     events = [e for _, e, _ in decoded if e is not None]
     member_events = [e for e in events if not is_governance(e)]
     lock_batch(conn, {e.get("member_id") for e in member_events} - {None},
                governance=len(member_events) < len(events), bank=any(is_bank(e) for e in events))
-    seen = _known_fingerprints(conn, {e.event_id for e in events})
+    ids = {e.event_id for e in events}
+    seen = _known_fingerprints(conn, ids)
+    if written:
+        seen.update((x, written[x]) for x in ids & written.keys())
     lock = locked_through(conn)
-    book = load_book(conn, _wanted(member_events, lock), lock)
+    wanted = _wanted(member_events, lock)
+    book = load_book(conn, wanted, lock) if kept is None else kept.load(conn, wanted, lock)
     gate = load_gate(conn, [e for e in events if is_governance(e)], book.members)
     bank = BankBatch(conn, book, rules)
     bank.expect_payments([e for e in member_events if isinstance(e, PaymentReceived)])
@@ -237,16 +301,21 @@ def _process(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_me
         outcome.entries.extend(entries)
         outcome.processed += 1
         outcome.statuses[raw.source] = "processed"
-    insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, processed)
-    save_book(conn, book)
-    bank.save()
-    if governance:
-        conn.execute(insert(schema.governance_events), governance)
-    post(conn, postings, now)
-    if processed:
-        deadletters.settle_corrected(conn, [row[0] for row in processed], PIPELINE, now)
-    deadletters.record(conn, outcome.dead_letters, now)
-    return outcome
+    return Prepared(outcome, processed, book_rows(book, day_format(conn)), bank, governance,
+                    posting_rows(conn, postings, now), now)
+
+
+def write(conn: Connection, batch: Prepared) -> None:
+    """Record a decided batch in the caller's transaction: its events first, then what they did."""
+    insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, batch.processed)
+    save_rows(conn, batch.book)
+    batch.bank.save(conn)
+    if batch.governance:
+        conn.execute(insert(schema.governance_events), batch.governance)
+    insert_postings(conn, batch.postings)
+    if batch.processed:
+        deadletters.settle_corrected(conn, [row[0] for row in batch.processed], PIPELINE, batch.now)
+    deadletters.record(conn, batch.outcome.dead_letters, batch.now)
 
 
 def _known_fingerprints(conn: Connection, event_ids: set[str]) -> dict[str, str]:

@@ -1,0 +1,177 @@
+"""Issue 18: a file's ingest keeps its book across batches and decides a batch while the one
+before it is written (`ledger.kept_book`, `streams.overlapped`); nothing is weaker for it.
+
+The reference is the ingest as it was: each batch through `streams.pipeline.process`, which
+loads what it reads from the ledger and writes before the next batch begins. Both runs take the
+same file (members, associates, salaries, invoices, credit notes, payments, expenses, governance
+events, bank statements, rejects and duplicates) in batches of the same size, and must leave the
+same ledger. Then what the kept book must not miss: a write behind the ingest's back, a batch the
+ledger refuses, a book that outgrows its bound. SQLite only: on PostgreSQL the ingest keeps no
+book and writes batch after batch (`streams.embedded.ingest`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+import pytest
+
+from engine.config import Rules
+from ledger.db import open_ledger
+from streams.embedded import ingest, read_events
+from streams.overlapped import Overlapped
+from streams.pipeline import Outcome, Raw, process
+from tests.kafka_fixtures import assert_same_ledger, cooperative_file, ledger_snapshot
+
+REFUSED_INVOICE = "refused by a trigger the ingest does not know"
+
+
+def batches(path: Path, size: int) -> Iterator[list[Raw]]:
+    raws = read_events(path)
+    while chunk := list(islice(raws, size)):
+        yield chunk
+
+
+def reference(path: Path, url: str, rules: Rules, size: int) -> Outcome:
+    """The file batch after batch, each loading from the ledger what it reads."""
+    engine = open_ledger(url)
+    total = Outcome()
+    try:
+        for chunk in batches(path, size):
+            total.add(process(engine, chunk, rules))
+    finally:
+        engine.dispose()
+    return total
+
+
+def overlapped(path: Path, url: str, rules: Rules, size: int, keep: int | None = None) -> tuple[Outcome, int]:
+    """The file through `Overlapped` as `cae ingest` takes it; and how many books it started."""
+    engine = open_ledger(url)
+    total = Outcome()
+    try:
+        with Overlapped(engine, rules) as pipe:
+            if keep is not None:
+                pipe.kept.limit = keep
+            for chunk in batches(path, size):
+                for outcome in pipe.take(chunk):
+                    total.add(outcome)
+            for outcome in pipe.finish():
+                total.add(outcome)
+            loads = pipe.kept.loads
+    finally:
+        engine.dispose()
+    return total, loads
+
+
+def refuse_one_invoice(url: str, invoice_id: str) -> None:
+    """A trigger, written straight into the file, that refuses one invoice the rules accept."""
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as raw:
+        raw.execute(f"CREATE TRIGGER refuse_one BEFORE INSERT ON invoices WHEN NEW.invoice_id = '{invoice_id}' "
+                    f"BEGIN SELECT RAISE(ABORT, '{REFUSED_INVOICE}'); END")
+
+
+def counts(outcome: Outcome) -> tuple[int, int, int]:
+    return outcome.processed, outcome.duplicates, len(outcome.dead_letters)
+
+
+@pytest.mark.parametrize("size", [7, 64, 500])
+def test_an_overlapped_ingest_leaves_the_ledger_that_batch_after_batch_leaves(tmp_path: Path, rules: Rules,
+                                                                            size: int) -> None:
+    path = cooperative_file(tmp_path / "events.jsonl", 3000, seed=size)
+    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
+    want = reference(path, want_url, rules, size)
+    got, _ = overlapped(path, got_url, rules, size)
+    assert counts(got) == counts(want)
+    assert want.processed > 2500 and want.duplicates > 0 and want.dead_letters  # the file exercises them
+    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
+
+
+def test_a_batch_the_ledger_refuses_goes_again_event_by_event_and_the_next_is_decided_again(
+        tmp_path: Path, rules: Rules) -> None:
+    path = cooperative_file(tmp_path / "events.jsonl", 3000, seed=11)
+    invoices = [json.loads(line)["invoice_id"] for line in path.read_bytes().splitlines()
+                if b'"invoice.issued"' in line]
+    victim = invoices[len(invoices) // 2]  # in a batch well inside the file: written while another is decided
+    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
+    for url in (want_url, got_url):
+        open_ledger(url).dispose()
+        refuse_one_invoice(url, victim)
+    want = reference(path, want_url, rules, 100)
+    got, _ = overlapped(path, got_url, rules, 100)
+    refused = [d for d in got.dead_letters if REFUSED_INVOICE in d.reason]
+    assert len(refused) == 1 and refused[0].source.startswith("events.jsonl:")
+    assert counts(got) == counts(want)
+    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
+
+
+def test_a_write_behind_the_ingests_back_is_seen_by_the_next_batch(tmp_path: Path, rules: Rules) -> None:
+    """A member's departure recorded by another connection between two batches: the kept book still
+    has them under contract, the ledger does not; the invoices after it must be refused."""
+    lines = [{"event_id": "j1", "type": "member.joined", "occurred_at": "2026-01-05T09:00:00Z",
+              "member_id": "M1", "name": "Awa Diallo", "joined_on": "2026-01-05", "status": "salarie"}]
+    for n in range(1, 13):
+        lines.append({"event_id": f"i{n}", "type": "invoice.issued", "occurred_at": f"2026-{n:02d}-10T09:00:00Z",
+                      "member_id": "M1", "invoice_id": f"F-{n}", "client": "Atelier Lumen",
+                      "issued_on": f"2026-{n:02d}-10",
+                      "lines": [{"label": "Conseil", "amount_ht": "100.00", "vat_rate": "0.20"}]})
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    engine = open_ledger(url)
+    seen: list[int] = []
+
+    def behind_its_back(taken: int) -> None:
+        seen.append(taken)
+        if len(seen) == 2:  # after the second batch committed, while the third is being written
+            with sqlite3.connect(url.removeprefix("sqlite:///")) as raw:
+                raw.execute("UPDATE members SET left_on = '2026-03-31' WHERE member_id = 'M1'")
+
+    try:
+        outcome = ingest(engine, read_events(path), rules, batch=2, progress=behind_its_back)
+    finally:
+        engine.dispose()
+    # The third batch (April, May) may be written before the departure or after it, whichever takes
+    # SQLite's write lock first; every batch after it was decided on a book that still had the member
+    # under contract, and is decided again.
+    refused = sorted(int((d.event_id or "i0")[1:]) for d in outcome.dead_letters)
+    assert refused in (list(range(4, 13)), list(range(6, 13))), [d.reason for d in outcome.dead_letters]
+    assert outcome.processed == 13 - len(refused)
+
+
+def test_a_book_past_its_bound_is_dropped_and_loaded_again(tmp_path: Path, rules: Rules) -> None:
+    path = cooperative_file(tmp_path / "events.jsonl", 2000, seed=5)
+    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
+    want = reference(path, want_url, rules, 50)
+    got, loads = overlapped(path, got_url, rules, 50, keep=300)
+    assert loads > 3  # dropped again and again, each time loaded afresh
+    assert counts(got) == counts(want)
+    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
+
+
+def test_what_a_batch_moved_in_a_year_it_did_not_ask_for_is_not_read_again_from_the_ledger(
+        tmp_path: Path, rules: Rules) -> None:
+    """A late association moves the sociétariat base of its sales' months (rule 4), here in 2026,
+    while the event itself names 2025; the next batch, an invoice of 2026, is decided while that
+    move is still being written, and must take the 2026 bases from the book, not from the ledger."""
+    def invoice(n: int, day: str) -> dict[str, object]:
+        return {"event_id": f"i{n}", "type": "invoice.issued", "occurred_at": f"{day}T09:00:00Z",
+                "member_id": "M1", "invoice_id": f"F-{n}", "client": "Atelier Lumen", "issued_on": day,
+                "lines": [{"label": "Conseil", "amount_ht": "1000.00", "vat_rate": "0.20"}]}
+
+    lines = [{"event_id": "j1", "type": "member.joined", "occurred_at": "2025-01-05T09:00:00Z",
+              "member_id": "M1", "name": "Awa Diallo", "joined_on": "2025-01-05", "status": "salarie"},
+             invoice(1, "2025-11-15"), invoice(2, "2026-01-10"), invoice(3, "2026-01-20"),
+             {"event_id": "a1", "type": "member.became_associate", "occurred_at": "2026-02-01T09:00:00Z",
+              "member_id": "M1", "on": "2025-11-01"},
+             invoice(4, "2026-01-25"), invoice(5, "2026-02-10")]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
+    want = reference(path, want_url, rules, 1)
+    got, _ = overlapped(path, got_url, rules, 1)
+    assert counts(got) == counts(want) == (7, 0, 0)
+    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
