@@ -24,7 +24,7 @@ from engine.money import ZERO, from_cents, to_cents
 from engine.periods import parse_month, posting_date
 from engine.state import Bases, Book, Invoice, Member, Part, Parts, Sale
 from ledger import schema
-from ledger.bulk import CHUNK, chunks, insert_rows
+from ledger.bulk import CHUNK, Rows, chunks, day_format, encode, insert_rows
 
 def rates_json(parts: Parts) -> str:
     """`[["0.2", ht cents, vat cents], …]`, by rate: an invoice's or a credit note's `rates`."""
@@ -203,17 +203,18 @@ class BookRows:
     members: list[dict[str, Any]]
     member_updates: list[dict[str, Any]]
     statuses: list[dict[str, Any]]
-    invoices: list[tuple[Any, ...]]
-    invoice_clients: list[tuple[Any, ...]]
-    documents: list[tuple[Any, ...]]
-    moves: list[tuple[Any, ...]]
-    bank_accounts: list[tuple[Any, ...]]
+    invoices: Rows
+    invoice_clients: Rows
+    documents: Rows
+    moves: Rows
+    bank_accounts: Rows
     salaries: list[dict[str, Any]]
 
 
-def book_rows(book: Book, day: Any) -> BookRows:
-    """The rows of what the batch changed, in the driver's format (`day`: `ledger.bulk.day_format`);
-    the book forgets them (its `new_*` lists start empty again for the next batch)."""
+def book_rows(conn: Connection, book: Book) -> BookRows:
+    """The rows of what the batch changed, as `conn`'s driver takes them; the book forgets them
+    (its `new_*` lists start empty again for the next batch)."""
+    day = day_format(conn)
     members = [{"member_id": x.member_id, "name": x.name, "joined_on": x.joined_on,
                 "associate_on": x.associate_on, "left_on": x.left_on}
                for x in (book.members[k] for k in sorted(book.new_members))]
@@ -224,16 +225,16 @@ def book_rows(book: Book, day: Any) -> BookRows:
         members, updates,
         [{"member_id": mid, "since": on, "status": status, "event_id": eid}
          for mid, on, status, eid in book.new_statuses],
-        [(x.invoice_id, x.member_id, x.client, day(x.issued_on), to_cents(x.ht), to_cents(x.ttc),
-          rates_json(x.rates), event_id) for x, event_id in book.new_invoices],
-        [(x.invoice_id, client_key(x.client), to_cents(x.ttc)) for x, _ in book.new_invoices],
-        [(d.kind, d.doc_id, d.event_id, d.member_id, d.invoice_id, _day(day, d.issued_on),
-          None if d.amount is None else to_cents(d.amount),
-          None if d.rates is None else rates_json(d.rates), d.from_credit)
-         for d in book.new_documents],
-        [(x.member_id, x.month, x.event_id, to_cents(x.contribution), to_cents(x.societariat),
-          to_cents(x.revenue), _day(day, x.sale_date)) for x in book.new_moves],
-        [(x.member_id, x.iban, x.bic, day(x.from_), x.event_id) for x in book.new_bank_accounts],
+        encode(conn, [(x.invoice_id, x.member_id, x.client, day(x.issued_on), to_cents(x.ht), to_cents(x.ttc),
+                       rates_json(x.rates), event_id) for x, event_id in book.new_invoices]),
+        encode(conn, [(x.invoice_id, client_key(x.client), to_cents(x.ttc)) for x, _ in book.new_invoices]),
+        encode(conn, [(d.kind, d.doc_id, d.event_id, d.member_id, d.invoice_id, _day(day, d.issued_on),
+                       None if d.amount is None else to_cents(d.amount),
+                       None if d.rates is None else rates_json(d.rates), d.from_credit)
+                      for d in book.new_documents]),
+        encode(conn, [(x.member_id, x.month, x.event_id, to_cents(x.contribution), to_cents(x.societariat),
+                       to_cents(x.revenue), _day(day, x.sale_date)) for x in book.new_moves]),
+        encode(conn, [(x.member_id, x.iban, x.bic, day(x.from_), x.event_id) for x in book.new_bank_accounts]),
         [{"member_id": s.member_id, "from_month": s.from_month, "gross": to_cents(s.gross),
           "event_id": s.event_id} for s in book.new_salaries])
     book.new_members, book.changed_members, book.new_statuses = set(), set(), []

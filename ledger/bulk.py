@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
@@ -27,8 +28,25 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
         yield items[i:i + size]
 
 
-def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]],
-                shift: int = 0) -> None:
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """Rows already written as the JSON array that SQLite's insert reads (`encode`)."""
+
+    text: str
+
+
+Rows = list[tuple[Any, ...]] | Encoded
+
+
+def encode(conn: Connection, rows: list[tuple[Any, ...]]) -> Rows:
+    """Rows as `insert_rows` will take them through `conn`: on SQLite written as JSON now, by the
+    thread that builds them rather than by the one that writes them (`streams.overlapped`)."""
+    if conn.dialect.name == "sqlite" and rows:
+        return Encoded(_json(rows))
+    return rows
+
+
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Rows, shift: int = 0) -> None:
     """Insert in the caller's transaction: one statement on SQLite, `COPY` on PostgreSQL.
 
     COPY streams the rows in one command instead of a statement per row; row
@@ -39,6 +57,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     if not rows:
         return
     if conn.dialect.name == "postgresql":
+        assert not isinstance(rows, Encoded), "rows encoded for SQLite"
         driver = conn.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor:
@@ -54,7 +73,11 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     if shift:
         values[0] = f"{int(shift)} + ({values[0]})"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM json_each(?)"
-    conn.exec_driver_sql(sql, (json.dumps(rows, ensure_ascii=False, separators=(",", ":")),))
+    conn.exec_driver_sql(sql, (rows.text if isinstance(rows, Encoded) else _json(rows),))
+
+
+def _json(rows: list[tuple[Any, ...]]) -> str:
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
 def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]] | dict[str, Any]) -> None:

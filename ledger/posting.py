@@ -18,7 +18,7 @@ from sqlalchemy.sql.functions import max as sql_max
 from engine.money import to_cents
 from engine.postings import Entry
 from ledger import schema
-from ledger.bulk import day_format, insert_rows, time_format
+from ledger.bulk import Rows, day_format, encode, insert_rows, time_format
 
 _LINE_COLUMNS = ("entry_id", "account", "amount", "member_id", "aux_id", "aux_label")
 _ENTRY_COLUMNS = ("id", "journal", "entry_date", "piece_ref", "piece_date", "label", "event_id",
@@ -43,6 +43,7 @@ class PostingRows:
 
     lines: list[tuple[Any, ...]]
     entries: list[tuple[Any, ...]]
+    encoded: tuple[Rows, Rows]  # the same, as the driver takes them (`ledger.bulk.encode`)
 
 
 def posting_rows(conn: Connection, entries: Sequence[tuple[Entry, int]], now: datetime | None = None) -> PostingRows:
@@ -57,7 +58,7 @@ def posting_rows(conn: Connection, entries: Sequence[tuple[Entry, int]], now: da
                           line.aux_label) for line in entry.lines)
         entry_rows.append((at, entry.journal, day(entry.date), entry.piece_ref, day(entry.piece_date),
                            entry.label, entry.event_id, part, posted_at, entry.reverses))
-    return PostingRows(line_rows, entry_rows)
+    return PostingRows(line_rows, entry_rows, (encode(conn, line_rows), encode(conn, entry_rows)))
 
 
 def insert_postings(conn: Connection, rows: PostingRows) -> list[int]:
@@ -65,8 +66,8 @@ def insert_postings(conn: Connection, rows: PostingRows) -> list[int]:
     ids = reserve_entry_ids(conn, len(rows.entries))
     if ids and ids[-1] - ids[0] == len(ids) - 1:  # consecutive ids: the database adds the first
         shift = ids[0]
-        insert_rows(conn, schema.lines, _LINE_COLUMNS, rows.lines, shift=shift)
-        insert_rows(conn, schema.entries, _ENTRY_COLUMNS, rows.entries, shift=shift)
+        insert_rows(conn, schema.lines, _LINE_COLUMNS, rows.encoded[0], shift=shift)
+        insert_rows(conn, schema.entries, _ENTRY_COLUMNS, rows.encoded[1], shift=shift)
     elif ids:  # a sequence others draw from too (PostgreSQL): each row gets its own
         insert_rows(conn, schema.lines, _LINE_COLUMNS, [(ids[r[0]], *r[1:]) for r in rows.lines])
         insert_rows(conn, schema.entries, _ENTRY_COLUMNS, [(ids[r[0]], *r[1:]) for r in rows.entries])

@@ -54,7 +54,7 @@ from governance.store import load_gate
 from ledger import deadletters, schema
 from ledger.bank_store import BankBatch
 from ledger.book_store import BookRows, Wanted, book_rows, load_book, locked_through, save_rows
-from ledger.bulk import chunks, day_format, insert_rows, time_format
+from ledger.bulk import Rows, chunks, encode, insert_rows, time_format
 from ledger.deadletters import SOURCE_LENGTH, DeadLetter
 from ledger.errors import is_transient, one_line, reason
 from ledger.kept_book import KeptBook
@@ -215,6 +215,7 @@ class Prepared:
 
     outcome: Outcome
     processed: list[tuple[Any, ...]]
+    processed_rows: Rows  # the same, as the driver takes them
     book: BookRows
     bank: BankBatch
     governance: list[dict[str, Any]]
@@ -301,13 +302,13 @@ def prepare(conn: Connection, decoded: list[Decoded], rules: Rules, wait_for_mem
         outcome.entries.extend(entries)
         outcome.processed += 1
         outcome.statuses[raw.source] = "processed"
-    return Prepared(outcome, processed, book_rows(book, day_format(conn)), bank, governance,
+    return Prepared(outcome, processed, encode(conn, processed), book_rows(conn, book), bank, governance,
                     posting_rows(conn, postings, now), now)
 
 
 def write(conn: Connection, batch: Prepared) -> None:
     """Record a decided batch in the caller's transaction: its events first, then what they did."""
-    insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, batch.processed)
+    insert_rows(conn, schema.processed_events, _PROCESSED_COLUMNS, batch.processed_rows)
     save_rows(conn, batch.book)
     batch.bank.save(conn)
     if batch.governance:
