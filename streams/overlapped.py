@@ -47,8 +47,7 @@ from streams.pipeline import Decoded, Outcome, Prepared, Raw, decode_all, prepar
 
 
 SWITCH_INTERVAL = 0.0001  # seconds (Python's default is 0.005)
-CHECKPOINT_PAGES = 10_000  # while a file is ingested (about 40 MB of log)
-SQLITE_CHECKPOINT_PAGES = 1_000  # SQLite's default, for what the connection does next
+CHECKPOINT_PAGES = 10_000  # while a file is ingested (about 40 MB of log; SQLite's default is 1,000)
 
 
 class Stale(Exception):
@@ -83,6 +82,7 @@ class Overlapped:
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="cae-writer")
         self.flight: _Flight | None = None
         self.switching = sys.getswitchinterval()
+        self.checkpoints = 0
 
     def __enter__(self) -> Overlapped:
         # The writer thread needs the interpreter's lock for an instant between two statements;
@@ -90,7 +90,7 @@ class Overlapped:
         # most of the overlap away. And a checkpoint every 10,000 pages of the log rather than
         # 1,000 copies a page that each batch rewrites (an index's) once instead of ten times.
         sys.setswitchinterval(SWITCH_INTERVAL)
-        self._checkpoint_every(CHECKPOINT_PAGES)
+        self.checkpoints = self._checkpoint_every(CHECKPOINT_PAGES)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -99,13 +99,18 @@ class Overlapped:
             self.flight.future.exception()
         self.writer.shutdown()
         sys.setswitchinterval(self.switching)
-        self._checkpoint_every(SQLITE_CHECKPOINT_PAGES)
+        self._checkpoint_every(self.checkpoints)
         self.reading.close()
         self.writing.close()
 
-    def _checkpoint_every(self, pages: int) -> None:
-        with self.writing.begin():
-            self.writing.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+    def _checkpoint_every(self, pages: int) -> int:
+        """Set the writing connection's checkpoint interval (no transaction needed, none begun:
+        this runs on a ledger that may be refusing writes); the interval it had."""
+        driver = self.writing.connection.dbapi_connection
+        assert driver is not None
+        was = int(driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        driver.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+        return was
 
     def take(self, raws: Sequence[Raw]) -> list[Outcome]:
         """Offer a batch; returns the outcomes of the batches committed meanwhile, in order."""
