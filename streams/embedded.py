@@ -61,8 +61,9 @@ def ingest(engine: Engine, raws: Iterator[Raw], rules: Rules, batch: int = BATCH
            progress: Callable[[int], None] | None = None) -> Outcome:
     """Process everything; the returned outcome keeps counts and dead letters, not entries.
 
-    On SQLite a batch is decided while the one before it is written (`streams.overlapped`);
-    on PostgreSQL each batch reads the ledger as the one before it left it.
+    On SQLite (a file: the ledger opens no other) a batch is decided while the one
+    before it is written (`streams.overlapped`); on PostgreSQL each batch reads the
+    ledger as the one before it left it.
     """
     freeze_startup_heap()
     total = Outcome()
