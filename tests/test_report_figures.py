@@ -29,7 +29,7 @@ from bench.events import cooperative
 from engine import chart
 from engine.config import Rules
 from engine.money import ZERO, fmt, from_cents
-from engine.config import Tier
+from engine.config import Tier, parse_rules
 from engine.mutualisation import Scale, contribution_scale, month_figure, owed, owed_tiered, societariat_scale, year_to_date
 from engine.periods import last_day, parse_month
 from engine.receivables import outstanding_ht
@@ -42,6 +42,7 @@ from ledger.payroll_run import run_payroll
 from ledger.reconciliation import month_reconciliation
 from streams.pipeline import Raw, process
 from tests.conftest import statements_sent
+from tests.test_rates import TIERED
 from tests.ops_support import credit_note, event, ingest, invoice, joined
 
 MONTHS = ("2026-03", "2026-06")
@@ -236,6 +237,33 @@ def test_the_reconciliation_says_what_the_rows_say(books: Engine, rules: Rules) 
         assert (mutualisation.ok, mutualisation.detail) == (True, f"{compared} member-figures of the year agree")
     assert plain.late_pieces("2026-03") == "1 posted here: F-Z0"
     assert plain.unpaid("2026-06").split()[0].isdigit()  # the books have invoices unpaid after 60 days
+
+
+# From April, a tiered contribution (test_rates.py's scale): the year has two rate periods.
+RATES_CHANGE_IN_APRIL = TIERED.replace("from = 2027-01-01", "from = 2026-04-01")
+
+
+def test_the_mutualisation_check_follows_the_rates_of_each_month(engine: Engine) -> None:
+    """The check sums the year per member and rate period, not per month: the sum of a period's
+    month figures is its scale at its end less at its start. With rates that change in April
+    (a tiered scale from then on), it must agree with the month-by-month reading of the rules,
+    in a month of each period and at the year's end, credit notes and late associates included."""
+    rules = parse_rules(RATES_CHANGE_IN_APRIL)
+    raws = [Raw(line, "bench") for line in cooperative(1_200, seed=7)]
+    for start in range(0, len(raws), 400):
+        process(engine, raws[start:start + 400], rules)
+    ingest(engine, rules, joined("Z", on="2026-01-05"), joined("IDLE", on="2026-01-05"),
+           invoice("Z", "F-Z1", "2026-02-10", "30000.00"),
+           event("member.became_associate", member_id="Z", on="2026-03-01"),
+           credit_note("Z", "A-Z1", "F-Z1", "2026-05-10", "4000.00"),  # in the second period, for the first's invoice
+           invoice("Z", "F-Z2", "2026-05-15", "20000.00"))
+    plain = Plain(engine)
+    for month in ("2026-03", "2026-06", "2026-12"):
+        compared, wrong = plain.mutualisation(month, rules)
+        assert wrong == [] and compared > 0
+        (check,) = [c for c in reconciliation_read(engine, month, rules).checks
+                    if c.name == "contribution and sociétariat recomputed from the ledger"]
+        assert (check.ok, check.detail) == (True, f"{compared} member-figures of the year agree"), month
 
 
 def _sales(engine: Engine, rules: Rules, invoices: int) -> None:
