@@ -29,7 +29,6 @@ from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliati
 from ledger import schema
 from ledger.deadletters import pending_count
 from ledger.balances import trial_balance
-from ledger.invoices import with_due
 from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.statements import statements
 from ledger.treasury import bank_figures, net_pay_not_transferred
@@ -157,16 +156,38 @@ def _read_in_order(conn: Connection, column: Any) -> Any:
     return column.concat("") if conn.dialect.name == "sqlite" else column
 
 
+def _invoice_dues() -> Any:
+    """Each invoice with what is due on it (TTC less its credit notes and payments, in cents) and
+    what was applied to it from the client's credit, in two parts (issue 18, point 4): the
+    invoices that have documents, from the documents grouped by invoice, and those that have
+    none, whose due is their TTC, each found by one lookup in the documents' invoice index instead
+    of a grouping of every document joined back to every invoice."""
+    i, d = schema.invoices, schema.documents
+    payment = d.c.kind == "payment"
+    moved = (select(d.c.invoice_id,
+                    func.sum(case((d.c.kind == "credit_note", d.c.amount), else_=0)).label("credited"),
+                    func.sum(case((payment, d.c.amount), else_=0)).label("paid"),
+                    func.sum(case((payment & d.c.from_credit.is_(True), d.c.amount), else_=0)).label("applied"))
+             .where(d.c.invoice_id.is_not(None)).group_by(d.c.invoice_id).subquery())
+    documented = (select(i.c.invoice_id, i.c.member_id, i.c.client, i.c.issued_on,
+                         (i.c.ttc - func.coalesce(moved.c.credited, 0) - func.coalesce(moved.c.paid, 0)).label("due"),
+                         func.coalesce(moved.c.applied, 0).label("applied"))
+                  .select_from(moved.join(i, i.c.invoice_id == moved.c.invoice_id)))
+    bare = (select(i.c.invoice_id, i.c.member_id, i.c.client, i.c.issued_on, i.c.ttc.label("due"),
+                   literal(0).label("applied"))
+            .where(~select(d.c.invoice_id).where(d.c.invoice_id == i.c.invoice_id).exists()))
+    return documented, bare
+
+
 def _client_credits(conn: Connection) -> list[ClientCredit]:
-    """Per member and client: what their invoices were overpaid, less what was applied since (rule 9)."""
-    query, due = with_due()
-    found = query.subquery()
-    d = schema.documents
-    applied = (select(d.c.invoice_id, func.sum(d.c.amount).label("applied"))
-               .where(d.c.kind == "payment", d.c.from_credit.is_(True)).group_by(d.c.invoice_id).subquery())
-    excess = case((found.c.due < 0, -found.c.due), else_=0) - func.coalesce(applied.c.applied, 0)
+    """Per member and client: what their invoices were overpaid, less what was applied since (rule 9).
+
+    An invoice without documents is overpaid only if its TTC is negative: the others are left
+    out of the sums, where each would add nothing."""
+    documented, bare = _invoice_dues()
+    found = documented.union_all(bare.where(schema.invoices.c.ttc < 0)).subquery()
+    excess = case((found.c.due < 0, -found.c.due), else_=0) - found.c.applied
     rows = conn.execute(select(found.c.member_id, found.c.client, func.sum(excess))
-                        .select_from(found.outerjoin(applied, applied.c.invoice_id == found.c.invoice_id))
                         .group_by(found.c.member_id, found.c.client)
                         .having(func.sum(excess) > 0).order_by(found.c.member_id, found.c.client))
     return [ClientCredit(member_id, client, from_cents(int(cents))) for member_id, client, cents in rows]
@@ -188,11 +209,13 @@ def _unpaid_invoices(conn: Connection, month: str) -> tuple[list[UnpaidInvoice],
     The oldest `SHOWN` of them, and how many there are: a large cooperative has
     thousands, and the report names the first ones.
     """
-    query, due = with_due()
     i = schema.invoices
-    late = (query.add_columns(func.count().over().label("late"))  # counted before the limit: one query
-            .where(i.c.issued_on < last_day(month) - UNPAID_AFTER, due > 0)
-            .order_by(i.c.issued_on, i.c.invoice_id).limit(SHOWN))
+    before = i.c.issued_on < last_day(month) - UNPAID_AFTER
+    documented, bare = _invoice_dues()
+    found = documented.where(before).union_all(bare.where(before, i.c.ttc > 0)).subquery()
+    late = (select(found.c.invoice_id, found.c.member_id, found.c.issued_on, found.c.due,
+                   func.count().over().label("late"))  # counted before the limit: one query
+            .where(found.c.due > 0).order_by(found.c.issued_on, found.c.invoice_id).limit(SHOWN))
     rows = conn.execute(late).all()
     return ([UnpaidInvoice(r.invoice_id, r.member_id, r.issued_on, from_cents(int(r.due))) for r in rows],
             int(rows[0].late) if rows else 0)

@@ -42,6 +42,7 @@ from ledger.payroll_run import run_payroll
 from ledger.reconciliation import month_reconciliation
 from streams.pipeline import Raw, process
 from tests.conftest import statements_sent
+from tests.test_fairness import payment as paid
 from tests.test_rates import TIERED
 from tests.ops_support import credit_note, event, ingest, invoice, joined
 
@@ -61,7 +62,10 @@ def books(engine: Engine, rules: Rules) -> Engine:
            invoice("Z", "F-Z1", "2026-02-10", "1000.00"),
            event("member.became_associate", member_id="Z", on="2026-03-01"),
            credit_note("Z", "A-Z1", "F-Z1", "2026-03-10", "400.00"),  # counts where F-Z1 did: not at all
-           invoice("Z", "F-Z2", "2026-03-15", "2000.00"))
+           invoice("Z", "F-Z2", "2026-03-15", "2000.00"),
+           paid("Z", "P-Z2", "F-Z2", "2026-03-20", "2600.00"),  # 200.00 over: the client's credit (rule 9)
+           invoice("Z", "F-Z3", "2026-04-02", "100.00"),
+           paid("Z", "P-Z3", "F-Z3", "2026-04-03", "120.00", from_credit=True))  # 80.00 of it left
     with engine.begin() as conn:
         for month in ("2026-01", "2026-02"):
             run_payroll(conn, month, rules, date(2026, 12, 1))
