@@ -33,7 +33,7 @@ from engine.config import Tier, parse_rules
 from engine.mutualisation import Scale, contribution_scale, month_figure, owed, owed_tiered, societariat_scale, year_to_date
 from engine.periods import last_day, parse_month
 from engine.receivables import outstanding_ht
-from ledger import schema
+from ledger import receivables, schema
 from ledger.balances import trial_balance
 from ledger.closing import close_month
 from ledger.db import open_ledger
@@ -241,6 +241,21 @@ def test_the_reconciliation_says_what_the_rows_say(books: Engine, rules: Rules) 
         assert (mutualisation.ok, mutualisation.detail) == (True, f"{compared} member-figures of the year agree")
     assert plain.late_pieces("2026-03") == "1 posted here: F-Z0"
     assert plain.unpaid("2026-06").split()[0].isdigit()  # the books have invoices unpaid after 60 days
+
+
+@pytest.mark.parametrize("chunk", [1, 10**6])
+def test_what_clients_owe_is_the_same_read_whole_or_member_by_member(books: Engine, chunk: int,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule 12 per member, on both of `receivables_ht`'s paths: every member at once with every
+    credit note's rates in one query (chunk 1: "many"), and members named a chunk at a time with
+    the rates of their own credit notes (the payroll's and a statement's way)."""
+    monkeypatch.setattr(receivables, "CHUNK", chunk)
+    plain = Plain(books)
+    on = last_day("2026-06")
+    with books.connect() as conn:
+        found = receivables.receivables_ht(conn, on, plain.members)
+    assert found == {m: plain.receivables_ht(m, on) for m in plain.members}
+    assert any(found.values())
 
 
 # From April, a tiered contribution (test_rates.py's scale): the year has two rate periods.
