@@ -28,7 +28,7 @@ from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliati
                                    reconcile)
 from ledger import schema
 from ledger.deadletters import pending_count
-from ledger.balances import trial_balance
+from ledger.balances import opening_of, trial_balance
 from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.statements import statements
 from ledger.treasury import bank_figures, net_pay_not_transferred
@@ -57,10 +57,10 @@ def _recomputed(conn: Connection, month: str, rules: Rules,
                 associate_on: dict[str, date | None]) -> list[Recomputed]:
     """Each member's year-to-date contribution and sociétariat: posted, and from the rules.
 
-    One pass over the year's lines of the four accounts concerned, summed per member and rate
-    period by the database (issue 18, point 4). A sale counts in the sociétariat base when the
-    invoice it comes from (its own, or the one a credit note credits) is dated on or after the
-    day its member became an associate (rule 4); only an associate's sales look their invoice up.
+    The year's lines of the four accounts concerned, summed per member and rate period by the
+    database (issue 18, point 4). A sale counts in the sociétariat base when the invoice it
+    comes from (its own, or the one a credit note credits) is dated on or after the day its
+    member became an associate (rule 4); only an associate's sales look their invoice up.
 
     Per rate period, not per month: `year_to_date` telescopes over the months that share a
     scale, so the sum of a period's months' figures is its scale at the period's end less at its
@@ -68,42 +68,13 @@ def _recomputed(conn: Connection, month: str, rules: Rules,
     is one row per member, not twelve).
     """
     start, end = date(int(month[:4]), 1, 1), last_day(month)
-    lines, entries, invoices, documents = schema.lines, schema.entries, schema.invoices, schema.documents
     periods = _rate_periods(rules, month)
-    posting = entries.c.entry_date
-    period: Any = literal(periods[0])
-    for first in reversed(periods[1:]):
-        period = case((posting >= parse_month(first), first), else_=period)
-    members, credited = schema.members, aliased(invoices)
-    account = lines.c.account
-    sale = account == chart.REVENUE
-    since = members.c.associate_on
-    counts = func.coalesce(invoices.c.issued_on, credited.c.issued_on, entries.c.piece_date) >= since
-    member = _read_in_order(conn, lines.c.member_id)  # grouped by it, and not read through its index
-
-    def amount(where: Any) -> Any:  # NULL where no line was: a member-period without any is left out
-        return func.sum(case((where, lines.c.amount)))
-    query = (select(member, period, amount(account.in_((chart.REVENUE, chart.DIRECT_COSTS))),
-                    amount(sale & counts), amount(account == chart.CONTRIBUTION), amount(account == chart.CAPITAL))
-             .select_from(lines.join(entries, entries.c.id == lines.c.entry_id)
-                          .outerjoin(members, sale & (members.c.member_id == lines.c.member_id))
-                          .outerjoin(invoices, sale & since.is_not(None)
-                                     & (invoices.c.event_id == entries.c.event_id)
-                                     & (invoices.c.invoice_id == entries.c.piece_ref))
-                          .outerjoin(documents, sale & since.is_not(None) & invoices.c.invoice_id.is_(None)
-                                     & (documents.c.kind == "credit_note")
-                                     & (documents.c.doc_id == entries.c.piece_ref)
-                                     & (documents.c.event_id == entries.c.event_id))
-                          .outerjoin(credited, credited.c.invoice_id == documents.c.invoice_id))
-             .where(_dated_between(conn, posting, start, end), entries.c.journal != "AN",
-                    _read_in_order(conn, account).in_(
-                        (chart.REVENUE, chart.DIRECT_COSTS, chart.CONTRIBUTION, chart.CAPITAL)),
-                    member.is_not(None))
-             .group_by(member, *([period] if len(periods) > 1 else [])))
+    rows = (_year_of_whole_ledger(conn, periods[0]) if len(periods) == 1 and _only_year(conn, start, end)
+            else _year_by_period(conn, start, end, periods))
     bases: dict[str, dict[str, dict[str, Decimal]]] = {"contribution": defaultdict(dict),
                                                       "societariat": defaultdict(dict)}
     books: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for member_id, first, sales, associate, paid, shares in conn.execute(query):
+    for member_id, first, sales, associate, paid, shares in rows:
         if sales is not None:  # a member-period with sales or direct costs, whatever they sum to
             bases["contribution"][member_id][first] = -from_cents(int(sales))
         if associate is not None and associate_on.get(member_id) is not None:
@@ -122,6 +93,90 @@ def _recomputed(conn: Connection, month: str, rules: Rules,
             rules_give = year_to_date(sorted(bases[what].get(member_id, {}).items()), month, scales.__getitem__)
             found.append(Recomputed(member_id, what, sign * books.get((member_id, account_of), ZERO), rules_give))
     return found
+
+
+_YEAR_ACCOUNTS = (chart.REVENUE, chart.DIRECT_COSTS, chart.CONTRIBUTION, chart.CAPITAL)
+Year = list[tuple[str, str, Any, Any, Any, Any]]  # member, period, sales and costs, counted sales, contribution, capital
+
+
+def _amount(where: Any) -> Any:
+    """Σ of the lines `where` holds, NULL where there is none: a member-period without any is left out."""
+    return func.sum(case((where, schema.lines.c.amount)))
+
+
+def _counted_sales(source: Any) -> tuple[Any, Any]:
+    """(`source`, the lines joined to their entries and to the members, joined to what a sale
+    counts from; the condition that a line is a sale counted in its member's sociétariat base:
+    rule 4)."""
+    lines, entries, invoices, documents = schema.lines, schema.entries, schema.invoices, schema.documents
+    credited = aliased(invoices)
+    sale, since = lines.c.account == chart.REVENUE, schema.members.c.associate_on
+    joined = (source.outerjoin(invoices, sale & since.is_not(None) & (invoices.c.event_id == entries.c.event_id)
+                               & (invoices.c.invoice_id == entries.c.piece_ref))
+              .outerjoin(documents, sale & since.is_not(None) & invoices.c.invoice_id.is_(None)
+                         & (documents.c.kind == "credit_note") & (documents.c.doc_id == entries.c.piece_ref)
+                         & (documents.c.event_id == entries.c.event_id))
+              .outerjoin(credited, credited.c.invoice_id == documents.c.invoice_id))
+    return joined, sale & (func.coalesce(invoices.c.issued_on, credited.c.issued_on, entries.c.piece_date) >= since)
+
+
+def _year_by_period(conn: Connection, start: date, end: date, periods: list[str]) -> Year:
+    """One pass over the year's lines of the four accounts, each with its entry."""
+    lines, entries = schema.lines, schema.entries
+    posting = entries.c.entry_date
+    period: Any = literal(periods[0])
+    for first in reversed(periods[1:]):
+        period = case((posting >= parse_month(first), first), else_=period)
+    account = lines.c.account
+    member = _read_in_order(conn, lines.c.member_id)  # grouped by it, and not read through its index
+    joined, counted = _counted_sales(lines.join(entries, entries.c.id == lines.c.entry_id).outerjoin(
+        schema.members, (account == chart.REVENUE) & (schema.members.c.member_id == lines.c.member_id)))
+    query = (select(member, period, _amount(account.in_((chart.REVENUE, chart.DIRECT_COSTS))), _amount(counted),
+                    _amount(account == chart.CONTRIBUTION), _amount(account == chart.CAPITAL))
+             .select_from(joined)
+             .where(_dated_between(conn, posting, start, end), entries.c.journal != "AN",
+                    _read_in_order(conn, account).in_(_YEAR_ACCOUNTS), member.is_not(None))
+             .group_by(member, *([period] if len(periods) > 1 else [])))
+    return list(conn.execute(query).tuples())
+
+
+def _only_year(conn: Connection, start: date, end: date) -> bool:
+    """Whether every entry of the ledger is dated from `start` to `end`, none of them an à-nouveau:
+    a cooperative's first year, reconciled in its last month so far. Three index lookups."""
+    entries = schema.entries
+    first = conn.scalar(select(func.min(entries.c.entry_date)))  # one each: SQLite looks either up, not both
+    last = conn.scalar(select(func.max(entries.c.entry_date)))
+    return first is None or (start <= _day(first) and _day(last) <= end and opening_of(conn, end) is None)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _year_of_whole_ledger(conn: Connection, first: str) -> Year:
+    """The year's figures when the year is the whole ledger (`_only_year`) under one set of rates:
+    each member's sums from the index of their lines alone (revision 0017), no line joined to its
+    entry. A sale counts from a date that is an invoice's or an entry's piece date, never before
+    the earliest of them: an associate since that day or before has every sale counted, and only
+    the sales of those who became associates later are looked up with their invoice (rule 4)."""
+    lines, members, entries, invoices = schema.lines, schema.members, schema.entries, schema.invoices
+    account = _read_in_order(conn, lines.c.account)  # the lines through the members' index
+    sums = (select(lines.c.member_id, _amount(account.in_((chart.REVENUE, chart.DIRECT_COSTS))),
+                   _amount(account == chart.REVENUE), _amount(account == chart.CONTRIBUTION),
+                   _amount(account == chart.CAPITAL))
+            .where(lines.c.member_id.is_not(None), account.in_(_YEAR_ACCOUNTS)).group_by(lines.c.member_id))
+    dates = [day for day in (conn.scalar(select(func.min(invoices.c.issued_on))),
+                             conn.scalar(select(func.min(entries.c.piece_date)))) if day is not None]
+    since = members.c.associate_on
+    early = set(conn.scalars(select(members.c.member_id).where(since <= min(map(_day, dates))))) if dates else set()
+    joined, counted = _counted_sales(lines.join(entries, entries.c.id == lines.c.entry_id))
+    theirs = (select(func.sum(lines.c.amount)).select_from(joined)  # each through the index of their lines
+              .where(lines.c.member_id == members.c.member_id, counted)  # `counted` names the account: once
+              .scalar_subquery())
+    later = {member_id: cents for member_id, cents in conn.execute(select(members.c.member_id, theirs).where(
+        since.is_not(None), *([] if not dates else [since > min(map(_day, dates))]))).tuples() if cents is not None}
+    return [(member_id, first, sales, sold if member_id in early else later.get(member_id), paid, shares)
+            for member_id, sales, sold, paid, shares in conn.execute(sums).tuples()]
 
 
 def _rate_periods(rules: Rules, month: str) -> list[str]:

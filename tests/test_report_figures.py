@@ -39,7 +39,7 @@ from ledger.closing import close_month
 from ledger.db import open_ledger
 from ledger.monthly import reconciliation_read
 from ledger.payroll_run import run_payroll
-from ledger.reconciliation import month_reconciliation
+from ledger.reconciliation import _only_year, month_reconciliation
 from streams.pipeline import Raw, process
 from tests.conftest import statements_sent
 from tests.test_fairness import payment as paid
@@ -256,6 +256,25 @@ def test_what_clients_owe_is_the_same_read_whole_or_member_by_member(books: Engi
         found = receivables.receivables_ht(conn, on, plain.members)
     assert found == {m: plain.receivables_ht(m, on) for m in plain.members}
     assert any(found.values())
+
+
+def test_the_mutualisation_check_of_a_first_year_reads_the_members_sums(books: Engine, rules: Rules) -> None:
+    """December of a ledger whose every entry is in the year: the figures come from each member's
+    sums, and only the associates who joined after the ledger's earliest invoice or piece date
+    have their sales looked up (Z, an associate from March, has a February invoice that does not
+    count, and its credit note). Then a member of the year before sends an invoice of December
+    2025, posted in March (the months before were closed): its date is the earliest now. Both
+    times the check agrees with the rules applied month by month to every line."""
+    for late in (False, True):
+        if late:
+            ingest(books, rules, joined("Y", on="2025-11-03"), invoice("Y", "F-Y-2025", "2025-12-15", "500.00"))
+        with books.connect() as conn:
+            assert _only_year(conn, date(2026, 1, 1), last_day("2026-12"))
+        compared, wrong = Plain(books).mutualisation("2026-12", rules)
+        assert wrong == [] and compared > 0
+        (check,) = [c for c in reconciliation_read(books, "2026-12", rules).checks
+                    if c.name == "contribution and sociétariat recomputed from the ledger"]
+        assert (check.ok, check.detail) == (True, f"{compared} member-figures of the year agree")
 
 
 # From April, a tiered contribution (test_rates.py's scale): the year has two rate periods.
