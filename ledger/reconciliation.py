@@ -21,14 +21,14 @@ from sqlalchemy.orm import aliased
 
 from engine import chart
 from engine.config import Rates, Rules
-from engine.money import ZERO, from_cents
+from engine.money import ZERO, from_cents, to_cents
 from engine.mutualisation import Scale, contribution_scale, societariat_scale, year_to_date
 from engine.periods import last_day, parse_month
 from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliation, Recomputed, UnpaidInvoice,
                                    reconcile)
 from ledger import schema
 from ledger.deadletters import pending_count
-from ledger.balances import opening_of, trial_balance
+from ledger.balances import member_sums, opening_of, sums_kept, trial_balance
 from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.statements import statements
 from ledger.treasury import bank_figures, net_pay_not_transferred
@@ -38,6 +38,11 @@ SHOWN = 20  # unpaid invoices named in the report
 
 
 def month_reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliation:
+    with sums_kept(conn):  # the statements' sums, and the check of a first year from them
+        return _reconciliation(conn, month, rules)
+
+
+def _reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliation:
     end = last_day(month)
     slips = {s.member_id: s for s in payslips(conn, month)}
     lines = [MemberLine(s, slips.get(s.member_id)) for s in statements(conn, month)]
@@ -69,7 +74,7 @@ def _recomputed(conn: Connection, month: str, rules: Rules,
     """
     start, end = date(int(month[:4]), 1, 1), last_day(month)
     periods = _rate_periods(rules, month)
-    rows = (_year_of_whole_ledger(conn, periods[0]) if len(periods) == 1 and _only_year(conn, start, end)
+    rows = (_year_of_whole_ledger(conn, month, periods[0]) if len(periods) == 1 and _only_year(conn, start, end)
             else _year_by_period(conn, start, end, periods))
     bases: dict[str, dict[str, dict[str, Decimal]]] = {"contribution": defaultdict(dict),
                                                       "societariat": defaultdict(dict)}
@@ -153,18 +158,14 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _year_of_whole_ledger(conn: Connection, first: str) -> Year:
+def _year_of_whole_ledger(conn: Connection, month: str, first: str) -> Year:
     """The year's figures when the year is the whole ledger (`_only_year`) under one set of rates:
-    each member's sums from the index of their lines alone (revision 0017), no line joined to its
-    entry. A sale counts from a date that is an invoice's or an entry's piece date, never before
-    the earliest of them: an associate since that day or before has every sale counted, and only
-    the sales of those who became associates later are looked up with their invoice (rule 4)."""
+    each member's sums up to the month's end, as their statements read them (`member_sums`, from
+    the index of their lines: revision 0017), no line joined to its entry. A sale counts from a
+    date that is an invoice's or an entry's piece date, never before the earliest of them: an
+    associate since that day or before has every sale counted, and only the sales of those who
+    became associates later are looked up with their invoice (rule 4)."""
     lines, members, entries, invoices = schema.lines, schema.members, schema.entries, schema.invoices
-    account = _read_in_order(conn, lines.c.account)  # the lines through the members' index
-    sums = (select(lines.c.member_id, _amount(account.in_((chart.REVENUE, chart.DIRECT_COSTS))),
-                   _amount(account == chart.REVENUE), _amount(account == chart.CONTRIBUTION),
-                   _amount(account == chart.CAPITAL))
-            .where(lines.c.member_id.is_not(None), account.in_(_YEAR_ACCOUNTS)).group_by(lines.c.member_id))
     dates = [day for day in (conn.scalar(select(func.min(invoices.c.issued_on))),
                              conn.scalar(select(func.min(entries.c.piece_date)))) if day is not None]
     since = members.c.associate_on
@@ -175,8 +176,15 @@ def _year_of_whole_ledger(conn: Connection, first: str) -> Year:
               .scalar_subquery())
     later = {member_id: cents for member_id, cents in conn.execute(select(members.c.member_id, theirs).where(
         since.is_not(None), *([] if not dates else [since > min(map(_day, dates))]))).tuples() if cents is not None}
-    return [(member_id, first, sales, sold if member_id in early else later.get(member_id), paid, shares)
-            for member_id, sales, sold, paid, shares in conn.execute(sums).tuples()]
+
+    def cents(sums: dict[str, Decimal], *accounts: str) -> int | None:  # None: no line in them
+        found = [sums[a] for a in accounts if a in sums]
+        return to_cents(sum(found, ZERO)) if found else None
+    _, to_date = member_sums(conn, month)
+    return [(member_id, first, cents(sums, chart.REVENUE, chart.DIRECT_COSTS),
+             cents(sums, chart.REVENUE) if member_id in early else later.get(member_id),
+             cents(sums, chart.CONTRIBUTION), cents(sums, chart.CAPITAL))
+            for member_id, sums in to_date.items()]
 
 
 def _rate_periods(rules: Rules, month: str) -> list[str]:

@@ -446,3 +446,24 @@ def test_the_trial_balance_reads_narrow_indexes_not_the_tables(tmp_path: Path, r
     assert [step for step in steps if step.startswith("SCAN lines")] == [  # one pass, over the narrow index
         "SCAN lines USING COVERING INDEX ix_lines_account_amount"], plans
     assert any("ix_entries_opening" in step for step in steps), plans  # the lines after the day: looked up
+
+
+def test_a_first_years_reconciliation_reads_every_members_lines_once(tmp_path: Path, rules: Rules) -> None:
+    """The statements' sums up to the month's end are the year's figures when the ledger is one
+    year: the check of the mutualisation takes them instead of reading every member's lines again
+    (SQLite's own plans: one pass over the members' index, whatever the load)."""
+    engine = open_ledger(f"sqlite:///{tmp_path / 'first-year.db'}")
+    _sales(engine, rules, 20)
+    asked: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        asked.append((statement, parameters))
+    event_api.listen(engine, "before_cursor_execute", seen)
+    reconciliation_read(engine, "2026-12", rules)
+    event_api.remove(engine, "before_cursor_execute", seen)
+    with engine.connect() as conn:
+        plans = [" | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+                 for statement, parameters in asked if statement.lstrip().upper().startswith("SELECT")]
+    engine.dispose()
+    every_member = [plan for plan in plans if "ix_lines_member_account_amount (member_id>?)" in plan]
+    assert len(every_member) == 1, every_member
