@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,8 +21,31 @@ MemberSums = dict[str, dict[str, Decimal]]
 
 def member_sums(conn: Connection, month: str,
                 member_ids: Iterable[str] | None = None) -> tuple[MemberSums, MemberSums]:
-    """(movements in the month, movements up to its end) per member and account, debit positive."""
-    return sums_between(conn, parse_month(month), last_day(month), member_ids)
+    """(movements in the month, movements up to its end) per member and account, debit positive.
+
+    Every member's, inside `sums_kept`, are read once for the connection and month: the
+    reconciliation's statements and its check of the year both use them (issue 18, point 4).
+    """
+    kept: dict[str, tuple[MemberSums, MemberSums]] | None = conn.info.get(_KEPT)
+    if kept is None or member_ids is not None:
+        return sums_between(conn, parse_month(month), last_day(month), member_ids)
+    if month not in kept:
+        kept[month] = sums_between(conn, parse_month(month), last_day(month))
+    return kept[month]
+
+
+_KEPT = "cae.member_sums"
+
+
+@contextmanager
+def sums_kept(conn: Connection) -> Iterator[None]:
+    """Every member's sums read once within this block, on this connection (one read transaction:
+    what the reconciliation reads twice is the same, and is forgotten when it ends)."""
+    conn.info[_KEPT] = {}
+    try:
+        yield
+    finally:
+        del conn.info[_KEPT]
 
 
 def sums_between(conn: Connection, start: date, end: date,

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, and_, case, exists, func, select
 
 from engine.money import ZERO, fmt, from_cents
 from engine.receivables import BUCKETS, Receivable, by_bucket, outstanding_ht, outstanding_ht_cents
@@ -28,10 +28,15 @@ from ledger import schema
 from ledger.bulk import CHUNK, chunks
 
 
+def _entry_of(event_id: Any, piece: Any) -> tuple[Any, ...]:
+    """The entries of a document: its event's, with it as their piece."""
+    e = schema.entries
+    return e.c.event_id == event_id, e.c.piece_ref == piece
+
+
 def _posted(event_id: Any, piece: Any) -> Any:
     """The day a document's entry is dated (rule 7: a late one moves), one index lookup per document."""
-    e = schema.entries
-    return select(func.min(e.c.entry_date)).where(e.c.event_id == event_id, e.c.piece_ref == piece).scalar_subquery()
+    return select(func.min(schema.entries.c.entry_date)).where(*_entry_of(event_id, piece)).scalar_subquery()
 
 
 def _documents_by(on: date) -> Any:
@@ -75,35 +80,49 @@ def receivables(conn: Connection, on: date,
 def receivables_ht(conn: Connection, on: date, member_ids: Iterable[str]) -> dict[str, Decimal]:
     """Per member, Σ outstanding_ht of their invoices as at `on` (0 for a member owed nothing).
 
-    The same reading as `receivables`, summed by the database: per invoice what was credited and
-    paid by `on`, and only the invoices with something due come back (issue 18, point 4: every
-    invoice and document came back, and each share was computed in Decimal); the HT credited is
-    in the credit notes' rates, read for the invoices that have any. Every member's (a
-    reconciliation) is read without naming them, a few members' (a payroll, a statement) by name.
+    The same reading as `receivables`, summed by the database (issue 18, point 4). An invoice
+    without documents owes its whole HT (`outstanding_ht` of its TTC on its own HT and TTC is its
+    HT, to the cent, when the TTC is positive; nothing otherwise): those are summed per member in
+    SQL, without a row each. Of the invoices that have documents, those with something due by
+    `on` come back with what was credited and paid by then, and their share is computed in
+    integer cents; the HT credited is in the credit notes' rates, read for the invoices that
+    have any. Every member's (a reconciliation) is read without naming them, a few members' (a
+    payroll, a statement) by name.
     """
     i, d = schema.invoices, schema.documents
     ids = sorted(set(member_ids))
-    moved = (select(d.c.invoice_id,
-                    func.sum(case((d.c.kind == "credit_note", d.c.amount), else_=0)).label("credited"),
-                    func.sum(case((d.c.kind == "payment", d.c.amount), else_=0)).label("paid"),
-                    func.count(case((d.c.kind == "credit_note", 1))).label("notes"))
-             .where(*_documents_by(on)).group_by(d.c.invoice_id).subquery())
-    credited, paid = func.coalesce(moved.c.credited, 0), func.coalesce(moved.c.paid, 0)
-    query = (select(i.c.invoice_id, i.c.member_id, i.c.ht, i.c.ttc, credited, paid, func.coalesce(moved.c.notes, 0))
-             .select_from(i.outerjoin(moved, moved.c.invoice_id == i.c.invoice_id))
-             .where(_posted(i.c.event_id, i.c.invoice_id) <= on, i.c.ttc - credited - paid > 0))
-    wanted = set(ids)
+    posted = exists().where(*_entry_of(i.c.event_id, i.c.invoice_id), schema.entries.c.entry_date <= on)
+    counted = and_(*_documents_by(on))
+
+    def moved(kind: str) -> Any:  # each document's date looked up once: for its own kind only
+        return func.coalesce(func.sum(case(((d.c.kind == kind) & counted, d.c.amount), else_=0)), 0)
+    totals = dict.fromkeys(ids, 0)
     due = []
     for chunk in ([None] if len(ids) > CHUNK else chunks(ids)):
-        where = [] if chunk is None else [i.c.member_id.in_(chunk)]
-        due += [r for r in conn.execute(query.where(*where)).tuples() if r[1] in wanted]
-    noted = [r[0] for r in due if r[6]]
+        theirs = [] if chunk is None else [i.c.member_id.in_(chunk)]
+        member = i.c.member_id.concat("") if conn.dialect.name == "sqlite" else i.c.member_id  # not through its index
+        whole = (select(member, func.sum(i.c.ht))
+                 .where(*theirs, i.c.ttc > 0, ~exists().where(d.c.invoice_id == i.c.invoice_id), posted)
+                 .group_by(member))
+        for member_id, cents in conn.execute(whole).tuples():
+            if member_id in totals:
+                totals[member_id] += int(cents)
+        documents = (select(d.c.invoice_id, moved("credit_note").label("credited"), moved("payment").label("paid"),
+                            func.count(case((d.c.kind == "credit_note", 1))).label("notes"))  # rates to read
+                     .where(d.c.invoice_id.is_not(None),
+                            *([] if chunk is None else [d.c.invoice_id.in_(select(i.c.invoice_id).where(*theirs))]))
+                     .group_by(d.c.invoice_id).subquery())
+        query = (select(i.c.invoice_id, i.c.member_id, i.c.ht, i.c.ttc, documents.c.credited, documents.c.paid,
+                        documents.c.notes)
+                 .select_from(documents.join(i, i.c.invoice_id == documents.c.invoice_id))
+                 .where(*theirs, i.c.ttc - documents.c.credited - documents.c.paid > 0, posted))
+        due += [r for r in conn.execute(query).tuples() if r[1] in totals]
+    noted = sorted({r[0] for r in due if r[6]})
     credited_ht: dict[str, int] = defaultdict(int)
-    for chunk in chunks(noted):
-        for invoice_id, rates in conn.execute(select(d.c.invoice_id, d.c.rates).where(
-                *_documents_by(on), d.c.kind == "credit_note", d.c.invoice_id.in_(chunk))):
+    notes = select(d.c.invoice_id, d.c.rates).where(counted, d.c.kind == "credit_note")
+    for chunk in ([None] if len(noted) > CHUNK else chunks(noted)):  # many: every credit note in one query
+        for invoice_id, rates in conn.execute(notes.where(*([] if chunk is None else [d.c.invoice_id.in_(chunk)]))):
             credited_ht[invoice_id] += sum(int(part[1]) for part in json.loads(rates or "[]"))
-    totals = dict.fromkeys(ids, 0)
     for invoice_id, member_id, ht, ttc, credited_ttc, paid_ttc, _ in due:
         totals[member_id] += outstanding_ht_cents(ttc - credited_ttc - paid_ttc, ht - credited_ht[invoice_id],
                                                   ttc - credited_ttc)

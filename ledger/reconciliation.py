@@ -16,20 +16,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from engine import chart
 from engine.config import Rates, Rules
-from engine.money import ZERO, from_cents
+from engine.money import ZERO, from_cents, to_cents
 from engine.mutualisation import Scale, contribution_scale, societariat_scale, year_to_date
 from engine.periods import last_day, parse_month
 from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliation, Recomputed, UnpaidInvoice,
                                    reconcile)
 from ledger import schema
 from ledger.deadletters import pending_count
-from ledger.balances import trial_balance
-from ledger.invoices import with_due
+from ledger.balances import member_sums, opening_of, sums_kept, trial_balance
 from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.statements import statements
 from ledger.treasury import bank_figures, net_pay_not_transferred
@@ -39,6 +38,11 @@ SHOWN = 20  # unpaid invoices named in the report
 
 
 def month_reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliation:
+    with sums_kept(conn):  # the statements' sums, and the check of a first year from them
+        return _reconciliation(conn, month, rules)
+
+
+def _reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliation:
     end = last_day(month)
     slips = {s.member_id: s for s in payslips(conn, month)}
     lines = [MemberLine(s, slips.get(s.member_id)) for s in statements(conn, month)]
@@ -58,61 +62,36 @@ def _recomputed(conn: Connection, month: str, rules: Rules,
                 associate_on: dict[str, date | None]) -> list[Recomputed]:
     """Each member's year-to-date contribution and sociétariat: posted, and from the rules.
 
-    One pass over the year's lines of the four accounts concerned, each account summed per member
-    and month by the database (issue 18, point 4: it was three passes, and a row per sale date);
-    a sale counts in the sociétariat base when the invoice it comes from (its own, or the one a
-    credit note credits) is dated on or after the day its member became an associate (rule 4).
-    Each month's rates are read once, not once per member.
+    The year's lines of the four accounts concerned, summed per member and rate period by the
+    database (issue 18, point 4). A sale counts in the sociétariat base when the invoice it
+    comes from (its own, or the one a credit note credits) is dated on or after the day its
+    member became an associate (rule 4); only an associate's sales look their invoice up.
+
+    Per rate period, not per month: `year_to_date` telescopes over the months that share a
+    scale, so the sum of a period's months' figures is its scale at the period's end less at its
+    start, which one base per member and period gives to the cent (a year under one set of rates
+    is one row per member, not twelve).
     """
     start, end = date(int(month[:4]), 1, 1), last_day(month)
-    lines, entries, invoices, documents = schema.lines, schema.entries, schema.invoices, schema.documents
-    posting_month = _month_text(conn, entries.c.entry_date)
-    credited = aliased(invoices)
-    counts_from = func.coalesce(invoices.c.issued_on, credited.c.issued_on, entries.c.piece_date)
-    since = schema.members.c.associate_on
-    counts = since.is_not(None) & (counts_from >= since)
-    account = lines.c.account
-
-    def total(*where: Any) -> Any:
-        return func.sum(case((and_(*where), lines.c.amount), else_=0))
-    query = (select(lines.c.member_id, posting_month,
-                    total(account.in_((chart.REVENUE, chart.DIRECT_COSTS))),
-                    func.count(case((account.in_((chart.REVENUE, chart.DIRECT_COSTS)), 1))),
-                    total(account == chart.REVENUE, counts), func.count(case((and_(account == chart.REVENUE, counts), 1))),
-                    total(account == chart.CONTRIBUTION), func.count(case((account == chart.CONTRIBUTION, 1))),
-                    total(account == chart.CAPITAL), func.count(case((account == chart.CAPITAL, 1))))
-             .select_from(lines.join(entries, entries.c.id == lines.c.entry_id)
-                          .outerjoin(schema.members, schema.members.c.member_id == lines.c.member_id)
-                          .outerjoin(invoices, (account == chart.REVENUE)
-                                     & (invoices.c.event_id == entries.c.event_id)
-                                     & (invoices.c.invoice_id == entries.c.piece_ref))
-                          .outerjoin(documents, (account == chart.REVENUE)
-                                     & (documents.c.kind == "credit_note")
-                                     & (documents.c.doc_id == entries.c.piece_ref)
-                                     & (documents.c.event_id == entries.c.event_id))
-                          .outerjoin(credited, credited.c.invoice_id == documents.c.invoice_id))
-             .where(entries.c.entry_date.between(start, end), entries.c.journal != "AN",
-                    _read_in_order(conn, account).in_(
-                        (chart.REVENUE, chart.DIRECT_COSTS, chart.CONTRIBUTION, chart.CAPITAL)),
-                    lines.c.member_id.is_not(None))
-             .group_by(lines.c.member_id, posting_month))
+    periods = _rate_periods(rules, month)
+    rows = (_year_of_whole_ledger(conn, month, periods[0]) if len(periods) == 1 and _only_year(conn, start, end)
+            else _year_by_period(conn, start, end, periods))
     bases: dict[str, dict[str, dict[str, Decimal]]] = {"contribution": defaultdict(dict),
                                                       "societariat": defaultdict(dict)}
     books: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for member_id, m, sales, sold, associate, associated, paid, contributed, shares, shared in conn.execute(query):
-        if sold:  # a member-month with sales or direct costs, whatever they sum to
-            bases["contribution"][member_id][m] = -from_cents(int(sales))
-        if associated and associate_on.get(member_id) is not None:
-            bases["societariat"][member_id][m] = -from_cents(int(associate))
-        if contributed:
+    for member_id, first, sales, associate, paid, shares in rows:
+        if sales is not None:  # a member-period with sales or direct costs, whatever they sum to
+            bases["contribution"][member_id][first] = -from_cents(int(sales))
+        if associate is not None and associate_on.get(member_id) is not None:
+            bases["societariat"][member_id][first] = -from_cents(int(associate))
+        if paid is not None:
             books[(member_id, chart.CONTRIBUTION)] += from_cents(int(paid))
-        if shared:
+        if shares is not None:
             books[(member_id, chart.CAPITAL)] += from_cents(int(shares))
     found = []
     for what, account_of, sign, scale in (("contribution", chart.CONTRIBUTION, 1, contribution_scale),
                                           ("societariat", chart.CAPITAL, -1, societariat_scale)):
-        months = {k for figures in bases[what].values() for k in figures}
-        rates_of = {k: rules.at(parse_month(k)) for k in months}  # each month's rates, read once
+        rates_of = {k: rules.at(parse_month(k)) for k in periods}
         of_rates: dict[Rates, Scale] = {r: scale(r) for r in set(rates_of.values())}  # year_to_date telescopes
         scales = {k: of_rates[r] for k, r in rates_of.items()}
         for member_id in sorted(set(bases[what]) | {m for m, a in books if a == account_of}):
@@ -121,32 +100,157 @@ def _recomputed(conn: Connection, month: str, rules: Rules,
     return found
 
 
-def _month_text(conn: Connection, column: Any) -> Any:
-    """`YYYY-MM` of a date column, in the dialect's words."""
-    if conn.dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.substr(column, 1, 7)
+_YEAR_ACCOUNTS = (chart.REVENUE, chart.DIRECT_COSTS, chart.CONTRIBUTION, chart.CAPITAL)
+Year = list[tuple[str, str, Any, Any, Any, Any]]  # member, period, sales and costs, counted sales, contribution, capital
+
+
+def _amount(where: Any) -> Any:
+    """Σ of the lines `where` holds, NULL where there is none: a member-period without any is left out."""
+    return func.sum(case((where, schema.lines.c.amount)))
+
+
+def _counted_sales(source: Any) -> tuple[Any, Any]:
+    """(`source`, the lines joined to their entries and to the members, joined to what a sale
+    counts from; the condition that a line is a sale counted in its member's sociétariat base:
+    rule 4)."""
+    lines, entries, invoices, documents = schema.lines, schema.entries, schema.invoices, schema.documents
+    credited = aliased(invoices)
+    sale, since = lines.c.account == chart.REVENUE, schema.members.c.associate_on
+    joined = (source.outerjoin(invoices, sale & since.is_not(None) & (invoices.c.event_id == entries.c.event_id)
+                               & (invoices.c.invoice_id == entries.c.piece_ref))
+              .outerjoin(documents, sale & since.is_not(None) & invoices.c.invoice_id.is_(None)
+                         & (documents.c.kind == "credit_note") & (documents.c.doc_id == entries.c.piece_ref)
+                         & (documents.c.event_id == entries.c.event_id))
+              .outerjoin(credited, credited.c.invoice_id == documents.c.invoice_id))
+    return joined, sale & (func.coalesce(invoices.c.issued_on, credited.c.issued_on, entries.c.piece_date) >= since)
+
+
+def _year_by_period(conn: Connection, start: date, end: date, periods: list[str]) -> Year:
+    """One pass over the year's lines of the four accounts, each with its entry."""
+    lines, entries = schema.lines, schema.entries
+    posting = entries.c.entry_date
+    period: Any = literal(periods[0])
+    for first in reversed(periods[1:]):
+        period = case((posting >= parse_month(first), first), else_=period)
+    account = lines.c.account
+    member = _read_in_order(conn, lines.c.member_id)  # grouped by it, and not read through its index
+    joined, counted = _counted_sales(lines.join(entries, entries.c.id == lines.c.entry_id).outerjoin(
+        schema.members, (account == chart.REVENUE) & (schema.members.c.member_id == lines.c.member_id)))
+    query = (select(member, period, _amount(account.in_((chart.REVENUE, chart.DIRECT_COSTS))), _amount(counted),
+                    _amount(account == chart.CONTRIBUTION), _amount(account == chart.CAPITAL))
+             .select_from(joined)
+             .where(_dated_between(conn, posting, start, end), entries.c.journal != "AN",
+                    _read_in_order(conn, account).in_(_YEAR_ACCOUNTS), member.is_not(None))
+             .group_by(member, *([period] if len(periods) > 1 else [])))
+    return list(conn.execute(query).tuples())
+
+
+def _only_year(conn: Connection, start: date, end: date) -> bool:
+    """Whether every entry of the ledger is dated from `start` to `end`, none of them an à-nouveau:
+    a cooperative's first year, reconciled in its last month so far. Three index lookups."""
+    entries = schema.entries
+    first = conn.scalar(select(func.min(entries.c.entry_date)))  # one each: SQLite looks either up, not both
+    last = conn.scalar(select(func.max(entries.c.entry_date)))
+    return first is None or (start <= _day(first) and _day(last) <= end and opening_of(conn, end) is None)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _year_of_whole_ledger(conn: Connection, month: str, first: str) -> Year:
+    """The year's figures when the year is the whole ledger (`_only_year`) under one set of rates:
+    each member's sums up to the month's end, as their statements read them (`member_sums`, from
+    the index of their lines: revision 0017), no line joined to its entry. A sale counts from a
+    date that is an invoice's or an entry's piece date, never before the earliest of them: an
+    associate since that day or before has every sale counted, and only the sales of those who
+    became associates later are looked up with their invoice (rule 4)."""
+    lines, members, entries, invoices = schema.lines, schema.members, schema.entries, schema.invoices
+    dates = [day for day in (conn.scalar(select(func.min(invoices.c.issued_on))),
+                             conn.scalar(select(func.min(entries.c.piece_date)))) if day is not None]
+    since = members.c.associate_on
+    early = set(conn.scalars(select(members.c.member_id).where(since <= min(map(_day, dates))))) if dates else set()
+    joined, counted = _counted_sales(lines.join(entries, entries.c.id == lines.c.entry_id))
+    theirs = (select(func.sum(lines.c.amount)).select_from(joined)  # each through the index of their lines
+              .where(lines.c.member_id == members.c.member_id, counted)  # `counted` names the account: once
+              .scalar_subquery())
+    later = {member_id: cents for member_id, cents in conn.execute(select(members.c.member_id, theirs).where(
+        since.is_not(None), *([] if not dates else [since > min(map(_day, dates))]))).tuples() if cents is not None}
+
+    def cents(sums: dict[str, Decimal], *accounts: str) -> int | None:  # None: no line in them
+        found = [sums[a] for a in accounts if a in sums]
+        return to_cents(sum(found, ZERO)) if found else None
+    _, to_date = member_sums(conn, month)
+    return [(member_id, first, cents(sums, chart.REVENUE, chart.DIRECT_COSTS),
+             cents(sums, chart.REVENUE) if member_id in early else later.get(member_id),
+             cents(sums, chart.CONTRIBUTION), cents(sums, chart.CAPITAL))
+            for member_id, sums in to_date.items()]
+
+
+def _rate_periods(rules: Rules, month: str) -> list[str]:
+    """The first month of each run of the year's months, January to `month`, under the same rates."""
+    months = [f"{month[:4]}-{m:02d}" for m in range(1, int(month[5:7]) + 1)]
+    rates = [rules.at(parse_month(k)) for k in months]
+    return [k for n, k in enumerate(months) if n == 0 or rates[n] != rates[n - 1]]
+
+
+def _dated_between(conn: Connection, column: Any, start: date, end: date) -> Any:
+    """`column BETWEEN start AND end` for entry dates, and on SQLite how to read them: when the
+    span holds most of the ledger's entries, the lines in table order, each looking its entry up
+    by id, cost half the CPU of the entries through their date index and each one's lines (issue
+    18, point 4: 0.9 s against 2 s on the payroll year); for a span that is a small part of a
+    ledger of many years, the date index reads only that part."""
+    within = column.between(start, end)
+    if conn.dialect.name != "sqlite":
+        return within
+    entries = schema.entries
+    inside = conn.scalar(select(func.count()).select_from(entries).where(within))
+    if 2 * (inside or 0) < (conn.scalar(select(func.count()).select_from(entries)) or 0):
+        return within
+    return column.concat("").between(start, end)
 
 
 def _read_in_order(conn: Connection, column: Any) -> Any:
-    """`column`, which SQLite will not look up through an index: for a condition that a large part
-    of the year's lines meet (a third of them are sales, costs, contributions and shares), going
-    through the year's entries and their lines costs 1.6 times less CPU than looking each line up
-    from the account index (revision 0017), which SQLite, keeping no statistics, would otherwise
-    choose; PostgreSQL's planner, which keeps them, chooses for itself."""
+    """`column`, which SQLite will not read through an index: for a condition that a large part
+    of the year's lines meet (a third of them are sales, costs, contributions and shares), or a
+    grouping by member, reading the lines themselves costs less CPU than looking each one up from
+    the account or member index (revision 0017), which SQLite, keeping no statistics, would
+    otherwise choose; PostgreSQL's planner, which keeps them, chooses for itself."""
     return column.concat("") if conn.dialect.name == "sqlite" else column
 
 
+def _invoice_dues() -> Any:
+    """Each invoice with what is due on it (TTC less its credit notes and payments, in cents) and
+    what was applied to it from the client's credit, in two parts (issue 18, point 4): the
+    invoices that have documents, from the documents grouped by invoice, and those that have
+    none, whose due is their TTC, each found by one lookup in the documents' invoice index instead
+    of a grouping of every document joined back to every invoice."""
+    i, d = schema.invoices, schema.documents
+    payment = d.c.kind == "payment"
+    moved = (select(d.c.invoice_id,
+                    func.sum(case((d.c.kind == "credit_note", d.c.amount), else_=0)).label("credited"),
+                    func.sum(case((payment, d.c.amount), else_=0)).label("paid"),
+                    func.sum(case((payment & d.c.from_credit.is_(True), d.c.amount), else_=0)).label("applied"))
+             .where(d.c.invoice_id.is_not(None)).group_by(d.c.invoice_id).subquery())
+    documented = (select(i.c.invoice_id, i.c.member_id, i.c.client, i.c.issued_on,
+                         (i.c.ttc - func.coalesce(moved.c.credited, 0) - func.coalesce(moved.c.paid, 0)).label("due"),
+                         func.coalesce(moved.c.applied, 0).label("applied"))
+                  .select_from(moved.join(i, i.c.invoice_id == moved.c.invoice_id)))
+    bare = (select(i.c.invoice_id, i.c.member_id, i.c.client, i.c.issued_on, i.c.ttc.label("due"),
+                   literal(0).label("applied"))
+            .where(~select(d.c.invoice_id).where(d.c.invoice_id == i.c.invoice_id).exists()))
+    return documented, bare
+
+
 def _client_credits(conn: Connection) -> list[ClientCredit]:
-    """Per member and client: what their invoices were overpaid, less what was applied since (rule 9)."""
-    query, due = with_due()
-    found = query.subquery()
-    d = schema.documents
-    applied = (select(d.c.invoice_id, func.sum(d.c.amount).label("applied"))
-               .where(d.c.kind == "payment", d.c.from_credit.is_(True)).group_by(d.c.invoice_id).subquery())
-    excess = case((found.c.due < 0, -found.c.due), else_=0) - func.coalesce(applied.c.applied, 0)
+    """Per member and client: what their invoices were overpaid, less what was applied since (rule 9).
+
+    An invoice without documents is overpaid only if its TTC is negative: the others are left
+    out of the sums, where each would add nothing."""
+    documented, bare = _invoice_dues()
+    found = documented.union_all(bare.where(schema.invoices.c.ttc < 0)).subquery()
+    excess = case((found.c.due < 0, -found.c.due), else_=0) - found.c.applied
     rows = conn.execute(select(found.c.member_id, found.c.client, func.sum(excess))
-                        .select_from(found.outerjoin(applied, applied.c.invoice_id == found.c.invoice_id))
                         .group_by(found.c.member_id, found.c.client)
                         .having(func.sum(excess) > 0).order_by(found.c.member_id, found.c.client))
     return [ClientCredit(member_id, client, from_cents(int(cents))) for member_id, client, cents in rows]
@@ -168,11 +272,13 @@ def _unpaid_invoices(conn: Connection, month: str) -> tuple[list[UnpaidInvoice],
     The oldest `SHOWN` of them, and how many there are: a large cooperative has
     thousands, and the report names the first ones.
     """
-    query, due = with_due()
     i = schema.invoices
-    late = (query.add_columns(func.count().over().label("late"))  # counted before the limit: one query
-            .where(i.c.issued_on < last_day(month) - UNPAID_AFTER, due > 0)
-            .order_by(i.c.issued_on, i.c.invoice_id).limit(SHOWN))
+    before = i.c.issued_on < last_day(month) - UNPAID_AFTER
+    documented, bare = _invoice_dues()
+    found = documented.where(before).union_all(bare.where(before, i.c.ttc > 0)).subquery()
+    late = (select(found.c.invoice_id, found.c.member_id, found.c.issued_on, found.c.due,
+                   func.count().over().label("late"))  # counted before the limit: one query
+            .where(found.c.due > 0).order_by(found.c.issued_on, found.c.invoice_id).limit(SHOWN))
     rows = conn.execute(late).all()
     return ([UnpaidInvoice(r.invoice_id, r.member_id, r.issued_on, from_cents(int(r.due))) for r in rows],
             int(rows[0].late) if rows else 0)

@@ -29,19 +29,21 @@ from bench.events import cooperative
 from engine import chart
 from engine.config import Rules
 from engine.money import ZERO, fmt, from_cents
-from engine.config import Tier
+from engine.config import Tier, parse_rules
 from engine.mutualisation import Scale, contribution_scale, month_figure, owed, owed_tiered, societariat_scale, year_to_date
 from engine.periods import last_day, parse_month
 from engine.receivables import outstanding_ht
-from ledger import schema
+from ledger import receivables, schema
 from ledger.balances import trial_balance
 from ledger.closing import close_month
 from ledger.db import open_ledger
 from ledger.monthly import reconciliation_read
 from ledger.payroll_run import run_payroll
-from ledger.reconciliation import month_reconciliation
+from ledger.reconciliation import _only_year, month_reconciliation
 from streams.pipeline import Raw, process
 from tests.conftest import statements_sent
+from tests.test_fairness import payment as paid
+from tests.test_rates import TIERED
 from tests.ops_support import credit_note, event, ingest, invoice, joined
 
 MONTHS = ("2026-03", "2026-06")
@@ -60,7 +62,10 @@ def books(engine: Engine, rules: Rules) -> Engine:
            invoice("Z", "F-Z1", "2026-02-10", "1000.00"),
            event("member.became_associate", member_id="Z", on="2026-03-01"),
            credit_note("Z", "A-Z1", "F-Z1", "2026-03-10", "400.00"),  # counts where F-Z1 did: not at all
-           invoice("Z", "F-Z2", "2026-03-15", "2000.00"))
+           invoice("Z", "F-Z2", "2026-03-15", "2000.00"),
+           paid("Z", "P-Z2", "F-Z2", "2026-03-20", "2600.00"),  # 200.00 over: the client's credit (rule 9)
+           invoice("Z", "F-Z3", "2026-04-02", "100.00"),
+           paid("Z", "P-Z3", "F-Z3", "2026-04-03", "120.00", from_credit=True))  # 80.00 of it left
     with engine.begin() as conn:
         for month in ("2026-01", "2026-02"):
             run_payroll(conn, month, rules, date(2026, 12, 1))
@@ -238,6 +243,67 @@ def test_the_reconciliation_says_what_the_rows_say(books: Engine, rules: Rules) 
     assert plain.unpaid("2026-06").split()[0].isdigit()  # the books have invoices unpaid after 60 days
 
 
+@pytest.mark.parametrize("chunk", [1, 10**6])
+def test_what_clients_owe_is_the_same_read_whole_or_member_by_member(books: Engine, chunk: int,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule 12 per member, on both of `receivables_ht`'s paths: every member at once with every
+    credit note's rates in one query (chunk 1: "many"), and members named a chunk at a time with
+    the rates of their own credit notes (the payroll's and a statement's way)."""
+    monkeypatch.setattr(receivables, "CHUNK", chunk)
+    plain = Plain(books)
+    on = last_day("2026-06")
+    with books.connect() as conn:
+        found = receivables.receivables_ht(conn, on, plain.members)
+    assert found == {m: plain.receivables_ht(m, on) for m in plain.members}
+    assert any(found.values())
+
+
+def test_the_mutualisation_check_of_a_first_year_reads_the_members_sums(books: Engine, rules: Rules) -> None:
+    """December of a ledger whose every entry is in the year: the figures come from each member's
+    sums, and only the associates who joined after the ledger's earliest invoice or piece date
+    have their sales looked up (Z, an associate from March, has a February invoice that does not
+    count, and its credit note). Then a member of the year before sends an invoice of December
+    2025, posted in March (the months before were closed): its date is the earliest now. Both
+    times the check agrees with the rules applied month by month to every line."""
+    for late in (False, True):
+        if late:
+            ingest(books, rules, joined("Y", on="2025-11-03"), invoice("Y", "F-Y-2025", "2025-12-15", "500.00"))
+        with books.connect() as conn:
+            assert _only_year(conn, date(2026, 1, 1), last_day("2026-12"))
+        compared, wrong = Plain(books).mutualisation("2026-12", rules)
+        assert wrong == [] and compared > 0
+        (check,) = [c for c in reconciliation_read(books, "2026-12", rules).checks
+                    if c.name == "contribution and sociétariat recomputed from the ledger"]
+        assert (check.ok, check.detail) == (True, f"{compared} member-figures of the year agree")
+
+
+# From April, a tiered contribution (test_rates.py's scale): the year has two rate periods.
+RATES_CHANGE_IN_APRIL = TIERED.replace("from = 2027-01-01", "from = 2026-04-01")
+
+
+def test_the_mutualisation_check_follows_the_rates_of_each_month(engine: Engine) -> None:
+    """The check sums the year per member and rate period, not per month: the sum of a period's
+    month figures is its scale at its end less at its start. With rates that change in April
+    (a tiered scale from then on), it must agree with the month-by-month reading of the rules,
+    in a month of each period and at the year's end, credit notes and late associates included."""
+    rules = parse_rules(RATES_CHANGE_IN_APRIL)
+    raws = [Raw(line, "bench") for line in cooperative(1_200, seed=7)]
+    for start in range(0, len(raws), 400):
+        process(engine, raws[start:start + 400], rules)
+    ingest(engine, rules, joined("Z", on="2026-01-05"), joined("IDLE", on="2026-01-05"),
+           invoice("Z", "F-Z1", "2026-02-10", "30000.00"),
+           event("member.became_associate", member_id="Z", on="2026-03-01"),
+           credit_note("Z", "A-Z1", "F-Z1", "2026-05-10", "4000.00"),  # in the second period, for the first's invoice
+           invoice("Z", "F-Z2", "2026-05-15", "20000.00"))
+    plain = Plain(engine)
+    for month in ("2026-03", "2026-06", "2026-12"):
+        compared, wrong = plain.mutualisation(month, rules)
+        assert wrong == [] and compared > 0
+        (check,) = [c for c in reconciliation_read(engine, month, rules).checks
+                    if c.name == "contribution and sociétariat recomputed from the ledger"]
+        assert (check.ok, check.detail) == (True, f"{compared} member-figures of the year agree"), month
+
+
 def _sales(engine: Engine, rules: Rules, invoices: int) -> None:
     """`invoices` invoices of 5 members in 2026, each with a credit note the next day."""
     raws = [joined(f"S{k}") for k in range(5)]
@@ -380,3 +446,24 @@ def test_the_trial_balance_reads_narrow_indexes_not_the_tables(tmp_path: Path, r
     assert [step for step in steps if step.startswith("SCAN lines")] == [  # one pass, over the narrow index
         "SCAN lines USING COVERING INDEX ix_lines_account_amount"], plans
     assert any("ix_entries_opening" in step for step in steps), plans  # the lines after the day: looked up
+
+
+def test_a_first_years_reconciliation_reads_every_members_lines_once(tmp_path: Path, rules: Rules) -> None:
+    """The statements' sums up to the month's end are the year's figures when the ledger is one
+    year: the check of the mutualisation takes them instead of reading every member's lines again
+    (SQLite's own plans: one pass over the members' index, whatever the load)."""
+    engine = open_ledger(f"sqlite:///{tmp_path / 'first-year.db'}")
+    _sales(engine, rules, 20)
+    asked: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        asked.append((statement, parameters))
+    event_api.listen(engine, "before_cursor_execute", seen)
+    reconciliation_read(engine, "2026-12", rules)
+    event_api.remove(engine, "before_cursor_execute", seen)
+    with engine.connect() as conn:
+        plans = [" | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+                 for statement, parameters in asked if statement.lstrip().upper().startswith("SELECT")]
+    engine.dispose()
+    every_member = [plan for plan in plans if "ix_lines_member_account_amount (member_id>?)" in plan]
+    assert len(every_member) == 1, every_member
