@@ -26,6 +26,7 @@ from engine.payroll import Payslip
 from engine.payslip_summary import PayFigures, PayslipSummary, Revision
 from engine.periods import last_day
 from ledger import schema
+from ledger.kept_reads import kept
 from ledger.members import unknown_member
 
 
@@ -73,8 +74,12 @@ def current(conn: Connection, month: str, member_ids: Iterable[str] | None = Non
     A closed month's correction is posted in a later month: as of the closed
     month's end, its payslip is still the one its own books hold.
     """
-    return {member_id: versions[-1]
-            for member_id, versions in history(conn, month, member_ids, as_of).items()}
+    def read() -> dict[str, Recorded]:
+        return {member_id: versions[-1]
+                for member_id, versions in history(conn, month, member_ids, as_of).items()}
+    if member_ids is not None:
+        return read()
+    return kept(conn, ("payslips", month, as_of), read)  # once per report (`ledger.kept_reads`)
 
 
 def payroll_sums(conn: Connection, member_id: str, first: date, last: date) -> dict[str, Decimal]:

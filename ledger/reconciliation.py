@@ -28,7 +28,8 @@ from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliati
                                    reconcile)
 from ledger import schema
 from ledger.deadletters import pending_count
-from ledger.balances import member_sums, opening_of, sums_kept, trial_balance
+from ledger.kept_reads import reads_kept
+from ledger.balances import member_sums, opening_of, trial_balance
 from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.statements import statements
 from ledger.treasury import bank_figures, net_pay_not_transferred
@@ -38,7 +39,7 @@ SHOWN = 20  # unpaid invoices named in the report
 
 
 def month_reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliation:
-    with sums_kept(conn):  # the statements' sums, and the check of a first year from them
+    with reads_kept(conn):  # the statements' sums and payslips, read again by the checks
         return _reconciliation(conn, month, rules)
 
 
