@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -427,20 +428,32 @@ def test_the_narrow_reconciliation_prints_its_headings_bold_and_its_figures_plai
     assert f"\x1b[1m{first}\x1b[0m\nBudget before" in shown and "\x1b[1mTotal\x1b[0m\n" in shown
 
 
-def test_the_trial_balance_reads_narrow_indexes_not_the_tables(tmp_path: Path, rules: Rules) -> None:
-    """Revision 0017: the lines summed from an index in account order, the à-nouveaux from the
-    partial index that holds only them (SQLite's own plans: what it reads, whatever the load)."""
-    engine = open_ledger(f"sqlite:///{tmp_path / 'plans.db'}")
-    _sales(engine, rules, 20)
+def plans_of(engine: Engine, read: Callable[[], Any]) -> list[str]:
+    """SQLite's plan of each SELECT that `read()` sends, its steps joined by " | "."""
     asked: list[tuple[str, Any]] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         asked.append((statement, parameters))
     event_api.listen(engine, "before_cursor_execute", seen)
+    try:
+        read()
+    finally:
+        event_api.remove(engine, "before_cursor_execute", seen)
     with engine.connect() as conn:
-        trial_balance(conn, date(2026, 6, 30))
-        plans = [" | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
-                 for statement, parameters in asked if statement.lstrip().upper().startswith("SELECT")]
+        return [" | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+                for statement, parameters in asked if statement.lstrip().upper().startswith("SELECT")]
+
+
+def test_the_trial_balance_reads_narrow_indexes_not_the_tables(tmp_path: Path, rules: Rules) -> None:
+    """Revision 0017: the lines summed from an index in account order, the à-nouveaux from the
+    partial index that holds only them (SQLite's own plans: what it reads, whatever the load)."""
+    engine = open_ledger(f"sqlite:///{tmp_path / 'plans.db'}")
+    _sales(engine, rules, 20)
+
+    def read() -> None:
+        with engine.connect() as conn:
+            trial_balance(conn, date(2026, 6, 30))
+    plans = plans_of(engine, read)
     engine.dispose()
     steps = [step for plan in plans for step in plan.split(" | ")]
     assert [step for step in steps if step.startswith("SCAN lines")] == [  # one pass, over the narrow index
@@ -454,16 +467,7 @@ def test_a_first_years_reconciliation_reads_every_members_lines_once(tmp_path: P
     (SQLite's own plans: one pass over the members' index, whatever the load)."""
     engine = open_ledger(f"sqlite:///{tmp_path / 'first-year.db'}")
     _sales(engine, rules, 20)
-    asked: list[tuple[str, Any]] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        asked.append((statement, parameters))
-    event_api.listen(engine, "before_cursor_execute", seen)
-    reconciliation_read(engine, "2026-12", rules)
-    event_api.remove(engine, "before_cursor_execute", seen)
-    with engine.connect() as conn:
-        plans = [" | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
-                 for statement, parameters in asked if statement.lstrip().upper().startswith("SELECT")]
+    plans = plans_of(engine, lambda: reconciliation_read(engine, "2026-12", rules))
     engine.dispose()
     every_member = [plan for plan in plans if "ix_lines_member_account_amount (member_id>?)" in plan]
     assert len(every_member) == 1, every_member
