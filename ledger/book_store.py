@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,9 +28,18 @@ from ledger import schema
 from ledger.bulk import CHUNK, Rows, chunks, day_format, encode, insert_rows
 
 def rates_json(parts: Parts) -> str:
-    """`[["0.2", ht cents, vat cents], …]`, by rate: an invoice's or a credit note's `rates`."""
-    return json.dumps([[str(rate.normalize()), to_cents(p.ht), to_cents(p.vat)]
-                       for rate, p in sorted(parts.items())])
+    """`[["0.2", ht cents, vat cents], …]`, by rate: an invoice's or a credit note's `rates`.
+
+    Written out as `json.dumps` writes that list, without calling it: once per invoice it
+    was a tenth of the thread that decides a file's batches (issue 18; tests/test_hot_path.py
+    holds it to `json.dumps`)."""
+    return "[" + ", ".join(f"[{_rate_text(rate)}, {to_cents(p.ht)}, {to_cents(p.vat)}]"
+                           for rate, p in sorted(parts.items())) + "]"
+
+
+@lru_cache(maxsize=256)
+def _rate_text(rate: Decimal) -> str:
+    return json.dumps(str(rate.normalize()))
 
 
 def parts_from_json(text: str | None) -> Parts:

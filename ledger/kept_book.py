@@ -36,7 +36,7 @@ from sqlalchemy import Connection
 from engine.state import Book
 from ledger.book_store import Wanted, load_book
 
-LIMIT = 100_000  # objects a kept book may hold before it is dropped (a few hundred MB at most)
+LIMIT = 150_000  # objects a kept book may hold before it is dropped (a few hundred MB at most)
 
 
 class KeptBook:

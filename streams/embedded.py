@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import gc
 from collections.abc import Callable, Iterator
-from itertools import islice
+from itertools import count, islice
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -31,6 +31,7 @@ from streams.pipeline import Outcome, Raw, process
 # enough to keep: a file of a few thousand events would then go in as one transaction, and a disk
 # that fills up (tests/test_storage_errors.py) would keep none of it rather than its first batches.
 BATCH = 2000
+COLLECT_EVERY = 4  # batches: each collection walks the rows of the batches in hand, a few per ingest will do
 
 
 class Interrupted(Exception):
@@ -67,17 +68,19 @@ def ingest(engine: Engine, raws: Iterator[Raw], rules: Rules, batch: int = BATCH
     """
     freeze_startup_heap()
     total = Outcome()
+    committed_batches = count(1)
 
     def committed(outcome: Outcome) -> None:
         outcome.entries, outcome.statuses = [], {}  # counted by the ledger, not kept in memory
         total.add(outcome)
-        gc.collect(1)
+        if next(committed_batches) % COLLECT_EVERY == 0:
+            gc.collect(1)
         if progress:
             progress(outcome.processed + outcome.duplicates + len(outcome.dead_letters))
 
     # A kept book is hundreds of thousands of long-lived objects, which the collector's automatic
     # passes walked again and again (a tenth of the ingest, issue 18): it walks only what is young,
-    # after each batch, where a batch's reference cycles (a refusal's traceback) are found.
+    # every few batches, where the batches' reference cycles (a refusal's traceback) are found.
     with bulk():
         if engine.dialect.name != "sqlite":
             while chunk := list(islice(raws, batch)):

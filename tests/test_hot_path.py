@@ -10,11 +10,18 @@ is linked to it, posts nothing, and is refused a second time).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sqlalchemy import Engine
 
 from engine.config import Rules
+from engine.money import from_cents
+from engine.state import Part
+from ledger.book_store import parts_from_json, rates_json
 from streams.pipeline import Raw, process
 from tests.conftest import statements_sent
 
@@ -48,3 +55,14 @@ def test_a_batch_asks_the_same_statements_for_two_payments_or_forty(engine: Engi
     few = _statements(engine, [_payment(n) for n in range(2)], rules)
     many = _statements(engine, [_payment(n) for n in range(2, 42)], rules)
     assert many == few
+
+
+@given(st.dictionaries(st.decimals(min_value=0, max_value=1, places=4, allow_nan=False, allow_infinity=False),
+                       st.tuples(st.integers(-10**12, 10**12), st.integers(-10**11, 10**11)), max_size=4))
+def test_an_invoices_rates_are_written_as_json_writes_them(parts: dict[Decimal, tuple[int, int]]) -> None:
+    """`rates_json` writes the stored `rates` by hand (issue 18): byte for byte what `json.dumps` wrote,
+    so the rows stay the same whatever the rates (0.2, 0.055, 0, 1) and amounts."""
+    given_parts = {rate: Part(from_cents(ht), from_cents(vat)) for rate, (ht, vat) in parts.items()}
+    written = json.dumps([[str(rate.normalize()), ht, vat] for rate, (ht, vat) in sorted(parts.items())])
+    assert rates_json(given_parts) == written
+    assert parts_from_json(written) == {rate.normalize(): part for rate, part in given_parts.items()}
