@@ -69,7 +69,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Ro
     # and runs the insert, its triggers and its indexes without coming back to Python between
     # rows, so another thread (the ingest's next batch, `streams.embedded`) runs meanwhile; with
     # `executemany` each row waits for the interpreter's lock (issue 18).
-    values = [f"value ->> {at}" for at in range(len(columns))]
+    values = [f"json_extract(value, '$[{at}]')" for at in range(len(columns))]  # `->>` would need SQLite 3.38
     if shift:
         values[0] = f"{int(shift)} + ({values[0]})"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM json_each(?)"

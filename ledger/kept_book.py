@@ -73,6 +73,9 @@ class KeptBook:
             self.loads += 1
         missing = wanted.without(self.asked)
         self.book = load_book(conn, missing, lock, into=self.book)
+        # An invoice paid from its client's credit before it exists (refused) had no client whose
+        # invoices could be loaded: asked again once it does (rule 9).
+        missing.from_credit.intersection_update(self.book.invoices)
         self.asked.add(missing)
         return self.book
 

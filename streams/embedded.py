@@ -99,5 +99,7 @@ def ingest(engine: Engine, raws: Iterator[Raw], rules: Rules, batch: int = BATCH
                 for outcome in batches.finish():
                     committed(outcome)
         except Transient as stop:
+            for outcome in stop.committed:
+                committed(outcome)
             raise Interrupted(total, stop.at, stop.cause) from stop.cause
     return total

@@ -55,11 +55,13 @@ class Stale(Exception):
 
 
 class Transient(Exception):
-    """The ledger cannot store the batch that starts at `at` for now (`ledger.errors.is_transient`)."""
+    """The ledger cannot store the batch that starts at `at` for now (`ledger.errors.is_transient`);
+    `committed`: the outcomes of the batches committed before it and not yet handed out."""
 
     def __init__(self, at: str, cause: BaseException) -> None:
         super().__init__(at)
         self.at, self.cause = at, cause
+        self.committed: list[Outcome] = []
 
 
 @dataclass
@@ -116,22 +118,17 @@ class Overlapped:
         """Offer a batch; returns the outcomes of the batches committed meanwhile, in order."""
         decoded = decode_all(raws)
         if not (self.kept.follows(self.writing) and _book_only(decoded)):
-            done = self.finish()
-            done.append(self._alone(decoded))
-            return done
+            return self._then_alone(self.finish(), decoded)
         written = self.flight.prepared.fingerprints if self.flight is not None else {}
         try:
             with self.reading.begin():
                 prepared = prepare(self.reading, decoded, self.rules, False, self.kept, written)
         except Exception:  # noqa: BLE001 — decided again alone, where `process` sorts the error out
             self.kept.drop()
-            done = self.finish()
-            done.append(self._alone(decoded))
-            return done
+            return self._then_alone(self.finish(), decoded)
         done, as_decided = self._settle()
         if not (as_decided and self.kept.follows(self.writing)):  # decided on a book that was not the ledger's
-            done.append(self._alone(decoded))
-            return done
+            return self._then_alone(done, decoded)
         self.flight = _Flight(decoded, prepared,
                               self.writer.submit(self._write, prepared, self.kept.version))
         return done
@@ -162,6 +159,16 @@ class Overlapped:
             if data_version(self.writing) != version:
                 raise Stale()
             write(self.writing, prepared)
+
+    def _then_alone(self, done: list[Outcome], decoded: list[Decoded]) -> list[Outcome]:
+        """`done` (committed already), then the batch decided and written alone; if the ledger
+        cannot take that batch now, what was committed before it still goes with the outage."""
+        try:
+            done.append(self._alone(decoded))
+        except Transient as stop:
+            stop.committed = done + stop.committed
+            raise
+        return done
 
     def _alone(self, decoded: list[Decoded]) -> Outcome:
         """A batch decided and written alone, on the writing connection (the book checked there)."""

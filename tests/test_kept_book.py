@@ -17,12 +17,15 @@ import sqlite3
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import DisconnectionError
 
 from engine.config import Rules
 from ledger.db import open_ledger
-from streams.embedded import ingest, read_events
+import streams.overlapped as overlapped_module
+from streams.embedded import Interrupted, ingest, read_events
 from streams.overlapped import Overlapped
 from streams.pipeline import Outcome, Raw, process
 from tests.kafka_fixtures import assert_same_ledger, cooperative_file, ledger_snapshot
@@ -175,3 +178,64 @@ def test_what_a_batch_moved_in_a_year_it_did_not_ask_for_is_not_read_again_from_
     got, _ = overlapped(path, got_url, rules, 1)
     assert counts(got) == counts(want) == (7, 0, 0)
     assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
+
+
+def _event(n: int, type_: str, **fields: object) -> dict[str, object]:
+    return {"event_id": f"e{n}", "type": type_, "occurred_at": "2026-01-02T09:00:00Z", **fields}
+
+
+def test_an_invoice_paid_from_credit_before_it_exists_is_asked_again_once_it_does(tmp_path: Path,
+                                                                                 rules: Rules) -> None:
+    """Rule 9 reads every invoice of the client; an invoice named by a refused payment from credit,
+    before it was issued, had no client to read: the book must not take it as read (review)."""
+    lines = [_event(1, "member.joined", member_id="M1", name="Awa Diallo", joined_on="2026-01-02", status="salarie"),
+             _event(2, "invoice.issued", member_id="M1", invoice_id="F-1", client="Atelier Lumen",
+                    issued_on="2026-01-05", lines=[{"label": "Conseil", "amount_ht": "100.00", "vat_rate": "0.20"}]),
+             _event(3, "payment.received", member_id="M1", payment_id="P-1", invoice_id="F-1",
+                    received_on="2026-01-06", amount="150.00"),  # 30.00 of credit
+             _event(4, "payment.received", member_id="M1", payment_id="P-2", invoice_id="F-2",
+                    received_on="2026-01-06", amount="12.00", from_credit=True),  # F-2 unknown yet: refused
+             _event(5, "invoice.issued", member_id="M1", invoice_id="F-2", client="Atelier Lumen",
+                    issued_on="2026-01-07", lines=[{"label": "Conseil", "amount_ht": "10.00", "vat_rate": "0.20"}]),
+             _event(6, "payment.received", member_id="M1", payment_id="P-3", invoice_id="F-2",
+                    received_on="2026-01-08", amount="12.00", from_credit=True)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
+    want = reference(path, want_url, rules, 1)
+    got, loads = overlapped(path, got_url, rules, 1)
+    assert counts(got) == counts(want) == (5, 0, 1)
+    assert loads == 1  # the book was never dropped: the payment from credit found the client's invoices
+    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
+
+
+def test_an_outage_after_a_batch_written_in_the_background_still_counts_that_batch(
+        tmp_path: Path, rules: Rules, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger stops taking writes on a batch decided alone, just after an overlapped batch
+    committed: `Interrupted` says every line before the stop is in, as the ledger holds them (review)."""
+    path = cooperative_file(tmp_path / "events.jsonl", 800, seed=3)
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    engine = open_ledger(url)
+    written = {"batches": 0}
+    real_write, real_alone = overlapped_module.Overlapped._write, overlapped_module.process_decoded
+
+    def write(self: Overlapped, prepared: Any, version: int | None) -> None:
+        real_write(self, prepared, version)
+        written["batches"] += 1
+
+    def alone(*args: Any, **kwargs: Any) -> Outcome:
+        if written["batches"] >= 2:  # the disk is gone from here on
+            raise DisconnectionError("the ledger went away")  # an outage (ledger.errors.is_transient)
+        return real_alone(*args, **kwargs)
+    monkeypatch.setattr(overlapped_module.Overlapped, "_write", write)
+    monkeypatch.setattr(overlapped_module, "process_decoded", alone)
+    try:
+        with pytest.raises(Interrupted) as stopped:
+            ingest(engine, read_events(path), rules, batch=25)
+    finally:
+        engine.dispose()
+    done, at = stopped.value.done, stopped.value.at
+    with sqlite3.connect(tmp_path / "ledger.db") as raw:
+        in_ledger = raw.execute("SELECT count(*) FROM processed_events").fetchone()[0]
+    assert done.processed == in_ledger
+    assert done.processed + done.duplicates + len(done.dead_letters) == int(at.rsplit(":", 1)[1]) - 1
