@@ -99,8 +99,7 @@ class Outcome:
 Decoded = tuple[Raw, AnyEvent | None, Message | str | None]
 
 
-def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_members: bool = False,
-            kept: KeptBook | None = None, on: Connection | None = None) -> Outcome:
+def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_members: bool = False) -> Outcome:
     """Process a batch in order; every event ends processed, duplicate, dead-lettered (or held).
 
     `wait_for_members`: a governance event naming a member the ledger does not
@@ -110,15 +109,11 @@ def process(engine: Engine, raws: Sequence[Raw], rules: Rules, *, wait_for_membe
     such an event is a dead letter, as it is in a file that names a member
     before the member joined.
 
-    `kept` and `on`: the book of the caller's earlier batches (`ledger.kept_book`)
-    and the connection they were written on, for a caller that processes batch
-    after batch (a file's ingest, `streams.overlapped`).
-
     Raises only what is not the events' fault (`ledger.errors.is_transient`:
     an outage, a full disk): nothing is dead-lettered for it, and what was
     committed before it is found as duplicates when the same input comes again.
     """
-    return process_decoded(engine, decode_all(raws), rules, wait_for_members=wait_for_members, kept=kept, on=on)
+    return process_decoded(engine, decode_all(raws), rules, wait_for_members=wait_for_members)
 
 
 def decode_all(raws: Sequence[Raw]) -> list[Decoded]:
@@ -128,7 +123,12 @@ def decode_all(raws: Sequence[Raw]) -> list[Decoded]:
 
 def process_decoded(engine: Engine, decoded: list[Decoded], rules: Rules, *, wait_for_members: bool = False,
                     kept: KeptBook | None = None, on: Connection | None = None) -> Outcome:
-    """`process`, the batch already decoded."""
+    """`process`, the batch already decoded.
+
+    `kept` and `on`: the book of the caller's earlier batches (`ledger.kept_book`)
+    and the connection they were written on, for a caller that processes batch
+    after batch (a file's ingest, `streams.overlapped`).
+    """
     try:
         with _transaction(engine, on) as conn:
             if kept is not None:
