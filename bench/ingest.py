@@ -6,8 +6,8 @@
 2. ingests it into a fresh database through `streams.embedded.ingest`, exactly
    as `cae ingest` does (timed: `seconds`, `events_per_s`);
 3. measures the raw limit in the same run: the entries and lines the ingest
-   wrote, read back and bulk-inserted with no logic (one transaction,
-   `executemany`) into the same tables of another fresh database, with the
+   wrote, read back and bulk-inserted with no logic (one transaction, the
+   ingest's own `ledger.bulk.insert_rows`) into the same tables of another fresh database, with the
    same schema, triggers and connection settings (`raw_rows_per_s`;
    `ratio` = raw insert time ÷ ingest time, 1.0 would be "as fast as the
    database allows"). The event ids those entries point to are copied first,

@@ -2,7 +2,9 @@
 
 The order is the one `ledger.invariants` expects: the entry's insert trigger
 sums lines that are already there. Ids are reserved in one round trip per
-batch so that thousands of entries go in as two `executemany` calls.
+batch, when the rows are written, so that thousands of entries go in as two
+statements (`ledger.bulk.insert_rows`) and the rows can be built before (by
+the thread that decides a batch while the one before it is written).
 """
 
 from __future__ import annotations
