@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import streams.overlapped as overlapped_module
 from streams.embedded import Interrupted, ingest, read_events
 from streams.overlapped import Overlapped
 from streams.pipeline import Outcome, Raw, process
-from tests.kafka_fixtures import assert_same_ledger, cooperative_file, ledger_snapshot
+from tests.kafka_fixtures import assert_same_ledger, cooperative_file, ledger_snapshot, write_events
 
 REFUSED_INVOICE = "refused by a trigger the ingest does not know"
 
@@ -81,16 +81,31 @@ def counts(outcome: Outcome) -> tuple[int, int, int]:
     return outcome.processed, outcome.duplicates, len(outcome.dead_letters)
 
 
+def both_ways(tmp_path: Path, rules: Rules, path: Path, size: int, keep: int | None = None,
+              setup: Callable[[str], None] | None = None) -> tuple[Outcome, Outcome, int]:
+    """The file batch after batch and overlapped, each into a ledger of its own (`setup` first),
+    which must come out the same: (the reference's outcome, the overlapped one's, books it started)."""
+    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
+    if setup is not None:
+        for url in (want_url, got_url):
+            open_ledger(url).dispose()
+            setup(url)
+    want = reference(path, want_url, rules, size)
+    got, loads = overlapped(path, got_url, rules, size, keep)
+    assert counts(got) == counts(want)
+    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
+    return want, got, loads
+
+
+def event_file(tmp_path: Path, events: list[dict[str, object]]) -> Path:
+    return write_events(tmp_path / "events.jsonl", [json.dumps(event).encode() for event in events])
+
+
 @pytest.mark.parametrize("size", [7, 64, 500])
 def test_an_overlapped_ingest_leaves_the_ledger_that_batch_after_batch_leaves(tmp_path: Path, rules: Rules,
                                                                             size: int) -> None:
-    path = cooperative_file(tmp_path / "events.jsonl", 3000, seed=size)
-    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
-    want = reference(path, want_url, rules, size)
-    got, _ = overlapped(path, got_url, rules, size)
-    assert counts(got) == counts(want)
+    want, _, _ = both_ways(tmp_path, rules, cooperative_file(tmp_path / "events.jsonl", 3000, seed=size), size)
     assert want.processed > 2500 and want.duplicates > 0 and want.dead_letters  # the file exercises them
-    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
 
 
 def test_a_batch_the_ledger_refuses_goes_again_event_by_event_and_the_next_is_decided_again(
@@ -99,16 +114,9 @@ def test_a_batch_the_ledger_refuses_goes_again_event_by_event_and_the_next_is_de
     invoices = [json.loads(line)["invoice_id"] for line in path.read_bytes().splitlines()
                 if b'"invoice.issued"' in line]
     victim = invoices[len(invoices) // 2]  # in a batch well inside the file: written while another is decided
-    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
-    for url in (want_url, got_url):
-        open_ledger(url).dispose()
-        refuse_one_invoice(url, victim)
-    want = reference(path, want_url, rules, 100)
-    got, _ = overlapped(path, got_url, rules, 100)
+    _, got, _ = both_ways(tmp_path, rules, path, 100, setup=lambda url: refuse_one_invoice(url, victim))
     refused = [d for d in got.dead_letters if REFUSED_INVOICE in d.reason]
     assert len(refused) == 1 and refused[0].source.startswith("events.jsonl:")
-    assert counts(got) == counts(want)
-    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
 
 
 def test_a_write_behind_the_ingests_back_is_seen_by_the_next_batch(tmp_path: Path, rules: Rules) -> None:
@@ -121,8 +129,7 @@ def test_a_write_behind_the_ingests_back_is_seen_by_the_next_batch(tmp_path: Pat
                       "member_id": "M1", "invoice_id": f"F-{n}", "client": "Atelier Lumen",
                       "issued_on": f"2026-{n:02d}-10",
                       "lines": [{"label": "Conseil", "amount_ht": "100.00", "vat_rate": "0.20"}]})
-    path = tmp_path / "events.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    path = event_file(tmp_path, lines)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     engine = open_ledger(url)
     seen: list[int] = []
@@ -146,13 +153,8 @@ def test_a_write_behind_the_ingests_back_is_seen_by_the_next_batch(tmp_path: Pat
 
 
 def test_a_book_past_its_bound_is_dropped_and_loaded_again(tmp_path: Path, rules: Rules) -> None:
-    path = cooperative_file(tmp_path / "events.jsonl", 2000, seed=5)
-    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
-    want = reference(path, want_url, rules, 50)
-    got, loads = overlapped(path, got_url, rules, 50, keep=300)
+    _, _, loads = both_ways(tmp_path, rules, cooperative_file(tmp_path / "events.jsonl", 2000, seed=5), 50, keep=300)
     assert loads > 3  # dropped again and again, each time loaded afresh
-    assert counts(got) == counts(want)
-    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
 
 
 def test_what_a_batch_moved_in_a_year_it_did_not_ask_for_is_not_read_again_from_the_ledger(
@@ -171,13 +173,8 @@ def test_what_a_batch_moved_in_a_year_it_did_not_ask_for_is_not_read_again_from_
              {"event_id": "a1", "type": "member.became_associate", "occurred_at": "2026-02-01T09:00:00Z",
               "member_id": "M1", "on": "2025-11-01"},
              invoice(4, "2026-01-25"), invoice(5, "2026-02-10")]
-    path = tmp_path / "events.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
-    want = reference(path, want_url, rules, 1)
-    got, _ = overlapped(path, got_url, rules, 1)
-    assert counts(got) == counts(want) == (7, 0, 0)
-    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
+    want, _, _ = both_ways(tmp_path, rules, event_file(tmp_path, lines), 1)
+    assert counts(want) == (7, 0, 0)
 
 
 def _event(n: int, type_: str, **fields: object) -> dict[str, object]:
@@ -199,14 +196,9 @@ def test_an_invoice_paid_from_credit_before_it_exists_is_asked_again_once_it_doe
                     issued_on="2026-01-07", lines=[{"label": "Conseil", "amount_ht": "10.00", "vat_rate": "0.20"}]),
              _event(6, "payment.received", member_id="M1", payment_id="P-3", invoice_id="F-2",
                     received_on="2026-01-08", amount="12.00", from_credit=True)]
-    path = tmp_path / "events.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    want_url, got_url = f"sqlite:///{tmp_path / 'want.db'}", f"sqlite:///{tmp_path / 'got.db'}"
-    want = reference(path, want_url, rules, 1)
-    got, loads = overlapped(path, got_url, rules, 1)
-    assert counts(got) == counts(want) == (5, 0, 1)
+    want, _, loads = both_ways(tmp_path, rules, event_file(tmp_path, lines), 1)
+    assert counts(want) == (5, 0, 1)
     assert loads == 1  # the book was never dropped: the payment from credit found the client's invoices
-    assert_same_ledger(ledger_snapshot(got_url), ledger_snapshot(want_url))
 
 
 def test_an_outage_after_a_batch_written_in_the_background_still_counts_that_batch(
