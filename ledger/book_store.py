@@ -90,7 +90,7 @@ def load_book(conn: Connection, wanted: Wanted, lock: str | None, into: Book | N
     sees (a batch still being written, `streams.overlapped`).
     """
     book = Book(locked_through=lock) if into is None else into
-    _load_members(conn, book, sorted(wanted.members - book.members.keys()))
+    _load_members(conn, book, wanted.members)
     _load_invoices(conn, book, select(schema.invoices).where(
         schema.invoices.c.invoice_id.in_(bindparam("ids", expanding=True))), sorted(wanted.invoices))
     if wanted.from_credit:
@@ -112,15 +112,16 @@ def load_book(conn: Connection, wanted: Wanted, lock: str | None, into: Book | N
 
 def load_more(conn: Connection, book: Book, *, invoices: Iterable[str] = (), members: Iterable[str] = ()) -> None:
     """Add to a batch's book the invoices and members it did not load yet (a bank line names them)."""
-    _load_members(conn, book, sorted(set(members) - set(book.members)))
+    _load_members(conn, book, members)
     _load_invoices(conn, book, select(schema.invoices).where(
         schema.invoices.c.invoice_id.in_(bindparam("ids", expanding=True))),
         sorted(set(invoices) - set(book.invoices)))
 
 
-def _load_members(conn: Connection, book: Book, member_ids: list[str]) -> None:
+def _load_members(conn: Connection, book: Book, member_ids: Iterable[str]) -> None:
+    """The members the book does not hold yet (what it holds may be newer than the ledger)."""
     m, s = schema.members, schema.member_statuses
-    for chunk in chunks(member_ids):
+    for chunk in chunks(sorted(set(member_ids) - book.members.keys())):
         for row in conn.execute(select(m).where(m.c.member_id.in_(chunk))):
             book.members[row.member_id] = Member(row.member_id, row.name, row.joined_on, [],
                                                  row.associate_on, row.left_on)
