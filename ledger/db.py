@@ -31,7 +31,7 @@ from engine.wording import term
 from ledger import schema
 
 DEFAULT_URL = "sqlite:///cae.db"
-SCHEMA_REVISION = "0017"
+SCHEMA_REVISION = "0018"
 
 
 class DatabaseError(RuntimeError):

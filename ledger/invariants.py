@@ -69,6 +69,7 @@ _PG_FUNCTIONS = [
        BEGIN RAISE EXCEPTION '% is append-only: post a reversing entry instead', TG_TABLE_NAME; END $$""",
     # On PostgreSQL the posting checks run once per statement over its transition
     # table: a batch of thousands of entries is checked by one query, not one each.
+    # Revision 0018 rewrote the next two to look up by index (`posting_checks_0001`).
     """CREATE FUNCTION cae_lines_entry_not_posted() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF EXISTS (SELECT 1 FROM new_lines n JOIN entries e ON e.id = n.entry_id) THEN
@@ -116,6 +117,13 @@ _PG_CHECKS = [
     "CREATE TRIGGER entry_numbers_checks BEFORE INSERT ON entry_numbers "
     "FOR EACH ROW EXECUTE FUNCTION cae_entry_number_checks()",
 ]
+
+
+def posting_checks_0001() -> list[str]:
+    """Revision 0001's two posting check functions, as revision 0018 replaces them on its way down."""
+    return [statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+            for statement in _PG_FUNCTIONS if "cae_entries_checks" in statement
+            or "cae_lines_entry_not_posted" in statement]
 
 
 def append_only_guards(dialect: str, tables: tuple[str, ...]) -> list[str]:
