@@ -245,14 +245,16 @@ def test_the_reconciliation_says_what_the_rows_say(books: Engine, rules: Rules) 
 
 
 @pytest.mark.parametrize("chunk", [1, 10**6])
-def test_what_clients_owe_is_the_same_read_whole_or_member_by_member(books: Engine, chunk: int,
+@pytest.mark.parametrize("day", ["2026-06-30", "last"])
+def test_what_clients_owe_is_the_same_read_whole_or_member_by_member(books: Engine, chunk: int, day: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Rule 12 per member, on both of `receivables_ht`'s paths: every member at once with every
     credit note's rates in one query (chunk 1: "many"), and members named a chunk at a time with
-    the rates of their own credit notes (the payroll's and a statement's way)."""
+    the rates of their own credit notes (the payroll's and a statement's way); in the books' past,
+    and on their last day (no entry after it: documents are not looked up by their entries' dates)."""
     monkeypatch.setattr(receivables, "CHUNK", chunk)
     plain = Plain(books)
-    on = last_day("2026-06")
+    on = date.fromisoformat(day) if day != "last" else max(e.entry_date for e in plain.entries.values())
     with books.connect() as conn:
         found = receivables.receivables_ht(conn, on, plain.members)
     assert found == {m: plain.receivables_ht(m, on) for m in plain.members}
@@ -540,3 +542,27 @@ def test_the_reconciliation_reads_the_members_and_the_payslips_once(books: Engin
         event_api.remove(books, "before_cursor_execute", seen)
     for table in ("member_statuses", "payslips", "payslip_revisions"):
         assert len([s for s in asked if f"FROM {table} " in s or s.endswith(f"FROM {table}")]) == 1, (table, asked)
+
+
+def test_what_clients_owe_on_the_books_last_day_does_not_look_up_each_documents_entry(books: Engine,
+                                                                                        rules: Rules) -> None:
+    """When no entry is dated after the day (the reconciliation of the books' latest month), a
+    document counts if it has an entry or is dated by then: each one's entry date is not looked up
+    (issue 18, point 4: 0.1 s of the payroll year's reconciliation); before it, it still is."""
+    plain = Plain(books)
+    last = max(e.entry_date for e in plain.entries.values())
+    asked: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        asked.append(" ".join(statement.split()))
+
+    def looked_up(on: date) -> bool:
+        asked.clear()
+        event_api.listen(books, "before_cursor_execute", seen)
+        try:
+            with books.connect() as conn:
+                receivables.receivables_ht(conn, on, plain.members)
+        finally:
+            event_api.remove(books, "before_cursor_execute", seen)
+        return any("min(entries.entry_date)" in statement for statement in asked)
+    assert not looked_up(last) and looked_up(last - timedelta(days=1))
