@@ -31,6 +31,7 @@ from ledger.kept_reads import reads_kept
 from ledger.balances import member_sums, opening_of, trial_balance
 from ledger.bank_checks import bank_figures, net_pay_not_transferred
 from ledger.payroll_run import members_on, payslips, requested_grosses
+from ledger.rows import bulk
 from ledger.statements import statements
 
 UNPAID_AFTER = timedelta(days=60)
@@ -38,7 +39,11 @@ SHOWN = 20  # unpaid invoices named in the report
 
 
 def month_reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliation:
-    with reads_kept(conn):  # the statements' sums and payslips, read again by the checks
+    """The month's reconciliation, its reads kept for the one report (the statements' sums, payslips
+    and members, read again by the checks), built without the cyclic collector walking the heap
+    meanwhile (`ledger.rows.bulk`): it builds a few hundred thousand figures and records, and the
+    collector's passes over them were 0.13 s of the payroll year's 1.8 s (issue 18, point 4)."""
+    with reads_kept(conn), bulk():
         return _reconciliation(conn, month, rules)
 
 

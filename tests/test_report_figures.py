@@ -566,3 +566,23 @@ def test_what_clients_owe_on_the_books_last_day_does_not_look_up_each_documents_
             event_api.remove(books, "before_cursor_execute", seen)
         return any("min(entries.entry_date)" in statement for statement in asked)
     assert not looked_up(last) and looked_up(last - timedelta(days=1))
+
+
+def test_the_reconciliation_is_built_without_the_collectors_passes(books: Engine, rules: Rules) -> None:
+    """Its figures and records hold no reference cycles: the cyclic collector walking them while
+    they are built was 0.13 s of the payroll year's reconciliation (issue 18, point 4)."""
+    import gc
+
+    passes: list[int] = []
+
+    def counted(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+    with books.connect() as conn:
+        gc.collect()
+        gc.callbacks.append(counted)
+        try:
+            report = month_reconciliation(conn, "2026-06", rules)
+        finally:
+            gc.callbacks.remove(counted)
+    assert report.members and len(passes) <= 1 and gc.isenabled(), passes  # one, maybe, as it resumes
