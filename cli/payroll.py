@@ -16,7 +16,7 @@ from ledger import monthly
 from ledger.closing import CloseRefused, check_close, check_ended
 from ledger.payroll_run import PayrollError
 from ledger.runs import MANUAL, by_hand, operator
-from ledger.treasury import unmatched_lines
+from ledger.bank_checks import unmatched_lines
 from ledger.year_end import YearNotClosed
 
 

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from engine import chart
-from engine.events import valid_iban
 from engine.matching import Counterparty, same_name
 from engine.money import MoneyError, parse_amount, parse_rate
 from engine.wording import term
@@ -227,6 +226,10 @@ def _tables(value: object, where: str) -> list[dict[str, object]]:
 
 
 def _config_iban(value: object, where: str) -> str:
+    # Imported here: engine.events brings pydantic and schwifty, a tenth of a second that every
+    # `cae` command reading the rates paid, when only a configured bank account needs it (issue 18).
+    from engine.events import valid_iban
+
     try:
         return valid_iban(str(value))
     except ValueError as exc:

@@ -47,6 +47,7 @@ from engine.postings import Entry
 from engine.state import Book
 from engine.treasury_rules import AccountState, new_lines, settle_entry, split_total
 from ledger import payslips, schema
+from ledger.bank_checks import payment_key
 from ledger.book_store import client_key, load_more
 from ledger.bulk import CHUNK, chunks, day_format, insert_rows
 
@@ -55,13 +56,6 @@ _LINE_COLUMNS = ("account", "line_ref", "booked_on", "value_on", "amount", "coun
                  "counterparty_iban", "remittance", "end_to_end_id", "event_id")
 _MATCH_COLUMNS = ("account", "line_ref", "kind", "rule", "assigned_by", "invoice_id", "payment_id", "member_id",
                   "month", "ledger_account", "detail", "event_id")
-
-
-def payment_key(account: str, line_ref: str, part: int | None = None) -> str:
-    """The `documents` id of the payment a bank line makes of an invoice; each invoice of a split
-    line is a payment of its own, numbered by its part (from 1), so that two invoices paid by one
-    line are not one document recorded twice."""
-    return f"BQ-{account}-{line_ref}" + ("" if part is None else f"-{part}")
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Every member's reads done once within one report, on one connection (issue 18, point 4).
 
 The reconciliation reads every member's sums for its statements and again for its check of
-the year, and the month's payslips for its statements and again for its payroll figures: on a
-year of 10,000 members each read is a tenth of a second or more. Inside `reads_kept`, a read
+the year, the month's payslips for its statements and again for its payroll figures and its
+net pay to transfer, and the members for its check of the year and again for whom the payroll
+pays: on a year of 10,000 members each read is a tenth of a second or more. Inside `reads_kept`, a read
 of every member is done once per connection and key and its answer reused; the block is one
 read transaction, so what is read twice is the same, and it is forgotten when the block ends.
 Answers are shared: callers must not change them.

@@ -39,6 +39,7 @@ from ledger import schema
 from ledger.balances import sums_between
 from ledger.book_store import locked_through
 from ledger.bulk import chunks
+from ledger.kept_reads import kept
 from ledger.locks import lock_books
 from ledger.payslips import current as current_payslips
 from ledger.posting import post
@@ -164,7 +165,18 @@ def _sums(conn: Connection, member_ids: list[str], where: tuple[Any, ...]) -> di
 
 def members_on(conn: Connection, month: str, member_ids: Sequence[str] | None = None) -> list[Member]:
     """Every member who had joined by the month's end (or those of `member_ids` who had), with
-    their status history in event order."""
+    their status history in event order.
+
+    Every member's are read once per report inside `ledger.kept_reads.reads_kept`: the
+    reconciliation needs them for its check of the year and again for whom the payroll pays
+    (issue 18, point 4). Shared answers: a caller must not change them.
+    """
+    if member_ids is None:
+        return kept(conn, ("members_on", month), lambda: _members_on(conn, month, None))
+    return _members_on(conn, month, member_ids)
+
+
+def _members_on(conn: Connection, month: str, member_ids: Sequence[str] | None) -> list[Member]:
     m, s = schema.members, schema.member_statuses
     members_query = (select(m.c.member_id, m.c.name, *raw_dates(m.c.joined_on, m.c.associate_on, m.c.left_on))
                      .where(m.c.joined_on <= last_day(month)))

@@ -74,12 +74,19 @@ def current(conn: Connection, month: str, member_ids: Iterable[str] | None = Non
     A closed month's correction is posted in a later month: as of the closed
     month's end, its payslip is still the one its own books hold.
     """
-    def read() -> dict[str, Recorded]:
-        return {member_id: versions[-1]
-                for member_id, versions in history(conn, month, member_ids, as_of).items()}
     if member_ids is not None:
-        return read()
-    return kept(conn, ("payslips", month, as_of), read)  # once per report (`ledger.kept_reads`)
+        return {member_id: versions[-1] for member_id, versions in history(conn, month, member_ids, as_of).items()}
+    # Every member's history read once per report (`ledger.kept_reads`), whatever the day: the
+    # reconciliation's statements read the month's payslips as of its end and its net pay to
+    # transfer as they stand (issue 18, point 4). A revision counts by `as_of` as `history` reads it.
+    every = kept(conn, ("payslips", month), lambda: history(conn, month))
+    return {member_id: [v for v in versions if _posted_by(v, as_of)][-1]
+            for member_id, versions in every.items()}
+
+
+def _posted_by(version: Recorded, as_of: date | None) -> bool:
+    """Whether the books showed `version` on `as_of`: the run's own always, a correction from its entries' date."""
+    return version.revision == 0 or as_of is None or (version.posted_on is not None and version.posted_on <= as_of)
 
 
 def payroll_sums(conn: Connection, member_id: str, first: date, last: date) -> dict[str, Decimal]:

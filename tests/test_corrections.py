@@ -18,7 +18,9 @@ from engine.keys import internal_key
 from engine.payroll import payslip_key
 from ledger.balances import trial_balance
 from ledger.closing import close_month
+from ledger.monthly import reconciliation_read
 from ledger.payroll_run import payslips, run_payroll
+from ledger.payslips import current as payslips_now
 from ledger.statements import statements
 from tests.ops_support import cli, ingest, invoice, joined, rows, salary
 
@@ -122,6 +124,15 @@ def test_a_closed_month_is_corrected_in_the_next_open_one(capped: Engine, rules:
     november = cli("statement", "M1", "--month", "2026-11", "--db", db_url, "--json")
     assert november["payroll"]["gross"] == "-869.72"  # 1000.00 − 1869.72, posted in November
     assert Decimal(november["budget_closing"]) == Decimal(october["budget_closing"]) + Decimal("1235.00")
+    # October's reconciliation, one reading of its payslips: its statement shows the payslip its
+    # books hold (as of October's end), the net pay to transfer the payslip as it stands now.
+    october_report = reconciliation_read(capped, "2026-10", rules)
+    (line,) = [m for m in october_report.members if m.statement.member_id == "M1"]
+    assert line.payslip is not None and line.payslip.gross == Decimal("1869.72")
+    with capped.connect() as conn:
+        now = payslips_now(conn, "2026-10")
+    assert now["M1"].slip.net == Decimal("780.00")
+    assert october_report.net_pay_not_transferred == sum((r.slip.net for r in now.values()), Decimal(0))
     cli("payroll", "run", "--month", "2026-11", "--db", db_url, "--json")
     report = cli("reconcile", "--month", "2026-11", "--db", db_url, "--json")
     assert [c["name"] for c in report["checks"] if not c["ok"]] == []

@@ -245,14 +245,16 @@ def test_the_reconciliation_says_what_the_rows_say(books: Engine, rules: Rules) 
 
 
 @pytest.mark.parametrize("chunk", [1, 10**6])
-def test_what_clients_owe_is_the_same_read_whole_or_member_by_member(books: Engine, chunk: int,
+@pytest.mark.parametrize("day", ["2026-06-30", "last"])
+def test_what_clients_owe_is_the_same_read_whole_or_member_by_member(books: Engine, chunk: int, day: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Rule 12 per member, on both of `receivables_ht`'s paths: every member at once with every
     credit note's rates in one query (chunk 1: "many"), and members named a chunk at a time with
-    the rates of their own credit notes (the payroll's and a statement's way)."""
+    the rates of their own credit notes (the payroll's and a statement's way); in the books' past,
+    and on their last day (no entry after it: documents are not looked up by their entries' dates)."""
     monkeypatch.setattr(receivables, "CHUNK", chunk)
     plain = Plain(books)
-    on = last_day("2026-06")
+    on = date.fromisoformat(day) if day != "last" else max(e.entry_date for e in plain.entries.values())
     with books.connect() as conn:
         found = receivables.receivables_ht(conn, on, plain.members)
     assert found == {m: plain.receivables_ht(m, on) for m in plain.members}
@@ -428,6 +430,58 @@ def test_the_narrow_reconciliation_prints_its_headings_bold_and_its_figures_plai
     assert f"\x1b[1m{first}\x1b[0m\nBudget before" in shown and "\x1b[1mTotal\x1b[0m\n" in shown
 
 
+def _narrow(monkeypatch: pytest.MonkeyPatch, width: int, parts: Callable[[], list[Any]]) -> str:
+    """What `cae reconcile --all` prints of `parts()` on a terminal `width` columns wide, in colour."""
+    from rich.console import Console
+
+    import cli.reconcile as command
+
+    console = Console(width=width, file=io.StringIO(), force_terminal=True, color_system="standard")
+    monkeypatch.setattr(command, "console", console)
+    for part in parts():
+        console.print(part)
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.mark.parametrize("width", [200, 80, 41, 30, 22])
+def test_the_narrow_reconciliation_prints_what_rich_printed_member_by_member(
+        books: Engine, rules: Rules, width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Laid out to fit, the members' blocks are written as rich's segments: the same bytes as each
+    block printed as a rich text (bold heading, then its lines), styles included; at 22 columns a
+    pair is wider than the terminal, and rich wraps it as before."""
+    from rich.text import Text
+
+    import cli.reconcile as command
+
+    report = reconciliation_read(books, "2026-06", rules)
+    shown = list(report.members)
+
+    def by_rich() -> list[Any]:
+        blocks = [(line.statement.member_id + (" (capped)" if line.payslip and line.payslip.capped else ""),
+                   line.amounts()) for line in shown] + [("Total", report.totals)]
+        return [Text(f"Reconciliation {report.month}", style="bold underline")] + [
+            Text.assemble((heading, "bold"), "\n" + "\n".join(command.pair_lines(
+                [f"{header} {fmt(amounts[key])}" for header, key in zip(command._HEADERS, command._ROW)], width, 3)))
+            for heading, amounts in blocks]
+    assert _narrow(monkeypatch, width, lambda: command._compact(report, shown)) == _narrow(monkeypatch, width, by_rich)
+
+
+def test_the_narrow_reconciliation_is_not_wrapped_again_member_by_member(books: Engine, rules: Rules,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich looked through each member's block for where to wrap it, already laid out to fit: 2 s
+    for the 10,000 members of the payroll year (issue 18, point 4). Only the title is looked at."""
+    from rich.text import Text
+
+    import cli.reconcile as command
+
+    report = reconciliation_read(books, "2026-06", rules)
+    wrapped = []
+    wrap = Text.wrap
+    monkeypatch.setattr(Text, "wrap", lambda self, *args, **kwargs: wrapped.append(1) or wrap(self, *args, **kwargs))
+    _narrow(monkeypatch, 80, lambda: command._compact(report, list(report.members)))
+    assert len(report.members) > 5 and len(wrapped) == 1
+
+
 def plans_of(engine: Engine, read: Callable[[], Any]) -> list[str]:
     """SQLite's plan of each SELECT that `read()` sends, its steps joined by " | "."""
     asked: list[tuple[str, Any]] = []
@@ -471,3 +525,64 @@ def test_a_first_years_reconciliation_reads_every_members_lines_once(tmp_path: P
     engine.dispose()
     every_member = [plan for plan in plans if "ix_lines_member_account_amount (member_id>?)" in plan]
     assert len(every_member) == 1, every_member
+
+
+def test_the_reconciliation_reads_the_members_and_the_payslips_once(books: Engine, rules: Rules) -> None:
+    """The members (for the check of the year, and again for whom the payroll pays) and the month's
+    payslips (as of the month's end for the statements, as they stand for the net pay to transfer)
+    were each read twice: a tenth of a second on the payroll year (issue 18, point 4)."""
+    asked: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        asked.append(" ".join(statement.split()))
+    event_api.listen(books, "before_cursor_execute", seen)
+    try:
+        reconciliation_read(books, "2026-06", rules)
+    finally:
+        event_api.remove(books, "before_cursor_execute", seen)
+    for table in ("member_statuses", "payslips", "payslip_revisions"):
+        assert len([s for s in asked if f"FROM {table} " in s or s.endswith(f"FROM {table}")]) == 1, (table, asked)
+
+
+def test_what_clients_owe_on_the_books_last_day_does_not_look_up_each_documents_entry(books: Engine,
+                                                                                        rules: Rules) -> None:
+    """When no entry is dated after the day (the reconciliation of the books' latest month), a
+    document counts if it has an entry or is dated by then: each one's entry date is not looked up
+    (issue 18, point 4: 0.1 s of the payroll year's reconciliation); before it, it still is."""
+    plain = Plain(books)
+    last = max(e.entry_date for e in plain.entries.values())
+    asked: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        asked.append(" ".join(statement.split()))
+
+    def looked_up(on: date) -> bool:
+        asked.clear()
+        event_api.listen(books, "before_cursor_execute", seen)
+        try:
+            with books.connect() as conn:
+                receivables.receivables_ht(conn, on, plain.members)
+        finally:
+            event_api.remove(books, "before_cursor_execute", seen)
+        return any("min(entries.entry_date)" in statement for statement in asked)
+    assert not looked_up(last) and looked_up(last - timedelta(days=1))
+
+
+def test_the_reconciliation_is_built_without_the_collectors_passes(books: Engine, rules: Rules) -> None:
+    """Its figures and records hold no reference cycles: the cyclic collector walking them while
+    they are built was 0.13 s of the payroll year's reconciliation (issue 18, point 4)."""
+    import gc
+
+    passes: list[int] = []
+
+    def counted(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+    with books.connect() as conn:
+        gc.collect()
+        gc.callbacks.append(counted)
+        try:
+            report = month_reconciliation(conn, "2026-06", rules)
+        finally:
+            gc.callbacks.remove(counted)
+    assert report.members and len(passes) <= 1 and gc.isenabled(), passes  # one, maybe, as it resumes
