@@ -64,27 +64,26 @@ _SQLITE_CHECKS = [
        BEGIN SELECT RAISE(ABORT, 'entry numbers must be continuous and chronological per journal'); END""",
 ]
 
-_PG_FUNCTIONS = [
-    """CREATE FUNCTION cae_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION '% is append-only: post a reversing entry instead', TG_TABLE_NAME; END $$""",
-    # On PostgreSQL the posting checks run once per statement over its transition
-    # table: a batch of thousands of entries is checked by one query, not one each.
-    # Revision 0018 rewrote the next two to look up by index (`posting_checks_0001`).
-    """CREATE FUNCTION cae_lines_entry_not_posted() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _posting_checks(posted: str, unbalanced: str, repeated: str) -> list[str]:
+    """PostgreSQL's posting checks, which run once per statement over its transition table (a
+    batch of thousands of entries is checked by one query, not one each): a line added to an
+    entry already posted, an entry unbalanced or with fewer than 2 lines, more entries than its
+    event posted, an entry in a closed month. Each argument is the query that finds a fault."""
+    return [
+        f"""CREATE OR REPLACE FUNCTION cae_lines_entry_not_posted() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         IF EXISTS (SELECT 1 FROM new_lines n JOIN entries e ON e.id = n.entry_id) THEN
+         IF EXISTS ({posted}) THEN
            RAISE EXCEPTION 'entry already posted: a line cannot be added to it';
          END IF;
          RETURN NULL;
        END $$""",
-    """CREATE FUNCTION cae_entries_checks() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE OR REPLACE FUNCTION cae_entries_checks() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         IF EXISTS (SELECT 1 FROM new_entries n LEFT JOIN lines l ON l.entry_id = n.id
-                    GROUP BY n.id HAVING count(l.id) < 2 OR coalesce(sum(l.amount), 0) <> 0) THEN
+         IF EXISTS ({unbalanced}) THEN
            RAISE EXCEPTION 'unbalanced entry: debits and credits differ or fewer than 2 lines';
          END IF;
-         IF EXISTS (SELECT 1 FROM new_entries n LEFT JOIN processed_events p ON p.event_id = n.event_id
-                    WHERE n.part >= coalesce(p.entry_count, 0)) THEN
+         IF EXISTS ({repeated}) THEN
            RAISE EXCEPTION 'event already posted its entries';
          END IF;
          IF EXISTS (SELECT 1 FROM new_entries n JOIN month_locks m
@@ -93,6 +92,20 @@ _PG_FUNCTIONS = [
          END IF;
          RETURN NULL;
        END $$""",
+    ]
+
+
+_POSTING_CHECKS_0001 = _posting_checks(
+    posted="SELECT 1 FROM new_lines n JOIN entries e ON e.id = n.entry_id",
+    unbalanced="""SELECT 1 FROM new_entries n LEFT JOIN lines l ON l.entry_id = n.id
+                    GROUP BY n.id HAVING count(l.id) < 2 OR coalesce(sum(l.amount), 0) <> 0""",
+    repeated="""SELECT 1 FROM new_entries n LEFT JOIN processed_events p ON p.event_id = n.event_id
+                    WHERE n.part >= coalesce(p.entry_count, 0)""")
+
+_PG_FUNCTIONS = [
+    """CREATE FUNCTION cae_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION '% is append-only: post a reversing entry instead', TG_TABLE_NAME; END $$""",
+    *_POSTING_CHECKS_0001,
     """CREATE FUNCTION cae_entry_number_checks() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          PERFORM pg_advisory_xact_lock(hashtext('entry_numbers:' || NEW.journal));
@@ -120,10 +133,25 @@ _PG_CHECKS = [
 
 
 def posting_checks_0001() -> list[str]:
-    """Revision 0001's two posting check functions, as revision 0018 replaces them on its way down."""
-    return [statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
-            for statement in _PG_FUNCTIONS if "cae_entries_checks" in statement
-            or "cae_lines_entry_not_posted" in statement]
+    """Revision 0001's posting checks (for revision 0018's way down): each batch joined to the
+    whole `lines` and `processed_events` tables, which PostgreSQL hashed whole as they grew."""
+    return list(_POSTING_CHECKS_0001)
+
+
+def posting_checks_0018() -> list[str]:
+    """Revision 0018's: each new entry's own lines (`ix_lines_entry` holds their amounts) and own
+    event, each new line's entry, looked up by index. A lateral or a scalar subquery cannot be
+    turned into a join over the whole table, so a batch costs what it holds, whatever the size
+    of the ledger. The same faults are found (tests/test_invariants.py)."""
+    return _posting_checks(
+        posted="SELECT 1 FROM new_lines n WHERE (SELECT true FROM entries e WHERE e.id = n.entry_id)",
+        unbalanced="""SELECT 1 FROM new_entries n
+                CROSS JOIN LATERAL (SELECT count(*) AS lines, coalesce(sum(l.amount), 0) AS total
+                                    FROM lines l WHERE l.entry_id = n.id) own
+                WHERE own.lines < 2 OR own.total <> 0""",
+        repeated="""SELECT 1 FROM new_entries n
+                WHERE n.part >= coalesce((SELECT p.entry_count FROM processed_events p
+                                          WHERE p.event_id = n.event_id), 0)""")
 
 
 def append_only_guards(dialect: str, tables: tuple[str, ...]) -> list[str]:
