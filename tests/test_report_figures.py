@@ -586,3 +586,21 @@ def test_the_reconciliation_is_built_without_the_collectors_passes(books: Engine
         finally:
             gc.callbacks.remove(counted)
     assert report.members and len(passes) <= 1 and gc.isenabled(), passes  # one, maybe, as it resumes
+
+
+def test_the_reconciliation_reads_the_months_lines_once(books: Engine, rules: Rules) -> None:
+    """The month's lines, summed per member for the statements and per account for the ledger's
+    movements, were read twice, each time through the month's entries and a lookup of each of
+    their lines: 0.09 s of the payroll year's reconciliation (issue 18, point 4). One read
+    serves both; the figures are those of `test_the_reconciliation_says_what_the_rows_say`."""
+    asked: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        asked.append(" ".join(statement.split()))
+    event_api.listen(books, "before_cursor_execute", seen)
+    try:
+        reconciliation_read(books, "2026-06", rules)
+    finally:
+        event_api.remove(books, "before_cursor_execute", seen)
+    month_lines = [s for s in asked if "sum(lines.amount)" in s and "entries.entry_date BETWEEN" in s]
+    assert len(month_lines) == 1, month_lines
