@@ -527,19 +527,25 @@ def test_a_first_years_reconciliation_reads_every_members_lines_once(tmp_path: P
     assert len(every_member) == 1, every_member
 
 
-def test_the_reconciliation_reads_the_members_and_the_payslips_once(books: Engine, rules: Rules) -> None:
-    """The members (for the check of the year, and again for whom the payroll pays) and the month's
-    payslips (as of the month's end for the statements, as they stand for the net pay to transfer)
-    were each read twice: a tenth of a second on the payroll year (issue 18, point 4)."""
+def statements_of(engine: Engine, read: Callable[[], Any]) -> list[str]:
+    """Each statement `read()` sends, on one line."""
     asked: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         asked.append(" ".join(statement.split()))
-    event_api.listen(books, "before_cursor_execute", seen)
+    event_api.listen(engine, "before_cursor_execute", seen)
     try:
-        reconciliation_read(books, "2026-06", rules)
+        read()
     finally:
-        event_api.remove(books, "before_cursor_execute", seen)
+        event_api.remove(engine, "before_cursor_execute", seen)
+    return asked
+
+
+def test_the_reconciliation_reads_the_members_and_the_payslips_once(books: Engine, rules: Rules) -> None:
+    """The members (for the check of the year, and again for whom the payroll pays) and the month's
+    payslips (as of the month's end for the statements, as they stand for the net pay to transfer)
+    were each read twice: a tenth of a second on the payroll year (issue 18, point 4)."""
+    asked = statements_of(books, lambda: reconciliation_read(books, "2026-06", rules))
     for table in ("member_statuses", "payslips", "payslip_revisions"):
         assert len([s for s in asked if f"FROM {table} " in s or s.endswith(f"FROM {table}")]) == 1, (table, asked)
 
@@ -551,20 +557,12 @@ def test_what_clients_owe_on_the_books_last_day_does_not_look_up_each_documents_
     (issue 18, point 4: 0.1 s of the payroll year's reconciliation); before it, it still is."""
     plain = Plain(books)
     last = max(e.entry_date for e in plain.entries.values())
-    asked: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        asked.append(" ".join(statement.split()))
 
     def looked_up(on: date) -> bool:
-        asked.clear()
-        event_api.listen(books, "before_cursor_execute", seen)
-        try:
+        def read() -> None:
             with books.connect() as conn:
                 receivables.receivables_ht(conn, on, plain.members)
-        finally:
-            event_api.remove(books, "before_cursor_execute", seen)
-        return any("min(entries.entry_date)" in statement for statement in asked)
+        return any("min(entries.entry_date)" in statement for statement in statements_of(books, read))
     assert not looked_up(last) and looked_up(last - timedelta(days=1))
 
 
@@ -593,14 +591,6 @@ def test_the_reconciliation_reads_the_months_lines_once(books: Engine, rules: Ru
     movements, were read twice, each time through the month's entries and a lookup of each of
     their lines: 0.09 s of the payroll year's reconciliation (issue 18, point 4). One read
     serves both; the figures are those of `test_the_reconciliation_says_what_the_rows_say`."""
-    asked: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        asked.append(" ".join(statement.split()))
-    event_api.listen(books, "before_cursor_execute", seen)
-    try:
-        reconciliation_read(books, "2026-06", rules)
-    finally:
-        event_api.remove(books, "before_cursor_execute", seen)
+    asked = statements_of(books, lambda: reconciliation_read(books, "2026-06", rules))
     month_lines = [s for s in asked if "sum(lines.amount)" in s and "entries.entry_date BETWEEN" in s]
     assert len(month_lines) == 1, month_lines
