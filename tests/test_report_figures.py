@@ -594,3 +594,26 @@ def test_the_reconciliation_reads_the_months_lines_once(books: Engine, rules: Ru
     asked = statements_of(books, lambda: reconciliation_read(books, "2026-06", rules))
     month_lines = [s for s in asked if "sum(lines.amount)" in s and "entries.entry_date BETWEEN" in s]
     assert len(month_lines) == 1, month_lines
+
+
+@pytest.mark.parametrize("width, tables", [(80, 0), (160, 0), (400, 1)])
+def test_the_reconciliation_too_wide_for_the_terminal_is_not_built_as_a_table(
+        books: Engine, db_url: str, width: int, tables: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cae reconcile --all` built its table of every member, then found it too wide (a pipe's 160
+    columns, a terminal's 80) and printed the narrow form: 0.1 s of the payroll year's 10,000
+    (issue 18, point 4). Whether it fits is known from the figures first; a wide terminal still
+    gets the table, and the bytes of both are those of main (compared in the README's run)."""
+    from click.testing import CliRunner
+    from rich.console import Console
+    from rich.table import Table
+
+    import cli.reconcile as command
+    from cli.main import cae
+
+    console = Console(width=width, file=io.StringIO())
+    monkeypatch.setattr(command, "console", console)
+    built: list[int] = []
+    monkeypatch.setattr(command, "Table", lambda *args, **kwargs: built.append(1) or Table(*args, **kwargs))
+    CliRunner().invoke(cae, ["reconcile", "--month", "2026-06", "--all", "--db", db_url])
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert len(built) == tables and ("┃ Member" in shown) == bool(tables) and "Budget after" in shown
