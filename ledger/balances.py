@@ -180,11 +180,27 @@ def trial_balance(conn: Connection, through: date | None = None) -> list[Account
     otherwise since the first entry. Like `member_sums`: everything, less the lines of entries
     dated outside the span.
     """
+    totals = _debits_credits(conn, through, schema.lines.c.account)
+    labels = dict(conn.execute(select(schema.accounts.c.number, schema.accounts.c.label)).tuples().all())
+    return [AccountBalance(a, labels[a], from_cents(d), from_cents(c))
+            for (a,), (d, c) in sorted(totals.items()) if d or c]
+
+
+def trial_totals(conn: Connection, through: date) -> tuple[Decimal, Decimal]:
+    """The trial balance's total debits and credits up to `through` (the reconciliation's check that
+    they are equal), summed without grouping the lines by account: 0.10 s instead of 0.13 on the
+    payroll year's 1.5 million lines (issue 18, point 4)."""
+    debit, credit = _debits_credits(conn, through).get((), [0, 0])
+    return from_cents(debit), from_cents(credit)
+
+
+def _debits_credits(conn: Connection, through: date | None, *by: Any) -> dict[tuple[Any, ...], list[int]]:
+    """Σ debits and Σ credits in cents of the lines in `trial_balance`'s span, per value of `by`."""
     lines, entries = schema.lines, schema.entries
     debit = func.sum(case((lines.c.amount > 0, lines.c.amount), else_=0))
     credit = func.sum(case((lines.c.amount < 0, -lines.c.amount), else_=0))
-    query = select(lines.c.account, debit, credit).group_by(lines.c.account)
-    totals = {a: [int(d), int(c)] for a, d, c in conn.execute(query)}
+    query = select(*by, debit, credit).group_by(*by)
+    totals = {tuple(key): [int(d), int(c)] for *key, d, c in conn.execute(query) if d is not None}
     opening = opening_of(conn, through)
     outside = []
     if through is not None:
@@ -193,9 +209,8 @@ def trial_balance(conn: Connection, through: date | None = None) -> list[Account
         outside.append(entries.c.entry_date < opening)
     if outside:
         left_out = query.where(lines.c.entry_id.in_(select(entries.c.id).where(or_(*outside))))
-        for account, d, c in conn.execute(left_out):
-            totals[account][0] -= int(d)
-            totals[account][1] -= int(c)
-    labels = dict(conn.execute(select(schema.accounts.c.number, schema.accounts.c.label)).tuples().all())
-    return [AccountBalance(a, labels[a], from_cents(d), from_cents(c))
-            for a, (d, c) in sorted(totals.items()) if d or c]
+        for *key, d, c in conn.execute(left_out):
+            if d is not None:
+                totals[tuple(key)][0] -= int(d)
+                totals[tuple(key)][1] -= int(c)
+    return totals

@@ -28,7 +28,7 @@ from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliati
 from ledger import schema
 from ledger.deadletters import pending_count
 from ledger.kept_reads import reads_kept
-from ledger.balances import member_sums, opening_of, span_lines, trial_balance
+from ledger.balances import member_sums, opening_of, span_lines, trial_totals
 from ledger.bank_checks import bank_figures, net_pay_not_transferred
 from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.rows import bulk
@@ -51,8 +51,7 @@ def _reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliatio
     end = last_day(month)
     slips = {s.member_id: s for s in payslips(conn, month)}
     lines = [MemberLine(s, slips.get(s.member_id)) for s in statements(conn, month)]
-    tb = trial_balance(conn, end)
-    balanced = (sum((r.debit for r in tb), ZERO), sum((r.credit for r in tb), ZERO))
+    balanced = trial_totals(conn, end)
     members = members_on(conn, month)
     unpaid_members = sorted(set(requested_grosses(conn, month)) - set(slips))
     unpaid, unpaid_count = _unpaid_invoices(conn, month)
