@@ -15,7 +15,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 
-from cli.tables import figures, show, texts
+from cli.tables import columns_width, figures, texts
 from cli.common import console, db_options, emit_json, json_option, month_option, open_db, rules_from, user_errors
 from engine.money import fmt
 from engine.reconciliation import Check, MemberLine, Reconciliation
@@ -58,7 +58,12 @@ def reconcile_command(month: str, csv_path: Path | None, show_all: bool, db_url:
     console.print(f"\n{len(shown)} of {len(report.members)} members shown"
                   + ("" if show_all else ": those a check names or whose salary was capped (--all for every one)"),
                   highlight=False)
-    show(_table(report, shown), lambda: _compact(report, shown))
+    printed = _printed(report, shown)
+    if members_width(shown, printed) > console.width:
+        for part in _compact(report, shown, printed):
+            console.print(part)
+    else:
+        console.print(_table(report, shown, printed))
 
 
 def outcome_mark(check: Check) -> str:
@@ -72,34 +77,60 @@ def write_csv(report: Reconciliation, path: Path) -> None:
         reconciliation_csv(report, handle)
 
 
-def _table(report: Reconciliation, shown: list[MemberLine]) -> Table:
+Printed = tuple[list[list[str]], list[str]]  # each member's figures as printed, then the totals'
+
+
+def _printed(report: Reconciliation, shown: list[MemberLine]) -> Printed:
+    """The figures of the members shown and the totals, in `_ROW`'s order, formatted once for
+    whichever layout prints them."""
+    def row(amounts: Mapping[str, Decimal]) -> list[str]:
+        return [fmt(amounts[key]) for key in _ROW]
+    return [row(line.amounts()) for line in shown], row(report.totals)
+
+
+def _capped(line: MemberLine) -> bool:
+    return bool(line.payslip and line.payslip.capped)
+
+
+def members_width(shown: list[MemberLine], printed: Printed) -> int:
+    """The width `_table` needs (`cli.tables.needed_width`), from the figures as printed: whether
+    it fits is known before it is built. Built, then found too wide for a pipe's 160 columns or a
+    terminal's 80, its 10,000 rows were 0.1 s of the payroll year's `--all` (issue 18, point 4)."""
+    rows, totals = printed
+    return columns_width([("Member", [line.statement.member_id for line in shown] + ["Total"], False),
+                          *((header, [row[n] for row in rows] + [totals[n]], True)
+                            for n, header in enumerate(_HEADERS)),
+                          ("Capped", ["yes" if _capped(line) else "" for line in shown] + [""], True)])
+
+
+def _table(report: Reconciliation, shown: list[MemberLine], printed: Printed) -> Table:
+    rows, totals = printed
     table = Table(title=f"Reconciliation {report.month}")
     texts(table, "Member")
     figures(table, *_HEADERS)
     table.add_column("Capped", no_wrap=True)
-    for line in shown:
-        amounts = line.amounts()
-        table.add_row(line.statement.member_id, *(fmt(amounts[k]) for k in _ROW),
-                      "yes" if line.payslip and line.payslip.capped else "")
-    table.add_row("Total", *(fmt(report.totals[k]) for k in _ROW), "", style="bold")
+    for line, row in zip(shown, rows, strict=True):
+        table.add_row(line.statement.member_id, *row, "yes" if _capped(line) else "")
+    table.add_row("Total", *totals, "", style="bold")
     return table
 
 
-def _compact(report: Reconciliation, shown: list[MemberLine]) -> list[RenderableType]:
+def _compact(report: Reconciliation, shown: list[MemberLine], printed: Printed | None = None) -> list[RenderableType]:
     """Per member its name, then its figures as "label value" pairs in as many columns as fit: for
     terminals too narrow for the grid. A pair never breaks, so a label never wraps away from its figure."""
     width = console.width
-    blocks = [(line.statement.member_id + (" (capped)" if line.payslip and line.payslip.capped else ""),
-               pair_lines(_pairs(line.amounts()), width, _GAP)) for line in shown]
-    blocks.append(("Total", pair_lines(_pairs(report.totals), width, _GAP)))
+    rows, totals = printed if printed is not None else _printed(report, shown)
+    blocks = [(line.statement.member_id + (" (capped)" if _capped(line) else ""), pair_lines(_pairs(row), width, _GAP))
+              for line, row in zip(shown, rows, strict=True)]
+    blocks.append(("Total", pair_lines(_pairs(totals), width, _GAP)))
     title = Text(f"Reconciliation {report.month}", style="bold underline")
     if max(cell_len(text) for heading, lines in blocks for text in (heading, *lines)) <= width:
         return [title, _LaidOut(blocks)]
     return [title, *(Text.assemble((heading, "bold"), "\n" + "\n".join(lines)) for heading, lines in blocks)]
 
 
-def _pairs(amounts: Mapping[str, Decimal]) -> list[str]:
-    return [f"{header} {fmt(amounts[key])}" for header, key in zip(_HEADERS, _ROW)]
+def _pairs(figures: list[str]) -> list[str]:
+    return [f"{header} {figure}" for header, figure in zip(_HEADERS, figures, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

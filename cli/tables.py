@@ -34,10 +34,16 @@ FOLDED = 12  # the width a folding column may be squeezed to before the table is
 
 def needed_width(table: Table) -> int:
     """The width `table` needs with every figure whole and its text columns folded to `FOLDED`."""
+    return columns_width([(str(column.header), [str(cell) for cell in column.cells], column.no_wrap)
+                          for column in table.columns])
+
+
+def columns_width(columns: Iterable[tuple[str, Iterable[str], bool]]) -> int:
+    """`needed_width` of a table's columns, each its header, its cells and whether it never wraps."""
     total = 1  # the right border
-    for column in table.columns:
-        natural = max([cell_len(str(column.header))] + [cell_len(str(cell)) for cell in column.cells])
-        total += (natural if column.no_wrap else min(natural, FOLDED)) + 3  # padding and the left border
+    for header, cells, no_wrap in columns:
+        natural = max([cell_len(header), *map(cell_len, cells)])
+        total += (natural if no_wrap else min(natural, FOLDED)) + 3  # padding and the left border
     return total
 
 

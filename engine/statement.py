@@ -67,6 +67,11 @@ class Statement:
                 "cash_budget_closing": fmt(self.cash_budget_closing), "receivables_ht": fmt(self.receivables_ht)}
 
 
+# The accounts a statement reads up to the month's end: its budget's (rule 5), the capital among them.
+BUDGET_ACCOUNTS = frozenset({chart.REVENUE, chart.CONTRIBUTION, chart.CAPITAL, chart.DIRECT_COSTS,
+                             chart.OTHER_EXPENSES, chart.GROSS_PAY, chart.EMPLOYER_CONTRIBUTIONS})
+
+
 def budget(to_date: Mapping[str, Decimal]) -> Decimal:
     """Rule 5: revenue − contributions − sociétariat − expenses − employer cost, all so far.
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, case, func, or_, select, text
 
 from engine.money import from_cents
+from engine.statement import BUDGET_ACCOUNTS
 from engine.periods import last_day, parse_month
 from ledger import schema
 from ledger.kept_reads import kept
@@ -21,19 +22,24 @@ MemberSums = dict[str, dict[str, Decimal]]
 
 def member_sums(conn: Connection, month: str,
                 member_ids: Iterable[str] | None = None) -> tuple[MemberSums, MemberSums]:
-    """(movements in the month, movements up to its end) per member and account, debit positive.
+    """(movements in the month, movements up to its end) per member and account, debit positive;
+    up to its end, of the accounts a statement reads then (`engine.statement.BUDGET_ACCOUNTS`).
 
     Every member's are read once per report inside `ledger.kept_reads.reads_kept`: the
     reconciliation's statements and its check of the year both use them (issue 18, point 4).
+    A member's other accounts up to the month's end (clients, VAT, social bodies, pay due: 60 %
+    of the payroll year's 129,000 sums) were made figures for nothing: 0.03 s.
     """
+    start, end = parse_month(month), last_day(month)
     if member_ids is not None:
-        return sums_between(conn, parse_month(month), last_day(month), member_ids)
-    return kept(conn, ("member_sums", month), lambda: sums_between(conn, parse_month(month), last_day(month)))
+        return sums_between(conn, start, end, member_ids, BUDGET_ACCOUNTS)
+    return kept(conn, ("member_sums", month), lambda: sums_between(conn, start, end, accounts=BUDGET_ACCOUNTS))
 
 
-def sums_between(conn: Connection, start: date, end: date,
-                 member_ids: Iterable[str] | None = None) -> tuple[MemberSums, MemberSums]:
-    """(movements from `start` to `end`, movements up to `end`) per member and account, debit positive.
+def sums_between(conn: Connection, start: date, end: date, member_ids: Iterable[str] | None = None,
+                 accounts: frozenset[str] | None = None) -> tuple[MemberSums, MemberSums]:
+    """(movements from `start` to `end`, movements up to `end`) per member and account, debit positive;
+    up to `end`, of `accounts` only if given.
 
     "Up to `end`" is the one reading of a member's books at a date: the lines of
     the entries dated on or before it, whatever the piece's own date.
@@ -49,22 +55,64 @@ def sums_between(conn: Connection, start: date, end: date,
     month_sums: MemberSums = defaultdict(dict)
     to_date: MemberSums = defaultdict(dict)
     if wanted is not None and len(wanted) <= FEW:
-        return _few_members(conn, wanted, start, end)
+        return _few_members(conn, wanted, start, end, accounts)
     for member_id, account, cents in _by_member(conn, wanted):
-        to_date[member_id][account] = from_cents(int(cents))
+        if accounts is None or account in accounts:
+            to_date[member_id][account] = from_cents(int(cents))
     for member_id, account, cents in _by_member(conn, wanted, select(entries.c.id)
                                                 .where(entries.c.entry_date > end)):
-        to_date[member_id][account] -= from_cents(int(cents))
+        if accounts is None or account in accounts:
+            to_date[member_id][account] -= from_cents(int(cents))
+    if wanted is None:
+        for member_id, by_account in _month_cents(conn, start, end).items():
+            month_sums[member_id] = {account: from_cents(cents) for account, cents in by_account.items()}
+        return month_sums, to_date
     for member_id, account, cents in _by_member(conn, wanted, select(entries.c.id)
                                                 .where(entries.c.entry_date.between(start, end))):
         month_sums[member_id][account] = from_cents(int(cents))
     return month_sums, to_date
 
 
+def _month_cents(conn: Connection, start: date, end: date) -> dict[str, dict[str, int]]:
+    """Every member's lines of the entries dated from `start` to `end`, in cents per account."""
+    found: dict[str, dict[str, int]] = {}
+    for member_id, account, _, cents in span_lines(conn, start, end):
+        if member_id is not None:
+            theirs = found.setdefault(member_id, {})
+            theirs[account] = theirs.get(account, 0) + cents
+    return found
+
+
+SpanLines = list[tuple[str | None, str, bool, int]]  # member (None: no member's), account, à-nouveau, cents
+
+
+def span_lines(conn: Connection, start: date, end: date) -> SpanLines:
+    """The lines of the entries dated from `start` to `end`, summed per member, account and whether
+    their entry is an à-nouveau (journal AN), in cents.
+
+    One read for two of the reconciliation's figures (issue 18, point 4): every member's movements
+    of the month (`member_sums`, à-nouveaux included) and the ledger's movements per account
+    (`ledger.reconciliation`, without them). Each went through the month's entries and looked
+    each of their lines up in the table: on the payroll year, 0.17 s and 0.09 s, and 0.19 s for
+    the two at once. Kept for the report inside `ledger.kept_reads.reads_kept`.
+    """
+    def read() -> SpanLines:
+        lines, entries = schema.lines, schema.entries
+        carried = entries.c.journal == "AN"
+        query = (select(lines.c.member_id, lines.c.account, carried, func.sum(lines.c.amount))
+                 .join(entries, entries.c.id == lines.c.entry_id)
+                 .where(entries.c.entry_date.between(start, end))
+                 .group_by(lines.c.member_id, lines.c.account, carried))
+        return [(member_id, account, bool(an), int(cents))
+                for member_id, account, an, cents in _driver_rows(conn, query)]
+    return kept(conn, ("span_lines", start, end), read)
+
+
 FEW = 20  # members read by a join of their own lines (a statement page), not by scanning every line
 
 
-def _few_members(conn: Connection, member_ids: list[str], start: date, end: date) -> tuple[MemberSums, MemberSums]:
+def _few_members(conn: Connection, member_ids: list[str], start: date, end: date,
+                 accounts: frozenset[str] | None) -> tuple[MemberSums, MemberSums]:
     """`member_sums` for a few members: one query over their own lines and those lines' entries.
 
     A member's year is a few hundred lines; going through the entry-date index for
@@ -79,7 +127,8 @@ def _few_members(conn: Connection, member_ids: list[str], start: date, end: date
     month_sums: MemberSums = defaultdict(dict)
     to_date: MemberSums = defaultdict(dict)
     for member_id, account, month_cents, cents in conn.execute(query):
-        to_date[member_id][account] = from_cents(int(cents))
+        if accounts is None or account in accounts:
+            to_date[member_id][account] = from_cents(int(cents))
         if month_cents:
             month_sums[member_id][account] = from_cents(int(month_cents))
     return month_sums, to_date
@@ -94,6 +143,10 @@ def _by_member(conn: Connection, member_ids: list[str] | None,
         query = query.where(lines.c.entry_id.in_(of_entries))
     if member_ids is not None:
         query = query.where(lines.c.member_id.in_(member_ids))
+    return _driver_rows(conn, query)
+
+
+def _driver_rows(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
     # The driver's own tuples, all at once: a row at a time cost twice as much, and SQLAlchemy's
     # rows (90,000 of them on a year of 10,000 members) as much again as the query (issue 18).
     result = conn.execute(query)
@@ -137,11 +190,27 @@ def trial_balance(conn: Connection, through: date | None = None) -> list[Account
     otherwise since the first entry. Like `member_sums`: everything, less the lines of entries
     dated outside the span.
     """
+    totals = _debits_credits(conn, through, schema.lines.c.account)
+    labels = dict(conn.execute(select(schema.accounts.c.number, schema.accounts.c.label)).tuples().all())
+    return [AccountBalance(a, labels[a], from_cents(d), from_cents(c))
+            for (a,), (d, c) in sorted(totals.items()) if d or c]
+
+
+def trial_totals(conn: Connection, through: date) -> tuple[Decimal, Decimal]:
+    """The trial balance's total debits and credits up to `through` (the reconciliation's check that
+    they are equal), summed without grouping the lines by account: 0.10 s instead of 0.13 on the
+    payroll year's 1.5 million lines (issue 18, point 4)."""
+    debit, credit = _debits_credits(conn, through).get((), [0, 0])
+    return from_cents(debit), from_cents(credit)
+
+
+def _debits_credits(conn: Connection, through: date | None, *by: Any) -> dict[tuple[Any, ...], list[int]]:
+    """Σ debits and Σ credits in cents of the lines in `trial_balance`'s span, per value of `by`."""
     lines, entries = schema.lines, schema.entries
     debit = func.sum(case((lines.c.amount > 0, lines.c.amount), else_=0))
     credit = func.sum(case((lines.c.amount < 0, -lines.c.amount), else_=0))
-    query = select(lines.c.account, debit, credit).group_by(lines.c.account)
-    totals = {a: [int(d), int(c)] for a, d, c in conn.execute(query)}
+    query = select(*by, debit, credit).group_by(*by)
+    totals = {tuple(key): [int(d), int(c)] for *key, d, c in conn.execute(query) if d is not None}
     opening = opening_of(conn, through)
     outside = []
     if through is not None:
@@ -150,9 +219,8 @@ def trial_balance(conn: Connection, through: date | None = None) -> list[Account
         outside.append(entries.c.entry_date < opening)
     if outside:
         left_out = query.where(lines.c.entry_id.in_(select(entries.c.id).where(or_(*outside))))
-        for account, d, c in conn.execute(left_out):
-            totals[account][0] -= int(d)
-            totals[account][1] -= int(c)
-    labels = dict(conn.execute(select(schema.accounts.c.number, schema.accounts.c.label)).tuples().all())
-    return [AccountBalance(a, labels[a], from_cents(d), from_cents(c))
-            for a, (d, c) in sorted(totals.items()) if d or c]
+        for *key, d, c in conn.execute(left_out):
+            if d is not None:
+                totals[tuple(key)][0] -= int(d)
+                totals[tuple(key)][1] -= int(c)
+    return totals

@@ -28,7 +28,7 @@ from engine.reconciliation import (ClientCredit, Facts, MemberLine, Reconciliati
 from ledger import schema
 from ledger.deadletters import pending_count
 from ledger.kept_reads import reads_kept
-from ledger.balances import member_sums, opening_of, trial_balance
+from ledger.balances import member_sums, opening_of, span_lines, trial_totals
 from ledger.bank_checks import bank_figures, net_pay_not_transferred
 from ledger.payroll_run import members_on, payslips, requested_grosses
 from ledger.rows import bulk
@@ -51,8 +51,7 @@ def _reconciliation(conn: Connection, month: str, rules: Rules) -> Reconciliatio
     end = last_day(month)
     slips = {s.member_id: s for s in payslips(conn, month)}
     lines = [MemberLine(s, slips.get(s.member_id)) for s in statements(conn, month)]
-    tb = trial_balance(conn, end)
-    balanced = (sum((r.debit for r in tb), ZERO), sum((r.credit for r in tb), ZERO))
+    balanced = trial_totals(conn, end)
     members = members_on(conn, month)
     unpaid_members = sorted(set(requested_grosses(conn, month)) - set(slips))
     unpaid, unpaid_count = _unpaid_invoices(conn, month)
@@ -262,13 +261,14 @@ def _client_credits(conn: Connection) -> list[ClientCredit]:
 
 
 def _movements(conn: Connection, month: str) -> dict[str, Decimal]:
-    lines, entries = schema.lines, schema.entries
-    query = (select(lines.c.account, func.sum(lines.c.amount))
-             .join(entries, entries.c.id == lines.c.entry_id)
-             .where(entries.c.entry_date.between(parse_month(month), last_day(month)),
-                    entries.c.journal != "AN")  # balances carried, not the month's movements
-             .group_by(lines.c.account))
-    return {account: from_cents(int(total)) for account, total in conn.execute(query)}
+    """The month's movements per account, the à-nouveaux left out (balances carried, not the
+    month's movements): from the month's lines as the members' statements read them
+    (`span_lines`, one read for both)."""
+    cents: dict[str, int] = {}
+    for _, account, carried, amount in span_lines(conn, parse_month(month), last_day(month)):
+        if not carried:
+            cents[account] = cents.get(account, 0) + amount
+    return {account: from_cents(cents[account]) for account in sorted(cents)}
 
 
 def _unpaid_invoices(conn: Connection, month: str) -> tuple[list[UnpaidInvoice], int]:
