@@ -49,7 +49,7 @@ from engine.sample import throughput_events  # noqa: E402
 from ledger import schema  # noqa: E402
 from ledger.bulk import insert_rows  # noqa: E402
 from ledger.db import open_ledger  # noqa: E402
-from streams.embedded import BATCH, ingest, read_events  # noqa: E402
+from streams.embedded import BATCH, LONG_AFTER, ingest, read_events  # noqa: E402
 
 LINE_COLUMNS = ("entry_id", "account", "amount", "member_id", "aux_id", "aux_label")
 ENTRY_COLUMNS = ("id", "journal", "entry_date", "piece_ref", "piece_date", "label", "event_id", "part",
@@ -237,7 +237,8 @@ def run(n: int, batch: int, server: str | None, seed: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="events to ingest (default 100000)")
-    parser.add_argument("--batch", type=int, default=BATCH, help=f"events per transaction (default {BATCH})")
+    parser.add_argument("--batch", type=int, default=BATCH,
+                        help=f"events per transaction (default {BATCH}; twice as many past the first {LONG_AFTER:,})")
     parser.add_argument("--db", metavar="URL", default=None,
                         help="a PostgreSQL server URL to bench on (default: SQLite files in a temp dir)")
     parser.add_argument("--seed", type=int, default=2026)

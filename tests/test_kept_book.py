@@ -27,7 +27,7 @@ from engine.state import Bases, Book
 from ledger.db import open_ledger
 from ledger.kept_book import KeptBook
 import streams.overlapped as overlapped_module
-from streams.embedded import Interrupted, ingest, read_events
+from streams.embedded import Interrupted, batches as file_batches, ingest, read_events
 from streams.overlapped import Overlapped
 from streams.pipeline import Outcome, Raw, process
 from tests.kafka_fixtures import assert_same_ledger, cooperative_file, ledger_snapshot, write_events
@@ -157,6 +157,14 @@ def test_a_write_behind_the_ingests_back_is_seen_by_the_next_batch(tmp_path: Pat
 def test_a_book_past_its_bound_is_dropped_and_loaded_again(tmp_path: Path, rules: Rules) -> None:
     _, _, loads = both_ways(tmp_path, rules, cooperative_file(tmp_path / "events.jsonl", 2000, seed=5), 50, keep=300)
     assert loads > 3  # dropped again and again, each time loaded afresh
+
+
+def test_a_long_files_batches_double_past_its_first_twenty_thousand_events() -> None:
+    """A short file goes in as a few transactions (a disk that fills up keeps its first batches,
+    tests/test_storage_errors.py); a long one in batches twice as large past 20,000 events."""
+    raws = iter([Raw(b"{}", f"events.jsonl:{n}") for n in range(50_001)])
+    assert [len(chunk) for chunk in file_batches(raws)] == [2000] * 10 + [4000] * 7 + [2001]
+    assert [len(chunk) for chunk in file_batches(iter([Raw(b"{}", "x:1")] * 4500), 3000)] == [3000, 1500]
 
 
 def test_each_month_a_book_holds_counts_towards_its_bound() -> None:
