@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
@@ -23,6 +23,7 @@ from engine.config import Rules
 from engine.money import from_cents
 from engine.state import Part
 from ledger.book_store import parts_from_json, rates_json
+from ledger.bulk import Encoded, encode
 from ledger.db import open_ledger
 from streams.pipeline import Raw, decode_all, prepare, process, write
 from tests.conftest import new_database_url, statements_sent
@@ -90,3 +91,20 @@ def test_an_invoices_rates_are_written_as_json_writes_them(parts: dict[Decimal, 
     written = json.dumps([[str(rate.normalize()), ht, vat] for rate, (ht, vat) in sorted(parts.items())])
     assert rates_json(given_parts) == written
     assert parts_from_json(written) == {rate.normalize(): part for rate, part in given_parts.items()}
+
+
+@given(st.lists(st.tuples(st.text(), st.integers(-2**63, 2**63 - 1), st.none() | st.booleans(),
+                          st.text(alphabet=st.characters(max_codepoint=0x7f))), max_size=20))
+@example([('"\\ \x00 \x1f \x7f \u2028 \u2029 é ☃ 𝄞', -2**63, None, "\t\n"), ("", 2**63 - 1, True, "")])
+def test_a_batchs_rows_go_to_sqlite_as_json_writes_them(rows: list[tuple[Any, ...]]) -> None:
+    """SQLite's insert reads a batch's rows from one JSON array (`ledger.bulk`); msgspec writes it
+    now, and must write what `json.dumps` wrote: any text (quotes, control characters, U+2028,
+    accents), integers of 64 bits, nulls and booleans."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        encoded = encode(conn, rows)
+    engine.dispose()
+    want = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    assert (encoded.text if isinstance(encoded, Encoded) else rows) == (want if rows else rows)
