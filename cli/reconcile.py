@@ -115,11 +115,11 @@ def _table(report: Reconciliation, shown: list[MemberLine], printed: Printed) ->
     return table
 
 
-def _compact(report: Reconciliation, shown: list[MemberLine], printed: Printed | None = None) -> list[RenderableType]:
+def _compact(report: Reconciliation, shown: list[MemberLine], printed: Printed) -> list[RenderableType]:
     """Per member its name, then its figures as "label value" pairs in as many columns as fit: for
     terminals too narrow for the grid. A pair never breaks, so a label never wraps away from its figure."""
     width = console.width
-    rows, totals = printed if printed is not None else _printed(report, shown)
+    rows, totals = printed
     blocks = [(line.statement.member_id + (" (capped)" if _capped(line) else ""), pair_lines(_pairs(row), width, _GAP))
               for line, row in zip(shown, rows, strict=True)]
     blocks.append(("Total", pair_lines(_pairs(totals), width, _GAP)))

@@ -430,7 +430,8 @@ def test_the_narrow_reconciliation_prints_its_headings_bold_and_its_figures_plai
 
     report = reconciliation_read(books, "2026-06", rules)
     console = Console(width=80, file=io.StringIO(), force_terminal=True, color_system="standard")
-    for part in command._compact(report, list(report.members[:2])):
+    two = list(report.members[:2])
+    for part in command._compact(report, two, command._printed(report, two)):
         console.print(part)
     shown = console.file.getvalue()  # type: ignore[attr-defined]
     first = report.members[0].statement.member_id
@@ -470,7 +471,8 @@ def test_the_narrow_reconciliation_prints_what_rich_printed_member_by_member(
             Text.assemble((heading, "bold"), "\n" + "\n".join(command.pair_lines(
                 [f"{header} {fmt(amounts[key])}" for header, key in zip(command._HEADERS, command._ROW)], width, 3)))
             for heading, amounts in blocks]
-    assert _narrow(monkeypatch, width, lambda: command._compact(report, shown)) == _narrow(monkeypatch, width, by_rich)
+    printed = command._printed(report, shown)
+    assert _narrow(monkeypatch, width, lambda: command._compact(report, shown, printed)) == _narrow(monkeypatch, width, by_rich)
 
 
 def test_the_narrow_reconciliation_is_not_wrapped_again_member_by_member(books: Engine, rules: Rules,
@@ -485,7 +487,8 @@ def test_the_narrow_reconciliation_is_not_wrapped_again_member_by_member(books: 
     wrapped = []
     wrap = Text.wrap
     monkeypatch.setattr(Text, "wrap", lambda self, *args, **kwargs: wrapped.append(1) or wrap(self, *args, **kwargs))
-    _narrow(monkeypatch, 80, lambda: command._compact(report, list(report.members)))
+    every = list(report.members)
+    _narrow(monkeypatch, 80, lambda: command._compact(report, every, command._printed(report, every)))
     assert len(report.members) > 5 and len(wrapped) == 1
 
 
