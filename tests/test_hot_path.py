@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from engine.config import Rules
 from engine.money import from_cents
@@ -100,8 +100,6 @@ def test_a_batchs_rows_go_to_sqlite_as_json_writes_them(rows: list[tuple[Any, ..
     """SQLite's insert reads a batch's rows from one JSON array (`ledger.bulk`); msgspec writes it
     now, and must write what `json.dumps` wrote: any text (quotes, control characters, U+2028,
     accents), integers of 64 bits, nulls and booleans."""
-    from sqlalchemy import create_engine
-
     engine = create_engine("sqlite://")
     with engine.connect() as conn:
         encoded = encode(conn, rows)
