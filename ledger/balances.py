@@ -16,6 +16,7 @@ from engine.statement import BUDGET_ACCOUNTS
 from engine.periods import last_day, parse_month
 from ledger import schema
 from ledger.kept_reads import kept
+from ledger.rows import read_in_order
 
 MemberSums = dict[str, dict[str, Decimal]]
 
@@ -56,18 +57,16 @@ def sums_between(conn: Connection, start: date, end: date, member_ids: Iterable[
     to_date: MemberSums = defaultdict(dict)
     if wanted is not None and len(wanted) <= FEW:
         return _few_members(conn, wanted, start, end, accounts)
-    for member_id, account, cents in _by_member(conn, wanted):
-        if accounts is None or account in accounts:
-            to_date[member_id][account] = from_cents(int(cents))
-    for member_id, account, cents in _by_member(conn, wanted, select(entries.c.id)
+    for member_id, account, cents in _by_member(conn, wanted, accounts):
+        to_date[member_id][account] = from_cents(int(cents))
+    for member_id, account, cents in _by_member(conn, wanted, accounts, select(entries.c.id)
                                                 .where(entries.c.entry_date > end)):
-        if accounts is None or account in accounts:
-            to_date[member_id][account] -= from_cents(int(cents))
+        to_date[member_id][account] -= from_cents(int(cents))
     if wanted is None:
         for member_id, by_account in _month_cents(conn, start, end).items():
             month_sums[member_id] = {account: from_cents(cents) for account, cents in by_account.items()}
         return month_sums, to_date
-    for member_id, account, cents in _by_member(conn, wanted, select(entries.c.id)
+    for member_id, account, cents in _by_member(conn, wanted, None, select(entries.c.id)
                                                 .where(entries.c.entry_date.between(start, end))):
         month_sums[member_id][account] = from_cents(int(cents))
     return month_sums, to_date
@@ -134,11 +133,17 @@ def _few_members(conn: Connection, member_ids: list[str], start: date, end: date
     return month_sums, to_date
 
 
-def _by_member(conn: Connection, member_ids: list[str] | None,
+def _by_member(conn: Connection, member_ids: list[str] | None, accounts: frozenset[str] | None,
                of_entries: Select[tuple[int]] | None = None) -> list[tuple[Any, ...]]:
+    """Σ of the lines per member and account, of `accounts` only if given. Those are left out by
+    the database, reading the members' index in its order (`read_in_order`: through the account
+    index SQLite took 1.07 s instead of 0.25 on the payroll year): 0.20 s, and 52,000 sums
+    fetched instead of 129,000 (issue 18, point 4)."""
     lines = schema.lines
     query = (select(lines.c.member_id, lines.c.account, func.sum(lines.c.amount))
              .where(lines.c.member_id.is_not(None)).group_by(lines.c.member_id, lines.c.account))
+    if accounts is not None:
+        query = query.where(read_in_order(conn, lines.c.account).in_(sorted(accounts)))
     if of_entries is not None:
         query = query.where(lines.c.entry_id.in_(of_entries))
     if member_ids is not None:

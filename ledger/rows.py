@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, type_coerce
+from sqlalchemy import ColumnElement, Connection, String, type_coerce
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 
 def raw_dates(*columns: ColumnElement[Any]) -> list[ColumnElement[Any]]:
@@ -30,6 +32,20 @@ def day(value: Any) -> date:
 def maybe_day(value: Any) -> date | None:
     """A date column that may be NULL, read through `raw_dates`."""
     return None if value is None else day(value)
+
+
+def read_in_order(conn: Connection, column: Any) -> Any:
+    """`column`, which SQLite will not read through an index: for a condition that a large part
+    of the lines meet (a third of a year's are sales, costs, contributions and shares; most of a
+    member's are of the accounts a statement reads), or a grouping by member, reading the rows
+    in the order of the index already chosen costs less CPU than looking each one up from the
+    account or member index (revision 0017), which SQLite, keeping no statistics, would
+    otherwise choose; PostgreSQL's planner, which keeps them, chooses for itself."""
+    if conn.dialect.name != "sqlite":
+        return column
+    # SQLite's unary `+`, which changes nothing but the plan: `column || ''` does the same and
+    # builds a string for each row (the members' sums to date: 0.26 s instead of 0.18).
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 @contextmanager
