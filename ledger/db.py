@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
@@ -29,6 +29,9 @@ from engine.chart import ACCOUNTS, JOURNALS
 from engine.extras import MissingExtra, require
 from engine.wording import term
 from ledger import schema
+
+if TYPE_CHECKING:
+    import sqlite3
 
 DEFAULT_URL = "sqlite:///cae.db"
 SCHEMA_REVISION = "0018"
@@ -87,9 +90,30 @@ def _sqlite_settings(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+CHANGES_AT_BEGIN = "cae.changes_at_begin"  # in `Connection.info`: see `holds_write_lock_unwritten`
+
+
 def _sqlite_begin(conn: Any) -> None:
     read_only = conn.get_execution_options().get("cae_read_only", False)
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    conn.info[CHANGES_AT_BEGIN] = None if read_only else _changes(conn)
+
+
+def _changes(conn: Connection) -> int:
+    """Rows the SQLite connection under `conn` inserted, updated or deleted since it was opened."""
+    driver = cast("sqlite3.Connection", conn.connection.dbapi_connection)
+    return driver.total_changes
+
+
+def holds_write_lock_unwritten(conn: Connection) -> bool:
+    """Whether `conn` is a SQLite connection in a transaction begun `BEGIN IMMEDIATE` that has
+    written no row yet: then nobody else can commit until it ends, and any other connection to
+    the file reads exactly what it reads (`ledger.side_reads`). SQLite's count of the rows a
+    connection changed, triggers included, is compared with its count when the transaction began."""
+    if conn.dialect.name != "sqlite":
+        return False
+    began = conn.info.get(CHANGES_AT_BEGIN) if conn.in_transaction() else None
+    return began is not None and _changes(conn) == began
 
 
 @contextmanager
