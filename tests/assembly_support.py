@@ -7,17 +7,26 @@ ballots and minutes, so that each builds its assembly the same way and on both b
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from itertools import count
 from typing import Any
 
 from sqlalchemy import Engine
 
 from engine.config import Rules
+from engine.schedule import Schedule
 from streams.pipeline import Outcome, Raw, process
 
 _ids = count(1)
 HELD_ON = "2026-06-20"
 DEADLINE = "2026-06-19T15:00:00+02:00"
+
+
+def cooperative_today() -> date:
+    """Today where the cooperative is, as its pages and commands count days (`[schedule] timezone`,
+    Europe/Paris by default): the machine's `date.today()` in UTC is still yesterday there from
+    23:00 UTC in winter (22:00 in summer), and a test counting days from it was a day off then."""
+    return datetime.now(Schedule().zone).date()
 
 
 def event(type_: str, at: str = "2026-05-01T09:00:00Z", **fields: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from cli.main import cae
 from engine.config import Rules
 from governance.config import load_governance
 from governance.store import load_bureau, load_convocations, load_minutes
-from tests.assembly_support import associates, assembly, event, feed
+from tests.assembly_support import associates, assembly, cooperative_today, event, feed
 from tests.smtp_support import Inbox, inbox  # noqa: F401  (the fixture)
 from tests.test_web_browser import browser, screenshot  # noqa: F401  (the fixture)
 from tests.test_assembly_pages import _phone as signed_in
@@ -30,8 +30,8 @@ from tests.web_support import csrf_of, login, served
 from web import accounts
 from web.app import create_app
 
-SOON = (date.today() + timedelta(days=30)).isoformat()
-NEAR = (date.today() + timedelta(days=5)).isoformat()
+SOON = (cooperative_today() + timedelta(days=30)).isoformat()
+NEAR = (cooperative_today() + timedelta(days=5)).isoformat()
 PASSWORD = "correct horse battery staple"
 
 
@@ -66,7 +66,7 @@ def test_the_button_emails_who_consented_records_each_sending_and_lists_the_lett
     assert "Bonjour Associé A1" in text and "http://testserver/assemblies/AG" in text
     with ledger.connect() as conn:
         recorded = {(c.member_id, c.channel, c.sent_on) for c in load_convocations(conn, "AG")}
-    today = date.today()
+    today = cooperative_today()
     assert recorded == {("A1", "email", today), ("A2", "email", today), ("A3", "letter", today),
                         ("A4", "letter", today)}
     page = unescape(board.get("/assemblies/AG").text)
