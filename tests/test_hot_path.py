@@ -18,6 +18,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine
+from sqlalchemy import event as event_api
 
 from engine.config import Rules
 from engine.money import from_cents
@@ -58,6 +59,32 @@ def test_a_batch_asks_the_same_statements_for_two_payments_or_forty(engine: Engi
     few = _statements(engine, [_payment(n) for n in range(2)], rules)
     many = _statements(engine, [_payment(n) for n in range(2, 42)], rules)
     assert many == few
+
+
+def test_batch_after_batch_sends_the_same_statement_texts(engine: Engine, rules: Rules) -> None:
+    """The driver keeps a prepared statement per text (SQLite's: 128 of them; the entries' and the
+    lines' inserts, with their triggers, about 1 MB each): the entry ids reserved for a batch
+    written into the text made one per batch, and a long ingest's memory grew by 128 MB before
+    the cache was full (issue 18, point 1). Two batches alike after the first send the same texts."""
+    joined = _event("j", "member.joined", member_id="M1", name="Alice", joined_on="2026-01-05", status="cape")
+    assert process(engine, [joined, *(_invoice(n) for n in range(5))], rules).processed == 6
+    sent = [_texts(engine, lambda: process(engine, [_invoice(n) for n in range(first, first + 5)], rules))
+            for first in (5, 10)]
+    assert sent[0] == sent[1]
+
+
+def _texts(engine: Engine, work: Any) -> list[str]:
+    """The text of each statement `work()` sends, in order."""
+    texts: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        texts.append(statement)
+    event_api.listen(engine, "before_cursor_execute", keep)
+    try:
+        work()
+    finally:
+        event_api.remove(engine, "before_cursor_execute", keep)
+    return texts
 
 
 @pytest.mark.postgres
