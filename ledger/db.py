@@ -96,24 +96,24 @@ CHANGES_AT_BEGIN = "cae.changes_at_begin"  # in `Connection.info`: see `holds_wr
 def _sqlite_begin(conn: Any) -> None:
     read_only = conn.get_execution_options().get("cae_read_only", False)
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-    conn.info[CHANGES_AT_BEGIN] = None if read_only else _changes(conn)
+    conn.info[CHANGES_AT_BEGIN] = None if read_only else _driver(conn).total_changes
 
 
-def _changes(conn: Connection) -> int:
-    """Rows the SQLite connection under `conn` inserted, updated or deleted since it was opened."""
-    driver = cast("sqlite3.Connection", conn.connection.dbapi_connection)
-    return driver.total_changes
+def _driver(conn: Connection) -> sqlite3.Connection:
+    return cast("sqlite3.Connection", conn.connection.dbapi_connection)
 
 
 def holds_write_lock_unwritten(conn: Connection) -> bool:
     """Whether `conn` is a SQLite connection in a transaction begun `BEGIN IMMEDIATE` that has
-    written no row yet: then nobody else can commit until it ends, and any other connection to
-    the file reads exactly what it reads (`ledger.side_reads`). SQLite's count of the rows a
-    connection changed, triggers included, is compared with its count when the transaction began."""
+    changed no row yet: then nobody else can commit until it ends, and another connection to the
+    file reads the rows it reads (`ledger.side_reads`). SQLite's count of the rows a connection
+    inserted, updated or deleted, triggers included, is compared with its count when the
+    transaction began; a schema changed meanwhile (a table created) is not counted, and no caller
+    changes one before a report. A transaction SQLite ended on its own (a full disk) holds nothing."""
     if conn.dialect.name != "sqlite":
         return False
     began = conn.info.get(CHANGES_AT_BEGIN) if conn.in_transaction() else None
-    return began is not None and _changes(conn) == began
+    return began is not None and _driver(conn).in_transaction and _driver(conn).total_changes == began
 
 
 @contextmanager

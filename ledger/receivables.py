@@ -26,7 +26,7 @@ from engine.money import ZERO, fmt, from_cents
 from engine.receivables import BUCKETS, Receivable, by_bucket, outstanding_ht, outstanding_ht_cents
 from ledger import schema
 from ledger.bulk import CHUNK, chunks
-from ledger.rows import read_in_order
+from ledger.rows import unindexed
 
 
 def _entry_of(event_id: Any, piece: Any) -> tuple[Any, ...]:
@@ -111,7 +111,7 @@ def receivables_ht(conn: Connection, on: date, member_ids: Iterable[str]) -> dic
     due = []
     for chunk in ([None] if len(ids) > CHUNK else chunks(ids)):
         theirs = [] if chunk is None else [i.c.member_id.in_(chunk)]
-        member = read_in_order(conn, i.c.member_id)
+        member = unindexed(conn, i.c.member_id)
         whole = (select(member, func.sum(i.c.ht))
                  .where(*theirs, i.c.ttc > 0, ~exists().where(d.c.invoice_id == i.c.invoice_id), posted)
                  .group_by(member))

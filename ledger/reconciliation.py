@@ -31,7 +31,7 @@ from ledger.kept_reads import reads_kept
 from ledger.balances import member_sums, opening_of, span_lines, trial_totals
 from ledger.bank_checks import bank_figures, net_pay_not_transferred
 from ledger.payroll_run import members_on, payslips, requested_grosses
-from ledger.rows import bulk, read_in_order
+from ledger.rows import bulk, unindexed
 from ledger.side_reads import Ask, side_reads
 from ledger.statements import statements
 
@@ -143,14 +143,14 @@ def _year_by_period(conn: Connection, start: date, end: date, periods: list[str]
     for first in reversed(periods[1:]):
         period = case((posting >= parse_month(first), first), else_=period)
     account = lines.c.account
-    member = read_in_order(conn, lines.c.member_id)  # grouped by it, and not read through its index
+    member = unindexed(conn, lines.c.member_id)  # grouped by it, and not read through its index
     joined, counted = _counted_sales(lines.join(entries, entries.c.id == lines.c.entry_id).outerjoin(
         schema.members, (account == chart.REVENUE) & (schema.members.c.member_id == lines.c.member_id)))
     query = (select(member, period, _amount(account.in_((chart.REVENUE, chart.DIRECT_COSTS))), _amount(counted),
                     _amount(account == chart.CONTRIBUTION), _amount(account == chart.CAPITAL))
              .select_from(joined)
              .where(_dated_between(conn, posting, start, end), entries.c.journal != "AN",
-                    read_in_order(conn, account).in_(_YEAR_ACCOUNTS), member.is_not(None))
+                    unindexed(conn, account).in_(_YEAR_ACCOUNTS), member.is_not(None))
              .group_by(member, *([period] if len(periods) > 1 else [])))
     return list(conn.execute(query).tuples())
 
@@ -217,7 +217,7 @@ def _dated_between(conn: Connection, column: Any, start: date, end: date) -> Any
     inside = conn.scalar(select(func.count()).select_from(entries).where(within))
     if 2 * (inside or 0) < (conn.scalar(select(func.count()).select_from(entries)) or 0):
         return within
-    return read_in_order(conn, column).between(start, end)
+    return unindexed(conn, column).between(start, end)
 
 
 def _invoice_dues() -> Any:

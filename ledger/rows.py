@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, String, type_coerce
-from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 
@@ -34,7 +34,7 @@ def maybe_day(value: Any) -> date | None:
     return None if value is None else day(value)
 
 
-def read_in_order(conn: Connection, column: Any) -> Any:
+def unindexed(conn: Connection, column: Any) -> Any:
     """`column`, which SQLite will not read through an index: for a condition that a large part
     of the lines meet (a third of a year's are sales, costs, contributions and shares; most of a
     member's are of the accounts a statement reads), or a grouping by member, reading the rows

@@ -6,19 +6,19 @@ balance's lines and find the unpaid invoices and the clients' credits on the mac
 core (issue 18, point 4: 0.2 s of the payroll year's 2.1 through `cae reconcile`).
 
 Only where the second connection surely reads what the first would: a SQLite ledger whose first
-connection holds the write lock and has written nothing yet (`ledger.db.holds_write_lock_unwritten`:
+connection holds the write lock and has changed no row yet (`ledger.db.holds_write_lock_unwritten`:
 `cae reconcile` and the scheduler's runs, which record the run after the report). Anywhere else (a
 read-only report, whose snapshot a writer may have moved on from; PostgreSQL, where each statement
-of a report reads its own snapshot anyway) each read runs on the first
-connection when it is asked, as before. The second connection is read-only and its transaction
-ends before the block does: no thread outlives the report, nor reads after the first's
-transaction could have let a writer in.
+of a report reads its own snapshot anyway) each read runs on the first connection when it is
+asked, its error raised there, before anything else is read. The second connection's transaction
+is a deferred one, as a report's, and ends before the block does: no thread outlives the report,
+nor reads after the first's transaction could have let a writer in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from typing import Protocol, TypeVar
 
@@ -35,17 +35,13 @@ class Ask(Protocol):
 
 @contextmanager
 def side_reads(conn: Connection) -> Iterator[Ask]:
-    """`ask(read)` starts `read(connection)` and gives what waits for its answer (its exception
-    raised there): on a second connection in a thread where that reads what `conn` reads, else
-    on `conn`, at once."""
+    """`ask(read)` starts `read(connection)` and gives what waits for its answer: on a second
+    connection in a thread where that reads what `conn` reads (a failed read raises when its answer
+    is asked for), else on `conn`, at once."""
     if not holds_write_lock_unwritten(conn):
         def at_once(read: Callable[[Connection], T]) -> Callable[[], T]:
-            done: Future[T] = Future()
-            try:
-                done.set_result(read(conn))
-            except Exception as exc:  # raised where the answer is asked for, as beside
-                done.set_exception(exc)
-            return done.result
+            answer = read(conn)  # a failed read raises now: on PostgreSQL it aborts the transaction
+            return lambda: answer
         yield at_once
         return
     with ExitStack() as stack:

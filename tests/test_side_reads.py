@@ -9,6 +9,8 @@ when it does not, and the reconciliation's figures either way, on both backends.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -38,28 +40,36 @@ def test_a_second_connection_reads_beside_a_write_lock_that_wrote_nothing_only(e
         assert not holds_write_lock_unwritten(conn)  # a writer may commit after its snapshot
     with engine.connect() as conn:
         assert not holds_write_lock_unwritten(conn)  # no transaction at all
+        conn.begin().commit()
+        assert not holds_write_lock_unwritten(conn)  # its transaction ended, and the lock with it
+
+
+# A statement of each read sent beside: the trial balance's totals, the unpaid invoices, the
+# clients' credits (`ledger.reconciliation`).
+SENT_BESIDE = ("THEN -lines.amount", "count(*) OVER ()", "HAVING sum(")
 
 
 def test_the_reconciliation_reads_the_same_beside_its_connection_or_on_it(engine: Engine, rules: Rules) -> None:
     """`cae reconcile` (a write transaction: the run is recorded) against the staff's page (a read
-    transaction, every read on it), and which thread asked what."""
+    transaction, every read on it), and which thread sent what."""
     ingest(engine, rules, joined("A", on="2026-01-05"), joined("B", on="2026-01-05"),
            invoice("A", "F-1", "2026-02-10", "1000.00"), invoice("B", "F-2", "2026-05-20", "300.00"))
-    threads = _threads_asking(engine)
-    with engine.begin() as conn:
-        beside = month_reconciliation(conn, MONTH, rules)
-    asked_beside = dict(threads)
-    threads.clear()
-    in_turn = reconciliation_read(engine, MONTH, rules)
+    with _sent_by_thread(engine) as for_run:
+        with engine.begin() as conn:
+            beside = month_reconciliation(conn, MONTH, rules)
+    with _sent_by_thread(engine) as for_page:
+        in_turn = reconciliation_read(engine, MONTH, rules)
     assert beside.to_json() == in_turn.to_json()
     assert "F-1" in str(beside.to_json())  # unpaid after 60 days: one of the reads sent beside
-    side = {name for name in threads if name.startswith("cae-side-read")}
-    assert not side  # the staff's page: every read on its own connection
-    side = {name for name in asked_beside if name.startswith("cae-side-read")}
+    side = [name for name in for_run if name.startswith("cae-side-read")]
     if engine.dialect.name == "sqlite":
-        assert side and sum(asked_beside[name] for name in side) >= 3, asked_beside
+        assert len(side) == 1, list(for_run)
+        for fragment in SENT_BESIDE:
+            assert any(fragment in sql for sql in for_run[side[0]]), (fragment, for_run[side[0]])
+            assert not any(fragment in sql for name, sent in for_run.items() if name != side[0] for sql in sent)
     else:
-        assert not side, asked_beside
+        assert not side, list(for_run)
+    assert list(for_page) == [threading.current_thread().name]  # the staff's page: all on its connection
 
 
 def test_a_reconciliation_after_its_own_write_reads_that_write(engine: Engine, rules: Rules) -> None:
@@ -78,9 +88,8 @@ def test_a_read_beside_that_fails_fails_its_asker_and_leaves_no_thread(engine: E
     with engine.connect() as conn:
         transaction = conn.begin()
         with side_reads(conn) as beside:
-            answer = beside(lambda side: side.exec_driver_sql("SELECT * FROM no_such_table").all())
-            with pytest.raises(DBAPIError, match="no_such_table"):
-                answer()
+            with pytest.raises(DBAPIError, match="no_such_table"):  # when asked (in turn) or answered (beside)
+                beside(lambda side: side.exec_driver_sql("SELECT * FROM no_such_table").all())()
         transaction.rollback()
     assert {t.name for t in threading.enumerate()} <= before
 
@@ -89,12 +98,15 @@ def _write(conn: Any, rules: Rules, *raws: Any) -> None:
     write(conn, prepare(conn, decode_all(list(raws)), rules, False))
 
 
-def _threads_asking(engine: Engine) -> dict[str, int]:
-    """The statements sent from now on, counted by the name of the thread that sent them."""
-    counted: dict[str, int] = {}
+@contextmanager
+def _sent_by_thread(engine: Engine) -> Iterator[dict[str, list[str]]]:
+    """The statements sent inside the block, by the name of the thread that sent them."""
+    sent: dict[str, list[str]] = {}
 
-    def seen(*_: Any) -> None:
-        name = threading.current_thread().name
-        counted[name] = counted.get(name, 0) + 1
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.setdefault(threading.current_thread().name, []).append(" ".join(statement.split()))
     event_api.listen(engine, "before_cursor_execute", seen)
-    return counted
+    try:
+        yield sent
+    finally:
+        event_api.remove(engine, "before_cursor_execute", seen)
