@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,28 @@ def statements_sent(engine: Engine) -> Iterator[Sent]:
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def statements_asked(engine: Engine) -> Iterator[list[tuple[str, str]]]:
+    """Each statement `engine` sends to its database inside the block, on one line, with the name of
+    the thread that sent it: what the tests that name a batch's or a report's queries read."""
+    asked: list[tuple[str, str]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        asked.append((threading.current_thread().name, " ".join(statement.split())))
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield asked
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def statements_of(engine: Engine, read: Callable[[], Any]) -> list[str]:
+    """Each statement `read()` sends, on one line."""
+    with statements_asked(engine) as asked:
+        read()
+    return [statement for _, statement in asked]
 
 
 def _postgres_server() -> str:

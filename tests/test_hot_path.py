@@ -18,7 +18,6 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine
-from sqlalchemy import event as event_api
 
 from engine.config import Rules
 from engine.money import from_cents
@@ -27,7 +26,7 @@ from ledger.book_store import parts_from_json, rates_json
 from ledger.bulk import Encoded, encode
 from ledger.db import open_ledger
 from streams.pipeline import Raw, decode_all, prepare, process, write
-from tests.conftest import new_database_url, statements_sent
+from tests.conftest import new_database_url, statements_of, statements_sent
 
 
 def _event(event_id: str, type_: str, **fields: Any) -> Raw:
@@ -68,23 +67,9 @@ def test_batch_after_batch_sends_the_same_statement_texts(engine: Engine, rules:
     the cache was full (issue 18, point 1). Two batches alike after the first send the same texts."""
     joined = _event("j", "member.joined", member_id="M1", name="Alice", joined_on="2026-01-05", status="cape")
     assert process(engine, [joined, *(_invoice(n) for n in range(5))], rules).processed == 6
-    sent = [_texts(engine, lambda: process(engine, [_invoice(n) for n in range(first, first + 5)], rules))
+    sent = [statements_of(engine, lambda: process(engine, [_invoice(n) for n in range(first, first + 5)], rules))
             for first in (5, 10)]
     assert sent[0] == sent[1]
-
-
-def _texts(engine: Engine, work: Any) -> list[str]:
-    """The text of each statement `work()` sends, in order."""
-    texts: list[str] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        texts.append(statement)
-    event_api.listen(engine, "before_cursor_execute", keep)
-    try:
-        work()
-    finally:
-        event_api.remove(engine, "before_cursor_execute", keep)
-    return texts
 
 
 @pytest.mark.postgres

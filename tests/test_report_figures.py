@@ -42,7 +42,7 @@ from ledger.monthly import reconciliation_read
 from ledger.payroll_run import run_payroll
 from ledger.reconciliation import _only_year, month_reconciliation
 from streams.pipeline import Raw, process
-from tests.conftest import statements_sent
+from tests.conftest import statements_of, statements_sent
 from tests.test_fairness import payment as paid
 from tests.test_rates import TIERED
 from tests.ops_support import credit_note, event, ingest, invoice, joined
@@ -535,20 +535,6 @@ def test_a_first_years_reconciliation_reads_every_members_lines_once(tmp_path: P
     engine.dispose()
     every_member = [plan for plan in plans if "ix_lines_member_account_amount (member_id>?)" in plan]
     assert len(every_member) == 1, every_member
-
-
-def statements_of(engine: Engine, read: Callable[[], Any]) -> list[str]:
-    """Each statement `read()` sends, on one line."""
-    asked: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        asked.append(" ".join(statement.split()))
-    event_api.listen(engine, "before_cursor_execute", seen)
-    try:
-        read()
-    finally:
-        event_api.remove(engine, "before_cursor_execute", seen)
-    return asked
 
 
 def test_the_reconciliation_reads_the_members_and_the_payslips_once(books: Engine, rules: Rules) -> None:

@@ -9,13 +9,10 @@ when it does not, and the reconciliation's figures either way, on both backends.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy import event as event_api
 from sqlalchemy.exc import DBAPIError
 
 from engine.config import Rules
@@ -24,6 +21,7 @@ from ledger.monthly import reconciliation_read
 from ledger.reconciliation import month_reconciliation
 from ledger.side_reads import side_reads
 from streams.pipeline import decode_all, prepare, write
+from tests.conftest import statements_asked
 from tests.ops_support import ingest, invoice, joined
 
 MONTH = "2026-06"
@@ -54,11 +52,12 @@ def test_the_reconciliation_reads_the_same_beside_its_connection_or_on_it(engine
     transaction, every read on it), and which thread sent what."""
     ingest(engine, rules, joined("A", on="2026-01-05"), joined("B", on="2026-01-05"),
            invoice("A", "F-1", "2026-02-10", "1000.00"), invoice("B", "F-2", "2026-05-20", "300.00"))
-    with _sent_by_thread(engine) as for_run:
+    with statements_asked(engine) as asked_by_run:
         with engine.begin() as conn:
             beside = month_reconciliation(conn, MONTH, rules)
-    with _sent_by_thread(engine) as for_page:
+    with statements_asked(engine) as asked_by_page:
         in_turn = reconciliation_read(engine, MONTH, rules)
+    for_run, for_page = _by_thread(asked_by_run), _by_thread(asked_by_page)
     assert beside.to_json() == in_turn.to_json()
     assert "F-1" in str(beside.to_json())  # unpaid after 60 days: one of the reads sent beside
     side = [name for name in for_run if name.startswith("cae-side-read")]
@@ -98,15 +97,9 @@ def _write(conn: Any, rules: Rules, *raws: Any) -> None:
     write(conn, prepare(conn, decode_all(list(raws)), rules, False))
 
 
-@contextmanager
-def _sent_by_thread(engine: Engine) -> Iterator[dict[str, list[str]]]:
-    """The statements sent inside the block, by the name of the thread that sent them."""
+def _by_thread(asked: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """The statements sent, by the name of the thread that sent them."""
     sent: dict[str, list[str]] = {}
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.setdefault(threading.current_thread().name, []).append(" ".join(statement.split()))
-    event_api.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield sent
-    finally:
-        event_api.remove(engine, "before_cursor_execute", seen)
+    for thread, statement in asked:
+        sent.setdefault(thread, []).append(statement)
+    return sent
