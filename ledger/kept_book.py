@@ -20,15 +20,26 @@ the book is dropped, and loaded afresh for the next batch, when:
 - a batch did not commit (its changes are in the book, not in the ledger);
 - a batch wrote bank lines, matches or links, which the book does not hold
   (`ledger.bank_store`);
-- a month was closed (the posting dates move with `locked_through`);
-- the book holds more than `LIMIT` members, invoices, member-months and
-  documents: memory stays bounded however long the file.
+- a month was closed (the posting dates move with `locked_through`).
+
+Memory stays bounded however long the file without dropping the book (a drop
+costs a batch decided alone and everything loaded again): past `LIMIT` members,
+invoices, member-months and documents, the book forgets what batches needed
+least recently (`Recency`), down to nine tenths of its bound. It forgets only
+once a batch has loaded what it reads, and only what that batch does not read,
+so the earliest a forgotten thing is read again from the ledger is the next
+batch, when the batch written meanwhile (`streams.overlapped`), which may have
+changed it, has committed.
 
 tests/test_kept_book.py writes behind the ingest's back and checks each case.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Iterator
+from heapq import merge
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -36,7 +47,10 @@ from sqlalchemy import Connection
 from engine.state import Book
 from ledger.book_store import Wanted, load_book
 
-LIMIT = 150_000  # objects a kept book may hold before it is dropped (a few hundred MB at most)
+LIMIT = 80_000  # members, invoices, member-months and documents a kept book holds at most
+
+
+MEMBERS, INVOICES, YEARS, DOCUMENTS = range(4)  # the kinds of things a book holds, for `Recency`
 
 
 class KeptBook:
@@ -46,6 +60,7 @@ class KeptBook:
         self.limit = limit
         self.book: Book | None = None
         self.asked = Wanted()  # what was loaded (found or not): the book knows it
+        self.used = Recency()
         self.connection: Any = None  # the DBAPI connection whose data_version was read
         self.version: int | None = None
         self.loads = 0  # books started afresh (the tests watch it)
@@ -66,27 +81,116 @@ class KeptBook:
                 and self.connection is conn.connection.dbapi_connection)
 
     def load(self, conn: Connection, wanted: Wanted, lock: str | None) -> Book:
-        """The batch's book: the kept one with what it lacks, or a fresh one."""
+        """The batch's book: the kept one with what it lacks, or a fresh one; past the bound, without
+        what earlier batches needed least recently and this one does not."""
         if self.book is not None and self.book.locked_through != lock:
             self.drop()
         if self.book is None:
             self.loads += 1
         missing = wanted.without(self.asked)
-        self.book = load_book(conn, missing, lock, into=self.book)
+        book = self.book = load_book(conn, missing, lock, into=self.book)
         # An invoice paid from its client's credit before it exists (refused) had no client whose
         # invoices could be loaded: asked again once it does (rule 9).
-        missing.from_credit.intersection_update(self.book.invoices)
+        missing.from_credit.intersection_update(book.invoices)
         self.asked.add(missing)
-        return self.book
+        self.used.needed(_needed(book, wanted))
+        # A member's sales are followed through the batch that makes them an associate (rule 4).
+        for member_id in book.sales.keys() - wanted.associating:
+            del book.sales[member_id]
+            self.asked.associating.discard(member_id)
+        size = _size(book)
+        if size > self.limit:
+            self._forget(size - self.limit * 9 // 10)
+        return book
 
     def committed(self, *, bank: bool) -> None:
-        """The batch is in the ledger: the book is the ledger's, unless it grew too big or the
-        batch wrote what it does not hold (`bank`)."""
-        if bank or self.version is None or (self.book is not None and _size(self.book) > self.limit):
+        """The batch is in the ledger: the book is the ledger's, unless the batch wrote what it does
+        not hold (`bank`)."""
+        if bank or self.version is None:
             self.drop()
 
     def drop(self) -> None:
-        self.book, self.asked = None, Wanted()
+        self.book, self.asked, self.used = None, Wanted(), Recency()
+
+    def _forget(self, excess: int) -> None:
+        """Forget members, invoices, member-years and documents worth `excess` (a member-year, its
+        months): first what no batch asked for (a bank line's invoices, a year an association
+        moved), then the least recently needed; never what the batch being decided needs."""
+        book, asked = self.book, self.asked
+        assert book is not None
+        held: tuple[Any, ...] = (book.members, book.invoices, book.years, book.documents)
+        chosen: list[tuple[int, Hashable]] = []
+        for kind, key in chain(self.used.unasked(held), self.used.oldest()):  # chosen, then forgotten
+            if excess <= 0:
+                break
+            excess -= len(held[YEARS].get(key, ())) if kind == YEARS else int(key in held[kind])
+            chosen.append((kind, key))
+        for kind, key in chosen:
+            self.used.forget(kind, key)
+            if kind == INVOICES and key in book.invoices:
+                # that client's invoices are no longer all held: read again for a payment from credit
+                invoice = book.invoices.pop(key)
+                book.clients_loaded.discard((invoice.member_id, invoice.client))
+            elif kind == DOCUMENTS:
+                book.documents.discard(key)
+            else:
+                held[kind].pop(key, None)
+        asked.members.difference_update(k for kind, k in chosen if kind == MEMBERS)
+        asked.invoices.difference_update(k for kind, k in chosen if kind == INVOICES)
+        asked.member_years.difference_update(k for kind, k in chosen if kind == YEARS)
+        asked.documents.difference_update(k for kind, k in chosen if kind == DOCUMENTS)
+        asked.from_credit.intersection_update(
+            [x for x in asked.from_credit if x in book.invoices
+             and (book.invoices[x].member_id, book.invoices[x].client) in book.clients_loaded])
+
+
+class Recency:
+    """Which batch last needed each member, invoice, member-year and document a kept book asked
+    for, each kind in the order of that batch (a dict keeps the order its keys came in)."""
+
+    def __init__(self) -> None:
+        self.batch = 0
+        self.kinds: tuple[dict[Hashable, int], ...] = ({}, {}, {}, {})  # MEMBERS, INVOICES, …
+
+    def needed(self, kinds: Iterable[Iterable[Hashable]]) -> None:
+        """A batch needs these, by kind: they move after everything else."""
+        self.batch += 1
+        for seen, keys in zip(self.kinds, kinds):
+            for key in keys:
+                seen.pop(key, None)
+                seen[key] = self.batch
+
+    def oldest(self) -> Iterator[tuple[int, Hashable]]:
+        """(kind, key), the least recently needed first, up to what the last batch needed."""
+        for batch, kind, key in merge(*map(_stamped, range(len(self.kinds)), self.kinds), key=itemgetter(0)):
+            if batch == self.batch:
+                return
+            yield kind, key
+
+    def unasked(self, held: tuple[Any, ...]) -> list[tuple[int, Hashable]]:
+        """(kind, key) of what a book holds and no batch asked for."""
+        return [(kind, key) for kind, (keys, seen) in enumerate(zip(held, self.kinds))
+                for key in keys - seen.keys()]
+
+    def forget(self, kind: int, key: Hashable) -> None:
+        self.kinds[kind].pop(key, None)
+
+
+def _stamped(kind: int, seen: dict[Hashable, int]) -> Iterator[tuple[int, int, Hashable]]:
+    return ((batch, kind, key) for key, batch in seen.items())
+
+
+def _needed(book: Book, wanted: Wanted) -> tuple[Iterable[Hashable], ...]:
+    """What the batch reads, by kind: what it asked for, every invoice of a client whose credit it
+    takes (rule 9) and every year of a member it makes an associate (rule 4), loaded for it."""
+    invoices: Iterable[Hashable] = wanted.invoices
+    if wanted.from_credit:
+        pairs = {(i.member_id, i.client) for i in map(book.invoices.get, wanted.from_credit) if i}
+        invoices = [*wanted.invoices, *(k for k, i in book.invoices.items() if (i.member_id, i.client) in pairs)]
+    years: Iterable[Hashable] = wanted.member_years
+    if wanted.associating:
+        years = [*wanted.member_years, *(k for k in book.years if k[0] in wanted.associating)]
+    return wanted.members, invoices, years, wanted.documents
 
 
 def data_version(conn: Connection) -> int | None:
