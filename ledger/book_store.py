@@ -60,12 +60,12 @@ class Wanted:
     documents: set[tuple[str, str]] = field(default_factory=set)
     associating: set[str] = field(default_factory=set)
     from_credit: set[str] = field(default_factory=set)  # invoices paid from their client's credit
+    # (member, client) of those the batch issues itself, which the ledger cannot name yet
+    clients: set[tuple[str, str]] = field(default_factory=set)
 
     def without(self, known: Wanted) -> Wanted:
         """What is wanted and not in `known`: what a kept book still has to load."""
-        return Wanted(self.members - known.members, self.invoices - known.invoices,
-                      self.member_years - known.member_years, self.documents - known.documents,
-                      self.associating - known.associating, self.from_credit - known.from_credit)
+        return Wanted(*(mine - theirs for mine, theirs in zip(self.sets(), known.sets())))
 
     def add(self, more: Wanted) -> None:
         for mine, theirs in zip(self.sets(), more.sets()):
@@ -73,7 +73,7 @@ class Wanted:
 
     def sets(self) -> tuple[set[Any], ...]:
         return (self.members, self.invoices, self.member_years, self.documents, self.associating,
-                self.from_credit)
+                self.from_credit, self.clients)
 
 
 def locked_through(conn: Connection) -> str | None:
@@ -93,8 +93,8 @@ def load_book(conn: Connection, wanted: Wanted, lock: str | None, into: Book | N
     _load_members(conn, book, wanted.members)
     _load_invoices(conn, book, select(schema.invoices).where(
         schema.invoices.c.invoice_id.in_(bindparam("ids", expanding=True))), sorted(wanted.invoices))
-    if wanted.from_credit:
-        _load_clients(conn, book, wanted.from_credit)
+    if wanted.from_credit or wanted.clients:
+        _load_clients(conn, book, wanted.from_credit, wanted.clients)
     years = set(wanted.member_years)
     if wanted.associating:
         associating = _sales(conn, sorted(wanted.associating))
@@ -157,9 +157,10 @@ def _load_invoices(conn: Connection, book: Book, query: Any, keys: list[Any], si
                     invoice.from_credit += amount
 
 
-def _load_clients(conn: Connection, book: Book, invoice_ids: set[str]) -> None:
-    """Every invoice of the (member, client) pairs of invoices paid from credit (rule 9)."""
-    pairs = sorted({(i.member_id, i.client) for i in (book.invoices.get(x) for x in invoice_ids) if i})
+def _load_clients(conn: Connection, book: Book, invoice_ids: set[str], clients: set[tuple[str, str]]) -> None:
+    """Every invoice of the (member, client) pairs of invoices paid from credit (rule 9), and of
+    `clients`."""
+    pairs = sorted(clients | {(i.member_id, i.client) for i in map(book.invoices.get, invoice_ids) if i})
     i = schema.invoices
     query = select(i).where(tuple_(i.c.member_id, i.c.client).in_(bindparam("ids", expanding=True)))
     _load_invoices(conn, book, query, pairs, CHUNK // 2)

@@ -142,6 +142,7 @@ class KeptBook:
         asked.from_credit.intersection_update(
             [x for x in asked.from_credit if x in book.invoices
              and (book.invoices[x].member_id, book.invoices[x].client) in book.clients_loaded])
+        asked.clients.intersection_update(book.clients_loaded)
 
 
 class Recency:
@@ -184,8 +185,8 @@ def _needed(book: Book, wanted: Wanted) -> tuple[Iterable[Hashable], ...]:
     """What the batch reads, by kind: what it asked for, every invoice of a client whose credit it
     takes (rule 9) and every year of a member it makes an associate (rule 4), loaded for it."""
     invoices: Iterable[Hashable] = wanted.invoices
-    if wanted.from_credit:
-        pairs = {(i.member_id, i.client) for i in map(book.invoices.get, wanted.from_credit) if i}
+    if wanted.from_credit or wanted.clients:
+        pairs = wanted.clients | {(i.member_id, i.client) for i in map(book.invoices.get, wanted.from_credit) if i}
         invoices = [*wanted.invoices, *(k for k, i in book.invoices.items() if (i.member_id, i.client) in pairs)]
     years: Iterable[Hashable] = wanted.member_years
     if wanted.associating:

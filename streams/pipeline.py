@@ -39,6 +39,7 @@ from engine.config import ConfigError, Rules
 from engine.events import (
     AnyEvent,
     EventError,
+    InvoiceIssued,
     PaymentReceived,
     claimed_event_id,
     decode,
@@ -330,7 +331,7 @@ def _known_fingerprints(conn: Connection, event_ids: set[str]) -> dict[str, str]
 
 def _wanted(events: list[AnyEvent], lock: str | None) -> Wanted:
     """What the batch's member events will read: members, invoices, member-years, documents."""
-    wanted = Wanted()
+    wanted, issued = Wanted(), dict[str, tuple[str, str]]()
     for event in events:
         member_id, invoice_id = member_rules.needs(event)
         if member_id:
@@ -344,10 +345,14 @@ def _wanted(events: list[AnyEvent], lock: str | None) -> Wanted:
             wanted.associating.add(member_id)
         if event.get("from_credit") and invoice_id:
             wanted.from_credit.add(invoice_id)
+        if isinstance(event, InvoiceIssued):
+            issued[event.invoice_id] = (event.member_id, event.client)
         for kind in ("credit_note", "payment", "expense"):
             doc_id = event.get(f"{kind}_id")
             if doc_id:
                 wanted.documents.add((kind, doc_id))
+    # A payment from credit for an invoice of the batch: the ledger cannot name its client yet.
+    wanted.clients.update(issued[x] for x in wanted.from_credit if x in issued)
     return wanted
 
 

@@ -7,10 +7,12 @@ year-end property across random stories (points 5's continuity).
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
@@ -117,6 +119,19 @@ def test_4_an_overpayment_is_recorded_listed_and_applied_to_a_later_invoice(engi
     credits = next(c for c in report["checks"] if c["name"].startswith("clients' credit"))
     assert "(60.00)" in credits["detail"]
 
+
+
+def test_4_an_invoice_and_its_payment_from_credit_in_one_batch_go_through_together(
+        engine: Engine, rules: Rules, caplog: pytest.LogCaptureFixture) -> None:
+    """Rule 9 reads every invoice of the client, whom the ledger cannot name for an invoice the
+    same batch issues: the batch names the client itself, rather than being refused whole and
+    going again event by event (a file's batch is thousands of events)."""
+    ingest(engine, rules, joined("M1"), invoice("M1", "F1", "2026-10-03", "1000.00"),
+           payment("M1", "P1", "F1", "2026-10-20", "1500.00"))
+    with caplog.at_level(logging.WARNING, logger="streams.pipeline"):
+        ingest(engine, rules, invoice("M1", "F2", "2026-11-03", "200.00"),
+               payment("M1", "P2", "F2", "2026-11-05", "240.00", from_credit=True))
+    assert "event by event" not in caplog.text
 
 # -- 6. corrections see what was posted since ---------------------------------------------------
 

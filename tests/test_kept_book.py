@@ -286,26 +286,48 @@ def test_an_outage_after_a_batch_written_in_the_background_still_counts_that_bat
     assert done.processed + done.duplicates + len(done.dead_letters) == int(at.rsplit(":", 1)[1]) - 1
 
 
+def _joined(n: int, member_id: str) -> dict[str, object]:
+    return _event(n, "member.joined", member_id=member_id, name=f"Membre {member_id}", joined_on="2026-01-02",
+                  status="salarie")
+
+
+def _invoice(n: int, member_id: str, client: str, ht: str) -> dict[str, object]:
+    return _event(n, "invoice.issued", member_id=member_id, invoice_id=f"F-{n}", client=client,
+                  issued_on="2026-01-05", lines=[{"label": "Conseil", "amount_ht": ht, "vat_rate": "0.20"}])
+
+
+def _payment(n: int, invoice_id: str, amount: str, from_credit: bool = False) -> dict[str, object]:
+    return _event(n, "payment.received", member_id="M1", payment_id=f"P-{n}", invoice_id=invoice_id,
+                  received_on="2026-01-06", amount=amount, from_credit=from_credit)
+
+
+def _credit_of_30() -> list[dict[str, object]]:
+    """M1's client Atelier Lumen overpays F-3 by 30.00; F-5 takes 5.00 of that credit."""
+    return [_joined(1, "M1"), _joined(2, "M2"),
+            _invoice(3, "M1", "Atelier Lumen", "100.00"), _payment(4, "F-3", "150.00"),
+            _invoice(5, "M1", "Atelier Lumen", "10.00"), _payment(6, "F-5", "5.00", from_credit=True)]
+
+
 def test_a_client_whose_invoice_was_forgotten_is_read_again_for_a_payment_from_credit(tmp_path: Path,
                                                                                      rules: Rules) -> None:
-    """Rule 9 reads every invoice of the client. Its credit here comes from F-3, overpaid by 30.00;
-    F-5 takes 5.00 of it, then other work pushes F-3 out of a small book while small payments keep
-    F-5 in; F-5 taking 6.00 more must find the credit again, not a client whose invoices the book
-    wrongly takes as all read."""
-    def invoice(n: int, member_id: str, client: str, ht: str) -> dict[str, object]:
-        return _event(n, "invoice.issued", member_id=member_id, invoice_id=f"F-{n}", client=client,
-                      issued_on="2026-01-05", lines=[{"label": "Conseil", "amount_ht": ht, "vat_rate": "0.20"}])
-
-    def payment(n: int, invoice_id: str, amount: str, from_credit: bool = False) -> dict[str, object]:
-        return _event(n, "payment.received", member_id="M1", payment_id=f"P-{n}", invoice_id=invoice_id,
-                      received_on="2026-01-06", amount=amount, from_credit=from_credit)
-
-    lines = [_event(1, "member.joined", member_id="M1", name="Awa Diallo", joined_on="2026-01-02", status="salarie"),
-             _event(2, "member.joined", member_id="M2", name="Noé Martin", joined_on="2026-01-02", status="salarie"),
-             invoice(3, "M1", "Atelier Lumen", "100.00"), payment(4, "F-3", "150.00"),  # 30.00 of credit
-             invoice(5, "M1", "Atelier Lumen", "10.00"), payment(6, "F-5", "5.00", from_credit=True)]
-    lines += [payment(n, "F-5", "0.10") if n % 4 == 0 else invoice(n, "M2", "Boulangerie Caron", "50.00")
+    """Rule 9 reads every invoice of the client. Other work pushes F-3, where the credit comes
+    from, out of a small book while small payments keep F-5 in; F-5 taking 6.00 more must find the
+    credit again, not a client whose invoices the book wrongly takes as all read."""
+    lines = _credit_of_30()
+    lines += [_payment(n, "F-5", "0.10") if n % 4 == 0 else _invoice(n, "M2", "Boulangerie Caron", "50.00")
               for n in range(7, 39)]
-    lines += [payment(39, "F-5", "0.20"), payment(40, "F-5", "6.00", from_credit=True)]
+    lines += [_payment(39, "F-5", "0.20"), _payment(40, "F-5", "6.00", from_credit=True)]
     want, _, loads = both_ways(tmp_path, rules, event_file(tmp_path, lines), 1, keep=12)
     assert counts(want) == (40, 0, 0) and loads == 1
+
+
+def test_a_client_a_batch_names_is_read_again_once_one_of_its_invoices_was_forgotten(tmp_path: Path,
+                                                                                   rules: Rules) -> None:
+    """A batch that issues an invoice and pays it from credit names the client itself (the ledger
+    cannot yet): F-5 here, in a batch of two. Once other work pushed the client's invoices out of a
+    small book, F-41, issued and paid from credit in one batch too, must have them read again."""
+    lines = _credit_of_30()
+    lines += [_invoice(n, "M2", "Boulangerie Caron", "50.00") for n in range(7, 41)]
+    lines += [_invoice(41, "M1", "Atelier Lumen", "5.00"), _payment(42, "F-41", "6.00", from_credit=True)]
+    want, _, loads = both_ways(tmp_path, rules, event_file(tmp_path, lines), 2, keep=12)
+    assert counts(want) == (42, 0, 0) and loads == 1
