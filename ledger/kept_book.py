@@ -25,7 +25,7 @@ the book is dropped, and loaded afresh for the next batch, when:
 Memory stays bounded however long the file without dropping the book (a drop
 costs a batch decided alone and everything loaded again): past `LIMIT` members,
 invoices, member-months and documents, the book forgets what batches needed
-least recently (`Recency`), down to nine tenths of its bound. It forgets only
+least recently (`Recency`), down to four fifths of its bound. It forgets only
 once a batch has loaded what it reads, and only what that batch does not read,
 so the earliest a forgotten thing is read again from the ledger is the next
 batch, when the batch written meanwhile (`streams.overlapped`), which may have
@@ -37,9 +37,7 @@ tests/test_kept_book.py writes behind the ingest's back and checks each case.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
-from heapq import merge
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -100,7 +98,7 @@ class KeptBook:
             self.asked.associating.discard(member_id)
         size = _size(book)
         if size > self.limit:
-            self._forget(size - self.limit * 9 // 10)
+            self._forget(size - self.limit * 4 // 5)
         return book
 
     def committed(self, *, bank: bool) -> None:
@@ -119,26 +117,25 @@ class KeptBook:
         book, asked = self.book, self.asked
         assert book is not None
         held: tuple[Any, ...] = (book.members, book.invoices, book.years, book.documents)
-        chosen: list[tuple[int, Hashable]] = []
-        for kind, key in chain(self.used.unasked(held), self.used.oldest()):  # chosen, then forgotten
+        chosen: tuple[list[Any], ...] = ([], [], [], [])  # by kind
+        for kind, key in chain(self.used.unasked(held), self.used.oldest()):
             if excess <= 0:
                 break
             excess -= len(held[YEARS].get(key, ())) if kind == YEARS else int(key in held[kind])
-            chosen.append((kind, key))
-        for kind, key in chosen:
-            self.used.forget(kind, key)
-            if kind == INVOICES and key in book.invoices:
-                # that client's invoices are no longer all held: read again for a payment from credit
-                invoice = book.invoices.pop(key)
+            chosen[kind].append(key)
+        self.used.forget(chosen)
+        for key in chosen[INVOICES]:
+            invoice = book.invoices.pop(key, None)
+            if invoice is not None:  # that client's invoices are no longer all held (rule 9)
                 book.clients_loaded.discard((invoice.member_id, invoice.client))
-            elif kind == DOCUMENTS:
-                book.documents.discard(key)
-            else:
-                held[kind].pop(key, None)
-        asked.members.difference_update(k for kind, k in chosen if kind == MEMBERS)
-        asked.invoices.difference_update(k for kind, k in chosen if kind == INVOICES)
-        asked.member_years.difference_update(k for kind, k in chosen if kind == YEARS)
-        asked.documents.difference_update(k for kind, k in chosen if kind == DOCUMENTS)
+        for key in chosen[MEMBERS]:
+            book.members.pop(key, None)
+        for key in chosen[YEARS]:
+            book.years.pop(key, None)
+        book.documents.difference_update(chosen[DOCUMENTS])
+        kept_asked: tuple[set[Any], ...] = (asked.members, asked.invoices, asked.member_years, asked.documents)
+        for mine, keys in zip(kept_asked, chosen):
+            mine.difference_update(keys)
         asked.from_credit.intersection_update(
             [x for x in asked.from_credit if x in book.invoices
              and (book.invoices[x].member_id, book.invoices[x].client) in book.clients_loaded])
@@ -163,22 +160,25 @@ class Recency:
 
     def oldest(self) -> Iterator[tuple[int, Hashable]]:
         """(kind, key), the least recently needed first, up to what the last batch needed."""
-        for batch, kind, key in merge(*map(_stamped, range(len(self.kinds)), self.kinds), key=itemgetter(0)):
-            if batch == self.batch:
-                return
-            yield kind, key
+        kinds = [iter(seen.items()) for seen in self.kinds]
+        heads = [next(items, None) for items in kinds]
+        for batch in range(1, self.batch):
+            for kind, items in enumerate(kinds):
+                head = heads[kind]
+                while head is not None and head[1] == batch:
+                    yield kind, head[0]
+                    head = next(items, None)
+                heads[kind] = head
 
     def unasked(self, held: tuple[Any, ...]) -> list[tuple[int, Hashable]]:
         """(kind, key) of what a book holds and no batch asked for."""
         return [(kind, key) for kind, (keys, seen) in enumerate(zip(held, self.kinds))
                 for key in keys - seen.keys()]
 
-    def forget(self, kind: int, key: Hashable) -> None:
-        self.kinds[kind].pop(key, None)
-
-
-def _stamped(kind: int, seen: dict[Hashable, int]) -> Iterator[tuple[int, int, Hashable]]:
-    return ((batch, kind, key) for key, batch in seen.items())
+    def forget(self, kinds: Iterable[Iterable[Hashable]]) -> None:
+        for seen, keys in zip(self.kinds, kinds):
+            for key in keys:
+                seen.pop(key, None)
 
 
 def _needed(book: Book, wanted: Wanted) -> tuple[Iterable[Hashable], ...]:

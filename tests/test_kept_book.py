@@ -190,7 +190,7 @@ def test_each_month_counts_towards_the_bound_and_what_the_batch_needs_stays(tmp_
     """Five member-years of twelve months, needed by five batches in turn, are 60 months against a
     bound of 50: the book forgets, as if never asked, the year needed longest ago that the batch
     being decided does not need, and then nothing more, though the four it needs still hold more
-    than nine tenths of the bound (`bench/ingest.py`: counted by the year, 31,789 more bases were
+    than four fifths of the bound (`bench/ingest.py`: counted by the year, 31,789 more bases were
     held at 380,000 events than at 80,000)."""
     years = [(f"M{member}", 2026) for member in range(5)]
     kept, book = KeptBook(limit=50), Book()
