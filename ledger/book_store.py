@@ -94,7 +94,7 @@ def load_book(conn: Connection, wanted: Wanted, lock: str | None, into: Book | N
     _load_invoices(conn, book, select(schema.invoices).where(
         schema.invoices.c.invoice_id.in_(bindparam("ids", expanding=True))), sorted(wanted.invoices))
     if wanted.from_credit or wanted.clients:
-        _load_clients(conn, book, wanted.from_credit, wanted.clients)
+        _load_clients(conn, book, wanted)
     years = set(wanted.member_years)
     if wanted.associating:
         associating = _sales(conn, sorted(wanted.associating))
@@ -157,10 +157,15 @@ def _load_invoices(conn: Connection, book: Book, query: Any, keys: list[Any], si
                     invoice.from_credit += amount
 
 
-def _load_clients(conn: Connection, book: Book, invoice_ids: set[str], clients: set[tuple[str, str]]) -> None:
-    """Every invoice of the (member, client) pairs of invoices paid from credit (rule 9), and of
-    `clients`."""
-    pairs = sorted(clients | {(i.member_id, i.client) for i in map(book.invoices.get, invoice_ids) if i})
+def credit_clients(book: Book, wanted: Wanted) -> set[tuple[str, str]]:
+    """The (member, client) pairs whose every invoice rule 9 reads for the batch: those of the
+    invoices it pays from credit that `book` holds, and those it names itself."""
+    return wanted.clients | {(i.member_id, i.client) for i in map(book.invoices.get, wanted.from_credit) if i}
+
+
+def _load_clients(conn: Connection, book: Book, wanted: Wanted) -> None:
+    """Every invoice of the clients whose credit the batch takes (rule 9)."""
+    pairs = sorted(credit_clients(book, wanted))
     i = schema.invoices
     query = select(i).where(tuple_(i.c.member_id, i.c.client).in_(bindparam("ids", expanding=True)))
     _load_invoices(conn, book, query, pairs, CHUNK // 2)

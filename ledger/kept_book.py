@@ -43,7 +43,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.state import Book
-from ledger.book_store import Wanted, load_book
+from ledger.book_store import Wanted, credit_clients, load_book
 
 LIMIT = 80_000  # members, invoices, member-months and documents a kept book holds at most
 
@@ -186,7 +186,7 @@ def _needed(book: Book, wanted: Wanted) -> tuple[Iterable[Hashable], ...]:
     takes (rule 9) and every year of a member it makes an associate (rule 4), loaded for it."""
     invoices: Iterable[Hashable] = wanted.invoices
     if wanted.from_credit or wanted.clients:
-        pairs = wanted.clients | {(i.member_id, i.client) for i in map(book.invoices.get, wanted.from_credit) if i}
+        pairs = credit_clients(book, wanted)
         invoices = [*wanted.invoices, *(k for k, i in book.invoices.items() if (i.member_id, i.client) in pairs)]
     years: Iterable[Hashable] = wanted.member_years
     if wanted.associating:
