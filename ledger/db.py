@@ -113,7 +113,10 @@ def holds_write_lock_unwritten(conn: Connection) -> bool:
     if conn.dialect.name != "sqlite":
         return False
     began = conn.info.get(CHANGES_AT_BEGIN) if conn.in_transaction() else None
-    return began is not None and _driver(conn).in_transaction and _driver(conn).total_changes == began
+    if began is None:
+        return False
+    driver = _driver(conn)
+    return driver.in_transaction and driver.total_changes == began
 
 
 @contextmanager
